@@ -1,0 +1,108 @@
+package main
+
+/*
+#include <stddef.h>
+#include <stdint.h>
+
+typedef void (*helmfire_log_fn)(int32_t level, const char *message, size_t len);
+
+// Go cannot call a C function pointer directly; this trampoline does. It lives
+// in a file without //export because cgo forbids C definitions there.
+static inline void helmfire_emit_log(helmfire_log_fn sink, int32_t level, const char *message, size_t len) {
+	sink(level, message, len);
+}
+*/
+import "C"
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// sinkState is swapped atomically so that log lines emitted by goroutines of
+// one call never race with a change of sink from another thread.
+type sinkState struct {
+	fn       C.helmfire_log_fn
+	minLevel slog.Level
+}
+
+var currentSink atomic.Pointer[sinkState]
+
+func setLogSink(fn C.helmfire_log_fn, minLevel int32) {
+	if fn == nil {
+		currentSink.Store(nil)
+		return
+	}
+	currentSink.Store(&sinkState{fn: fn, minLevel: slog.Level(minLevel)})
+}
+
+// emitLog hands one formatted line to the Rust sink, if there is one.
+func emitLog(level slog.Level, line []byte) {
+	s := currentSink.Load()
+	if s == nil || level < s.minLevel || len(line) == 0 {
+		return
+	}
+	C.helmfire_emit_log(s.fn, C.int32_t(level), (*C.char)(unsafe.Pointer(&line[0])), C.size_t(len(line)))
+}
+
+// sinkHandler is the slog.Handler given to the Helm SDK. It formats records
+// as logfmt without a timestamp (Rust prefixes its own) and forwards them.
+type sinkHandler struct {
+	attrs []slog.Attr
+	group string
+}
+
+func newSinkHandler() slog.Handler { return &sinkHandler{} }
+
+func (h *sinkHandler) Enabled(_ context.Context, level slog.Level) bool {
+	s := currentSink.Load()
+	return s != nil && level >= s.minLevel
+}
+
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (h *sinkHandler) Handle(_ context.Context, r slog.Record) error {
+	buf := bufferPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufferPool.Put(buf)
+
+	text := slog.NewTextHandler(buf, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
+	var handler slog.Handler = text
+	if h.group != "" {
+		handler = handler.WithGroup(h.group)
+	}
+	if len(h.attrs) > 0 {
+		handler = handler.WithAttrs(h.attrs)
+	}
+	if err := handler.Handle(context.Background(), r); err != nil {
+		return err
+	}
+	emitLog(r.Level, bytes.TrimRight(buf.Bytes(), "\n"))
+	return nil
+}
+
+func (h *sinkHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	merged := append(append([]slog.Attr{}, h.attrs...), attrs...)
+	return &sinkHandler{attrs: merged, group: h.group}
+}
+
+func (h *sinkHandler) WithGroup(name string) slog.Handler {
+	return &sinkHandler{attrs: h.attrs, group: name}
+}
+
+func init() {
+	// The SDK also logs through the package-level slog functions.
+	slog.SetDefault(slog.New(newSinkHandler()))
+}

@@ -1,0 +1,93 @@
+//! clap definitions. Flags keep helmfile's names and meanings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Deploys the Helm releases declared in a helmfile.yaml, with the Helm SDK
+/// compiled in: no helm binary, no plugins.
+#[derive(Debug, Parser)]
+#[command(name = "helmfire", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Flags every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags before or after the command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The state file or directory to load; `-` reads stdin. Default:
+    /// helmfile.yaml, helmfile.yaml.gotmpl or helmfile.d/ in the current
+    /// directory.
+    #[arg(short = 'f', long = "file", global = true, value_name = "FILE|DIR|-")]
+    pub file: Option<PathBuf>,
+    /// Put every release in this namespace, overriding the state file.
+    #[arg(short = 'n', long, global = true)]
+    pub namespace: Option<String>,
+    /// Show debug output, including the Helm SDK's log lines.
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Show only errors on stderr.
+    #[arg(short = 'q', long, global = true, conflicts_with = "debug")]
+    pub quiet: bool,
+    /// Colour the output even when it is not a terminal.
+    #[arg(long, global = true, conflicts_with = "no_color")]
+    pub color: bool,
+    /// Never colour the output (also: NO_COLOR).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render the releases' manifests locally, as `helm template` would.
+    Template(TemplateArgs),
+    /// Show helmfire's version and the embedded Helm SDK's.
+    Version(VersionArgs),
+}
+
+/// `helmfire template`.
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// Additional values for every release, as helm's `--set` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Additional values files for every release, merged last (repeatable).
+    #[arg(long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// Write each release's manifests under this directory instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Kubernetes version for `.Capabilities.KubeVersion`.
+    #[arg(long, value_name = "VERSION")]
+    pub kube_version: Option<String>,
+    /// Kubernetes API versions for `.Capabilities.APIVersions` (repeatable,
+    /// or comma-separated).
+    #[arg(long = "api-versions", short = 'a', value_name = "GROUP/VERSION", value_delimiter = ',')]
+    pub api_versions: Vec<String>,
+    /// Include the charts' CRDs in the output.
+    #[arg(long)]
+    pub include_crds: bool,
+    /// Leave test hooks out of the output.
+    #[arg(long)]
+    pub skip_tests: bool,
+    /// Only show manifests rendered from these templates (repeatable).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub show_only: Vec<String>,
+    /// How many releases render at once; 0 means no limit.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub concurrency: usize,
+}
+
+/// `helmfire version`.
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: super::settings::OutputFormat,
+}

@@ -1,0 +1,9 @@
+//! The command line: clap definitions ([`Cli`]) that parse and validate only,
+//! and [`settings`] that resolve them, with the environment, into the typed
+//! settings commands take.
+
+pub use args::{Cli, Command, GlobalArgs, TemplateArgs, VersionArgs};
+pub use settings::{GlobalSettings, OutputFormat, TemplateSettings};
+
+mod args;
+mod settings;

@@ -1,0 +1,46 @@
+//! The commands: each is a struct of settings plus the shared [`Context`],
+//! with a `run()` that returns an [`ExitStatus`].
+//!
+//! Commands tie the layers together: they load the state (`state`), turn
+//! releases into Helm requests (`release_request`), run them (`exec`,
+//! `helm`) and print (`output`).
+
+use std::sync::Arc;
+
+use crate::helm::HelmBackend;
+use crate::output::Printer;
+
+pub use template::TemplateCommand;
+pub use version::VersionCommand;
+
+mod release_request;
+mod template;
+mod version;
+
+/// What every command gets.
+#[derive(Clone)]
+pub struct Context {
+    /// The Helm SDK (the Go shim, or a fake in tests).
+    pub backend: Arc<dyn HelmBackend>,
+    /// Where output goes.
+    pub printer: Printer,
+}
+
+/// How a command ended, when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything asked for was done.
+    Success,
+    /// Some releases failed; each was reported.
+    Failure,
+}
+
+impl ExitStatus {
+    /// The process exit code (helmfile's).
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+        }
+    }
+}

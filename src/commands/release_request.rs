@@ -1,0 +1,98 @@
+//! Turns a release of the state into the request helm would get from
+//! helmfile: the same values order and the same `--set` escaping, so the
+//! merged values are the ones `helm template` computes from helmfile's flags.
+
+use crate::cli::TemplateSettings;
+use crate::helm::{TemplateRequest, ValueOverrides, ValueSource};
+use crate::state::{ChartSource, Release, SetValue, ValuesInput};
+
+/// The `helm template` request for `release`.
+pub(crate) fn template_request(release: &Release, namespace_override: Option<&str>, settings: &TemplateSettings) -> TemplateRequest {
+    let ChartSource::Local(chart) = &release.chart;
+    let mut values: Vec<ValueSource> = release
+        .values
+        .iter()
+        .map(|v| match v {
+            ValuesInput::File(file) => ValueSource::File { file: file.clone() },
+            ValuesInput::Inline(text) => ValueSource::Inline {
+                inline: text.clone(),
+                origin: format!("inline values of release `{}` in {}", release.name, release.location.path.display()),
+            },
+        })
+        .collect();
+    // helmfile appends the command line's --values after the release's own.
+    values.extend(settings.values.iter().map(|file| ValueSource::File { file: file.clone() }));
+
+    let mut overrides = ValueOverrides::default();
+    for set in &release.set {
+        push_set(&mut overrides.set, &mut overrides.set_file, set);
+    }
+    for set in &release.set_string {
+        push_set(&mut overrides.set_string, &mut Vec::new(), set);
+    }
+    overrides.set.extend(settings.set.iter().cloned());
+
+    TemplateRequest {
+        release_name: release.name.clone(),
+        namespace: namespace_override.map_or_else(|| release.namespace.clone(), str::to_string),
+        chart: chart.display().to_string(),
+        chart_version: release.version.clone(),
+        values,
+        overrides,
+        kube_version: settings.kube_version.clone().unwrap_or_default(),
+        api_versions: settings.api_versions.clone(),
+        include_crds: settings.include_crds,
+        skip_tests: settings.skip_tests,
+        is_upgrade: false,
+        show_only: settings.show_only.clone(),
+        output_dir: String::new(),
+    }
+}
+
+/// helmfile's flag for one set entry (pkg/state `setFlags`): a value, a
+/// file, or a list, with `{`, `}` and `,` escaped.
+fn push_set(set: &mut Vec<String>, set_file: &mut Vec<String>, entry: &SetValue) {
+    let name = escape(&entry.name);
+    if let Some(value) = entry.value.as_deref().filter(|v| !v.is_empty()) {
+        set.push(format!("{name}={}", escape(value)));
+    } else if let Some(file) = entry.file.as_deref().filter(|f| !f.is_empty()) {
+        set_file.push(format!("{name}={file}"));
+    } else if let Some(values) = entry.values.as_ref().filter(|v| !v.is_empty()) {
+        let items: Vec<String> = values.iter().map(|v| escape(v)).collect();
+        set.push(format!("{name}={{{}}}", items.join(",")));
+    }
+}
+
+/// helmfile's `escape`: strvals would split on these.
+fn escape(value: &str) -> String {
+    value.replace('{', "\\{").replace('}', "\\}").replace(',', "\\,")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, value: Option<&str>, values: Option<&[&str]>) -> SetValue {
+        SetValue {
+            name: name.into(),
+            value: value.map(str::to_string),
+            file: None,
+            values: values.map(|v| v.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn set_values_are_escaped_like_helmfile() {
+        let mut set = Vec::new();
+        push_set(&mut set, &mut Vec::new(), &entry("a.b", Some("x,y{z}"), None));
+        push_set(&mut set, &mut Vec::new(), &entry("list", None, Some(&["1", "2,3"])));
+        assert_eq!(set, vec![r"a.b=x\,y\{z\}".to_string(), r"list={1,2\,3}".to_string()]);
+    }
+
+    #[test]
+    fn an_entry_with_only_a_name_sets_nothing() {
+        let mut set = Vec::new();
+        push_set(&mut set, &mut Vec::new(), &entry("a", None, None));
+        assert!(set.is_empty());
+    }
+}

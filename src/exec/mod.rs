@@ -1,0 +1,15 @@
+//! The exec layer: runs per-release work concurrently on tokio and reports
+//! progress through [`Reporter`].
+//!
+//! Work that calls the Helm SDK blocks a thread, so it runs on tokio's
+//! blocking pool ([`call_helm`]); dropping the future cancels the call in the
+//! shim. This layer knows how to run things, not what a release means: it
+//! must not import `state` or `output`.
+
+pub use blocking::call_helm;
+pub use ordered::{Concurrency, run_ordered};
+pub use reporter::{NoReporter, Reporter};
+
+mod blocking;
+mod ordered;
+mod reporter;

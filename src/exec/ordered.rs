@@ -1,0 +1,117 @@
+//! Concurrent work whose results come out in input order.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// How many tasks may run at once. helmfile's `--concurrency 0` means no
+/// limit, which is [`Concurrency::Unlimited`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Concurrency {
+    /// No limit.
+    #[default]
+    Unlimited,
+    /// At most this many.
+    AtMost(NonZeroUsize),
+}
+
+impl Concurrency {
+    /// helmfile's flag value: 0 is unlimited.
+    pub fn from_flag(n: usize) -> Self {
+        NonZeroUsize::new(n).map_or(Concurrency::Unlimited, Concurrency::AtMost)
+    }
+
+    fn permits(self, tasks: usize) -> usize {
+        match self {
+            Concurrency::Unlimited => tasks.max(1),
+            Concurrency::AtMost(n) => n.get(),
+        }
+    }
+}
+
+/// Runs `task` on every item with at most `limit` running at once, and hands
+/// each result to `emit` in input order as soon as every earlier result has
+/// been emitted, so output streams while later items still run.
+pub async fn run_ordered<T, R, F, Fut>(items: Vec<T>, limit: Concurrency, task: F, mut emit: impl FnMut(usize, R))
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = R> + Send + 'static,
+{
+    let semaphore = Arc::new(Semaphore::new(limit.permits(items.len())));
+    let mut running = JoinSet::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let semaphore = Arc::clone(&semaphore);
+        let fut = task(item);
+        running.spawn(async move {
+            // The semaphore is never closed, so acquiring cannot fail.
+            let _permit = semaphore.acquire_owned().await.ok();
+            (index, fut.await)
+        });
+    }
+    let mut pending = BTreeMap::new();
+    let mut next = 0;
+    while let Some(joined) = running.join_next().await {
+        // A panicking task is a bug; surface it rather than dropping a result.
+        let (index, result) = match joined {
+            Ok(done) => done,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        pending.insert(index, result);
+        while let Some(result) = pending.remove(&next) {
+            emit(next, result);
+            next += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn results_come_out_in_input_order_even_when_finishing_out_of_order() {
+        let delays = vec![30u64, 1, 10, 0];
+        let mut seen = Vec::new();
+        run_ordered(
+            delays.clone(),
+            Concurrency::Unlimited,
+            |ms| async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                ms
+            },
+            |i, r| seen.push((i, r)),
+        )
+        .await;
+        assert_eq!(seen, vec![(0, 30), (1, 1), (2, 10), (3, 0)]);
+    }
+
+    #[tokio::test]
+    async fn the_limit_bounds_how_many_run_at_once() {
+        let active = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let peak = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let limit = Concurrency::from_flag(2);
+        run_ordered(
+            (0..8).collect::<Vec<_>>(),
+            limit,
+            |_| {
+                let (active, peak) = (Arc::clone(&active), Arc::clone(&peak));
+                async move {
+                    let now = active.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    active.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            },
+            |_, _| {},
+        )
+        .await;
+        assert_eq!(peak.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+}

@@ -1,0 +1,63 @@
+//! The helm layer: everything helmfire asks of the Helm SDK, behind the
+//! [`HelmBackend`] trait.
+//!
+//! [`ShimBackend`] implements it by calling the Go c-archive built from
+//! go-shim/ (all `unsafe` is in `ffi.rs`); tests may implement it with a
+//! fake. Calls block: async code runs them on tokio's blocking pool (see
+//! `exec`). This layer knows nothing of helmfile's state model.
+
+pub use error::HelmError;
+pub use shim::ShimBackend;
+pub use wire::{SdkVersion, TemplateOutput, TemplateRequest, ValueOverrides, ValueSource};
+
+mod error;
+mod ffi;
+mod shim;
+mod wire;
+
+/// Identifies one call so that it can be cancelled from another thread.
+/// `CallId(0)` is a call that cannot be cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallId(pub u64);
+
+/// What helmfire needs from Helm. Every method blocks the calling thread.
+pub trait HelmBackend: Send + Sync {
+    /// A fresh id for a cancellable call.
+    fn new_call(&self) -> CallId;
+    /// Cancels a call in flight, or makes it start cancelled.
+    fn cancel(&self, call: CallId);
+    /// Versions of the embedded SDK.
+    fn version(&self) -> Result<SdkVersion, HelmError>;
+    /// Renders one release offline (`helm template`).
+    fn template(&self, call: CallId, request: &TemplateRequest) -> Result<TemplateOutput, HelmError>;
+}
+
+/// Log levels of the shim (Go's slog levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ShimLogLevel {
+    /// slog.LevelDebug
+    Debug = -4,
+    /// slog.LevelInfo
+    Info = 0,
+    /// slog.LevelWarn
+    Warn = 4,
+    /// slog.LevelError
+    Error = 8,
+}
+
+impl ShimLogLevel {
+    fn from_slog(level: i32) -> Self {
+        match level {
+            l if l >= 8 => ShimLogLevel::Error,
+            l if l >= 4 => ShimLogLevel::Warn,
+            l if l >= 0 => ShimLogLevel::Info,
+            _ => ShimLogLevel::Debug,
+        }
+    }
+}
+
+/// Sends the SDK's log lines at or above `min` to `sink` (None silences them).
+pub fn set_log_sink(sink: Option<Box<dyn Fn(ShimLogLevel, &str) + Send + Sync>>, min: ShimLogLevel) {
+    let sink = sink.map(|f| -> ffi::LogSink { Box::new(move |level, text| f(ShimLogLevel::from_slog(level), text)) });
+    ffi::set_log_sink(sink, min as i32);
+}

@@ -1,0 +1,55 @@
+//! [`ShimBackend`]: the [`HelmBackend`] that calls the Go c-archive.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::error::HelmError;
+use super::wire::{Envelope, Request, SdkVersion, TemplateOutput, TemplateRequest};
+use super::{CallId, HelmBackend, ffi};
+
+/// The real backend: every call goes through the C ABI as JSON.
+#[derive(Debug, Default)]
+pub struct ShimBackend {
+    next_call: AtomicU64,
+}
+
+impl ShimBackend {
+    /// A backend; the shim itself needs no set-up.
+    pub fn new() -> Self {
+        ShimBackend { next_call: AtomicU64::new(1) }
+    }
+
+    fn invoke<P: Serialize, R: DeserializeOwned>(&self, call: CallId, method: &str, params: &P) -> Result<R, HelmError> {
+        let request = serde_json::to_string(&Request { method, params })
+            .map_err(|e| HelmError::internal(format!("encoding the {method} request: {e}")))?;
+        let response = ffi::call(&request, call.0).map_err(|e| HelmError::internal(e.to_string()))?;
+        let envelope: Envelope = serde_json::from_str(&response)
+            .map_err(|e| HelmError::internal(format!("decoding the {method} response: {e}")))?;
+        match (envelope.ok, envelope.result, envelope.error) {
+            (true, Some(result), _) => serde_json::from_value(result)
+                .map_err(|e| HelmError::internal(format!("decoding the {method} result: {e}"))),
+            (false, _, Some(error)) => Err(HelmError::from_wire(error)),
+            _ => Err(HelmError::internal(format!("the {method} response has neither a result nor an error"))),
+        }
+    }
+}
+
+impl HelmBackend for ShimBackend {
+    fn new_call(&self) -> CallId {
+        CallId(self.next_call.fetch_add(1, Ordering::Relaxed).max(1))
+    }
+
+    fn cancel(&self, call: CallId) {
+        ffi::cancel(call.0);
+    }
+
+    fn version(&self) -> Result<SdkVersion, HelmError> {
+        self.invoke(CallId(0), "version", &serde_json::json!({}))
+    }
+
+    fn template(&self, call: CallId, request: &TemplateRequest) -> Result<TemplateOutput, HelmError> {
+        self.invoke(call, "template", request)
+    }
+}

@@ -1,0 +1,125 @@
+//! The JSON shapes exchanged with the Go shim. Field names are the contract
+//! with go-shim/*.go; the shim decodes params strictly, so a mismatch fails
+//! loudly instead of being ignored.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// What the shim answers to every call.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Envelope {
+    pub ok: bool,
+    #[serde(default)]
+    pub result: Option<serde_json::Value>,
+    #[serde(default)]
+    pub error: Option<WireError>,
+}
+
+/// A structured error from the shim.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct WireError {
+    pub kind: String,
+    pub message: String,
+    #[serde(default)]
+    pub details: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Request<'a, P: Serialize> {
+    pub method: &'a str,
+    pub params: &'a P,
+}
+
+/// One entry of a release's ordered values list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ValueSource {
+    /// A values file on disk.
+    File {
+        /// Absolute path of the file.
+        file: PathBuf,
+    },
+    /// A YAML document written inline in the state file.
+    Inline {
+        /// The document as YAML text.
+        inline: String,
+        /// Where it was written, for error messages (`helmfile.yaml: release foo`).
+        origin: String,
+    },
+}
+
+/// helm's `--set`, `--set-string` and `--set-file`, already escaped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ValueOverrides {
+    /// `--set` entries, applied after all values documents.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<String>,
+    /// `--set-string` entries.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub set_string: Vec<String>,
+    /// `--set-file` entries.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub set_file: Vec<String>,
+}
+
+/// One release to render offline, as `helm template NAME CHART` would.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TemplateRequest {
+    /// Release name (`.Release.Name`).
+    pub release_name: String,
+    /// Namespace (`.Release.Namespace`); empty means `default`.
+    pub namespace: String,
+    /// Chart reference: for now an absolute path to a chart directory or archive.
+    pub chart: String,
+    /// Chart version constraint, if any.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub chart_version: String,
+    /// Values documents in merge order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<ValueSource>,
+    /// `--set`-style overrides applied after the documents.
+    pub overrides: ValueOverrides,
+    /// `.Capabilities.KubeVersion`, e.g. `v1.30.0`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kube_version: String,
+    /// Extra `.Capabilities.APIVersions`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub api_versions: Vec<String>,
+    /// Include the chart's `crds/` in the output.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub include_crds: bool,
+    /// Leave out test hooks.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_tests: bool,
+    /// Render as an upgrade (`.Release.IsUpgrade`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_upgrade: bool,
+    /// Only show manifests from these template paths (globs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub show_only: Vec<String>,
+    /// Write files under this directory instead of returning manifests.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub output_dir: String,
+}
+
+/// What `helm template` would have printed on stdout.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TemplateOutput {
+    /// The manifests, or the `wrote FILE` lines when writing to a directory.
+    pub stdout: String,
+}
+
+/// Versions of the Go half.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SdkVersion {
+    /// The embedded Helm SDK module version, e.g. `v4.3.1`.
+    pub helm_sdk: String,
+    /// The Go toolchain the shim was built with.
+    pub go: String,
+    /// The client-go module version.
+    pub kube_client: String,
+    /// The Kubernetes version offline rendering assumes by default.
+    pub default_kube_version: String,
+}

@@ -1,0 +1,13 @@
+//! The output layer: the only code that writes to the terminal.
+//!
+//! [`Printer`] writes stdout (results) and stderr (progress, logs, errors);
+//! [`report`] renders errors as `error:` / `Caused by:` / `hint:`.
+//! Other layers return values and errors; they never print.
+
+pub use errors::{exit_code_for, report};
+pub use printer::{ColorChoice, Printer, Verbosity};
+pub use reporters::TemplateReporter;
+
+mod errors;
+mod printer;
+mod reporters;

@@ -1,0 +1,125 @@
+//! [`Printer`]: where every byte helmfire shows goes through.
+
+use std::io::{self, IsTerminal, Write};
+
+/// How much goes to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// Errors only (`-q`).
+    Quiet,
+    /// Progress lines, warnings and errors.
+    Normal,
+    /// Also debug lines, including the Helm SDK's (`--debug`).
+    Debug,
+}
+
+/// When to colour stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always (`--color`).
+    Always,
+    /// Never (`--no-color`).
+    Never,
+}
+
+/// Writes results to stdout and messages to stderr.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    verbosity: Verbosity,
+    color: bool,
+}
+
+impl Printer {
+    /// A printer; `no_color_env` is whether NO_COLOR is set.
+    pub fn new(verbosity: Verbosity, color: ColorChoice, no_color_env: bool) -> Self {
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !no_color_env && io::stderr().is_terminal(),
+        };
+        Printer { verbosity, color }
+    }
+
+    /// The verbosity.
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    /// Writes a result to stdout. A closed pipe (`| head`) surfaces as
+    /// `ErrorKind::BrokenPipe`, which main turns into a clean exit.
+    pub fn stdout(&self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    }
+
+    /// A progress line on stderr (not with `-q`).
+    pub fn info(&self, line: &str) {
+        if self.verbosity >= Verbosity::Normal {
+            self.stderr_line(line);
+        }
+    }
+
+    /// A debug line on stderr (only with `--debug`).
+    pub fn debug(&self, line: &str) {
+        if self.verbosity >= Verbosity::Debug {
+            self.stderr_line(&self.paint("debug:", Style::Dim, line));
+        }
+    }
+
+    /// A warning on stderr (not with `-q`).
+    pub fn warn(&self, line: &str) {
+        if self.verbosity >= Verbosity::Normal {
+            self.stderr_line(&self.paint("warning:", Style::Yellow, line));
+        }
+    }
+
+    /// An error block on stderr, always shown.
+    pub(crate) fn error_block(&self, lines: &[(LineKind, String)]) {
+        let mut err = io::stderr().lock();
+        for (kind, text) in lines {
+            let line = match kind {
+                LineKind::Error => self.paint("error:", Style::Red, text),
+                LineKind::Cause => format!("  {}", self.paint("Caused by:", Style::Dim, text)),
+                LineKind::Hint => self.paint("hint:", Style::Cyan, text),
+            };
+            let _ = writeln!(err, "{line}");
+        }
+    }
+
+    fn stderr_line(&self, line: &str) {
+        // A closed stderr has nowhere left to report to.
+        let _ = writeln!(io::stderr().lock(), "{line}");
+    }
+
+    fn paint(&self, label: &str, style: Style, text: &str) -> String {
+        if !self.color {
+            return format!("{label} {text}");
+        }
+        let code = match style {
+            Style::Red => "1;31",
+            Style::Yellow => "1;33",
+            Style::Cyan => "1;36",
+            Style::Dim => "2",
+        };
+        format!("\x1b[{code}m{label}\x1b[0m {text}")
+    }
+}
+
+/// The lines of an error block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineKind {
+    Error,
+    Cause,
+    Hint,
+}
+
+#[derive(Clone, Copy)]
+enum Style {
+    Red,
+    Yellow,
+    Cyan,
+    Dim,
+}

@@ -1,0 +1,107 @@
+//! [`Release`]: a release of the state, with paths resolved and fields
+//! checked, ready for planning.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::error::{Location, StateError};
+use super::schema::{ReleaseSpec, SetValue, ValuesEntry};
+
+/// Where a release's chart comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChartSource {
+    /// A chart directory or archive on disk (absolute path).
+    Local(PathBuf),
+}
+
+/// One entry of the values list, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValuesInput {
+    /// A values file (absolute path).
+    File(PathBuf),
+    /// An inline document, kept as YAML text so helm parses it exactly as it
+    /// parses a file (helmfile writes these to temporary files).
+    Inline(String),
+}
+
+/// A release as the rest of helmfire sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Release {
+    /// Release name.
+    pub name: String,
+    /// Namespace, possibly empty (helm's default applies).
+    pub namespace: String,
+    /// The chart as written, for messages and the `chart` label.
+    pub chart_ref: String,
+    /// Where the chart is.
+    pub chart: ChartSource,
+    /// Chart version constraint.
+    pub version: String,
+    /// Values in merge order.
+    pub values: Vec<ValuesInput>,
+    /// `set:` entries.
+    pub set: Vec<SetValue>,
+    /// `setString:` entries.
+    pub set_string: Vec<SetValue>,
+    /// Labels, without the implicit ones.
+    pub labels: BTreeMap<String, String>,
+    /// Where the release is declared.
+    pub location: Location,
+}
+
+impl Release {
+    /// Checks a parsed release and resolves its paths against `base_dir`.
+    pub(crate) fn resolve(spec: ReleaseSpec, base_dir: &Path, location: Location) -> Result<Release, StateError> {
+        let invalid = |message: String| StateError::Invalid { location: location.clone(), message };
+        if spec.name.is_empty() {
+            return Err(invalid("a release has no `name`".into()));
+        }
+        if spec.chart.is_empty() {
+            return Err(invalid(format!("release `{}` has no `chart`", spec.name)));
+        }
+        let chart = resolve_chart(&spec.chart, base_dir).ok_or_else(|| StateError::NotSupportedYet {
+            location: location.clone(),
+            key: format!("chart `{}` from a repository", spec.chart),
+            section: format!("release `{}`", spec.name),
+        })?;
+        let values = spec
+            .values
+            .into_iter()
+            .map(|entry| match entry {
+                ValuesEntry::File(file) => Ok(ValuesInput::File(base_dir.join(file))),
+                ValuesEntry::Inline(map) => serde_yaml_ng::to_string(&map)
+                    .map(ValuesInput::Inline)
+                    .map_err(|e| invalid(format!("inline values of release `{}`: {e}", spec.name))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for set in spec.set.iter().chain(&spec.set_string) {
+            if set.name.is_empty() {
+                return Err(invalid(format!("a `set` entry of release `{}` has no `name`", spec.name)));
+            }
+        }
+        Ok(Release {
+            name: spec.name,
+            namespace: spec.namespace,
+            chart_ref: spec.chart,
+            chart,
+            version: spec.version,
+            values,
+            set: spec.set,
+            set_string: spec.set_string,
+            labels: spec.labels,
+            location,
+        })
+    }
+}
+
+/// A chart reference is local when it is a path (as helmfile decides: it
+/// starts with `.` or `/`, or names something that exists on disk).
+fn resolve_chart(chart: &str, base_dir: &Path) -> Option<ChartSource> {
+    let path = base_dir.join(chart);
+    let looks_like_path = chart.starts_with('.') || chart.starts_with('/');
+    if looks_like_path || path.exists() {
+        let absolute = std::path::absolute(&path).unwrap_or(path);
+        return Some(ChartSource::Local(absolute));
+    }
+    None
+}

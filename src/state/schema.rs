@@ -1,0 +1,214 @@
+//! The helmfile.yaml schema, as serde types.
+//!
+//! Every key helmfile v1.7 accepts is declared, so that an unknown key is an
+//! error with a suggestion and a key helmfile knows but helmfire does not
+//! implement yet is reported as such instead of being silently ignored.
+//! Implemented keys are typed; the others are listed under `pending` and only
+//! recorded as present.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+/// Declares a schema struct from its implemented keys (typed fields) and its
+/// pending keys (recognised, not implemented yet), generating the list of
+/// every valid key (for suggestions) and `pending_keys()`.
+macro_rules! helmfile_schema {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            implemented { $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $key:literal ),* $(,)? }
+            pending { $( $pfield:ident = $pkey:literal ),* $(,)? }
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $( $(#[$fmeta])* #[serde(rename = $key, default)] pub $field: $ty, )*
+            $( #[serde(rename = $pkey, default)] $pfield: Option<IgnoredAny>, )*
+        }
+
+        impl $name {
+            /// Every key this part of the schema accepts.
+            pub const KEYS: &'static [&'static str] = &[ $($key,)* $($pkey,)* ];
+
+            /// The keys present in the file that helmfire does not implement yet.
+            pub fn pending_keys(&self) -> Vec<&'static str> {
+                let mut present = Vec::new();
+                $( if self.$pfield.is_some() { present.push($pkey); } )*
+                present
+            }
+        }
+    };
+}
+
+helmfile_schema! {
+    /// One YAML document (one `---` part) of a helmfile.
+    pub struct HelmfileDoc {
+        implemented {
+            /// The releases to deploy.
+            releases: Vec<ReleaseSpec> = "releases",
+        }
+        pending {
+            helm_binary = "helmBinary",
+            kustomize_binary = "kustomizeBinary",
+            values = "values",
+            environments = "environments",
+            bases = "bases",
+            helm_defaults = "helmDefaults",
+            helmfiles = "helmfiles",
+            kube_context = "kubeContext",
+            namespace = "namespace",
+            chart = "chart",
+            repositories = "repositories",
+            common_labels = "commonLabels",
+            llm = "llm",
+            api_versions = "apiVersions",
+            kube_version = "kubeVersion",
+            hooks = "hooks",
+            templates = "templates",
+            default_inherit = "defaultInherit",
+            missing_file_handler = "missingFileHandler",
+            missing_file_handler_config = "missingFileHandlerConfig",
+            lock_file_path = "lockFilePath",
+        }
+    }
+}
+
+helmfile_schema! {
+    /// A release as written under `releases:`.
+    pub struct ReleaseSpec {
+        implemented {
+            /// Release name.
+            name: String = "name",
+            /// Target namespace.
+            namespace: String = "namespace",
+            /// Chart: a local path or `repo/chart`.
+            chart: String = "chart",
+            /// Chart version constraint.
+            version: String = "version",
+            /// Values files and inline documents, merged in order.
+            values: Vec<ValuesEntry> = "values",
+            /// `--set` entries.
+            set: Vec<SetValue> = "set",
+            /// `--set-string` entries.
+            set_string: Vec<SetValue> = "setString",
+            /// Labels for selectors.
+            labels: BTreeMap<String, String> = "labels",
+        }
+        pending {
+            chart_path = "chartPath",
+            directory = "directory",
+            verify = "verify",
+            keyring = "keyring",
+            enable_dns = "enableDNS",
+            devel = "devel",
+            wait = "wait",
+            wait_retries = "waitRetries",
+            wait_for_jobs = "waitForJobs",
+            timeout = "timeout",
+            recreate_pods = "recreatePods",
+            force = "force",
+            installed = "installed",
+            update_strategy = "updateStrategy",
+            atomic = "atomic",
+            rollback_on_failure = "rollbackOnFailure",
+            cleanup_on_fail = "cleanupOnFail",
+            force_conflicts = "forceConflicts",
+            history_max = "historyMax",
+            condition = "condition",
+            create_namespace = "createNamespace",
+            reuse_values = "reuseValues",
+            disable_open_api_validation = "disableOpenAPIValidation",
+            disable_validation = "disableValidation",
+            disable_validation_on_install = "disableValidationOnInstall",
+            missing_file_handler = "missingFileHandler",
+            missing_file_handler_config = "missingFileHandlerConfig",
+            needs = "needs",
+            hooks = "hooks",
+            unit_tests = "unitTests",
+            description = "description",
+            secrets = "secrets",
+            values_template = "valuesTemplate",
+            set_template = "setTemplate",
+            api_versions = "apiVersions",
+            kube_version = "kubeVersion",
+            env = "env",
+            values_path_prefix = "valuesPathPrefix",
+            kube_context = "kubeContext",
+            insecure_skip_tls_verify = "insecureSkipTLSVerify",
+            plain_http = "plainHttp",
+            verify_template = "verifyTemplate",
+            wait_template = "waitTemplate",
+            installed_template = "installedTemplate",
+            condition_template = "conditionTemplate",
+            dependencies = "dependencies",
+            json_patches = "jsonPatches",
+            strategic_merge_patches = "strategicMergePatches",
+            transformers = "transformers",
+            adopt = "adopt",
+            force_go_getter = "forceGoGetter",
+            force_namespace = "forceNamespace",
+            skip_deps = "skipDeps",
+            skip_refresh = "skipRefresh",
+            post_renderer = "postRenderer",
+            skip_schema_validation = "skipSchemaValidation",
+            post_renderer_args = "postRendererArgs",
+            cascade = "cascade",
+            suppress_output_line_regex = "suppressOutputLineRegex",
+            disable_auto_detected_kube_version_for_diff = "disableAutoDetectedKubeVersionForDiff",
+            inherit = "inherit",
+            suppress_diff = "suppressDiff",
+            delete_wait = "deleteWait",
+            delete_timeout = "deleteTimeout",
+            sync_release_labels = "syncReleaseLabels",
+            take_ownership = "takeOwnership",
+            server_side = "serverSide",
+            track_mode = "trackMode",
+            track_timeout = "trackTimeout",
+            track_logs = "trackLogs",
+            track_failed_logs = "trackFailedLogs",
+            helm_stuck_grace = "helmStuckGrace",
+            track_kinds = "trackKinds",
+            skip_kinds = "skipKinds",
+            track_resources = "trackResources",
+            kubedog_qps = "kubedogQPS",
+            kubedog_burst = "kubedogBurst",
+            track_fail_on_error = "trackFailOnError",
+        }
+    }
+}
+
+/// One entry of a release's `values:` list.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ValuesEntry {
+    /// A values file, relative to the state file's directory.
+    File(String),
+    /// A values document written inline.
+    Inline(serde_yaml_ng::Mapping),
+}
+
+/// One `set:` or `setString:` entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetValue {
+    /// The value path, e.g. `image.tag`.
+    pub name: String,
+    /// A single value; YAML scalars keep their literal text.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// A file whose content becomes the value (`--set-file`).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// A list value (`name={a,b}`).
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+}
+
+impl SetValue {
+    /// Every key a set entry accepts.
+    pub const KEYS: &'static [&'static str] = &["name", "value", "file", "values"];
+}
