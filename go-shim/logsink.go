@@ -70,10 +70,12 @@ func (h *sinkHandler) Handle(_ context.Context, r slog.Record) error {
 	buf.Reset()
 	defer bufferPool.Put(buf)
 
+	// The message leads, unquoted; the attributes follow as logfmt.
+	buf.WriteString(r.Message)
 	text := slog.NewTextHandler(buf, &slog.HandlerOptions{
 		Level: slog.LevelDebug,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey) {
 				return slog.Attr{}
 			}
 			return a
@@ -86,8 +88,13 @@ func (h *sinkHandler) Handle(_ context.Context, r slog.Record) error {
 	if len(h.attrs) > 0 {
 		handler = handler.WithAttrs(h.attrs)
 	}
-	if err := handler.Handle(context.Background(), r); err != nil {
-		return err
+	attrs := slog.NewRecord(r.Time, r.Level, "", r.PC)
+	r.Attrs(func(a slog.Attr) bool { attrs.AddAttrs(a); return true })
+	if attrs.NumAttrs() > 0 || len(h.attrs) > 0 {
+		buf.WriteByte(' ')
+		if err := handler.Handle(context.Background(), attrs); err != nil {
+			return err
+		}
 	}
 	emitLog(r.Level, bytes.TrimRight(buf.Bytes(), "\n"))
 	return nil

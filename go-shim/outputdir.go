@@ -5,11 +5,43 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+
+	release "helm.sh/helm/v4/pkg/release/v1"
 )
 
 // sourceHeader matches the separator helm writes before every template.
 var sourceHeader = regexp.MustCompile(`(?m)^---\n# Source: (.+)\n`)
+
+// renderedFile is one template's output, as helm writes it to --output-dir.
+type renderedFile struct {
+	name    string
+	content string
+}
+
+// renderedFiles splits the release manifest back into its templates (helm
+// joined them as "---\n# Source: NAME\nCONTENT\n") and adds the hooks, in
+// the order `helm template --output-dir` writes them.
+func renderedFiles(rel *release.Release, skipTests bool) []renderedFile {
+	var files []renderedFile
+	headers := sourceHeader.FindAllStringSubmatchIndex(rel.Manifest, -1)
+	for i, h := range headers {
+		end := len(rel.Manifest)
+		if i+1 < len(headers) {
+			end = headers[i+1][0]
+		}
+		content := strings.TrimSuffix(rel.Manifest[h[1]:end], "\n")
+		files = append(files, renderedFile{name: rel.Manifest[h[2]:h[3]], content: content})
+	}
+	for _, hook := range rel.Hooks {
+		if skipTests && slices.Contains(hook.Events, release.HookTest) {
+			continue
+		}
+		files = append(files, renderedFile{name: hook.Path, content: hook.Manifest})
+	}
+	return files
+}
 
 // writeOutputDir lays the rendered templates out as `helm template
 // --output-dir` does: one file per template path under dir, the parts of a
@@ -18,27 +50,19 @@ var sourceHeader = regexp.MustCompile(`(?m)^---\n# Source: (.+)\n`)
 // helm itself appends to files left by an earlier run, so a second run
 // duplicates every document; helmfire truncates each file on its first write
 // of a run instead (see docs/ARCHITECTURE.md, "Deliberate differences").
-func writeOutputDir(dir string, manifests string) (templateResult, error) {
-	headers := sourceHeader.FindAllStringSubmatchIndex(manifests, -1)
+func writeOutputDir(dir string, files []renderedFile) (templateResult, error) {
 	written := map[string]bool{}
 	var stdout strings.Builder
-	for i, h := range headers {
-		name := manifests[h[2]:h[3]]
-		end := len(manifests)
-		if i+1 < len(headers) {
-			end = headers[i+1][0]
-		}
-		body := strings.TrimSuffix(manifests[h[1]:end], "\n")
-		target := filepath.Join(dir, name)
-		if err := appendTemplate(target, name, body, written[target]); err != nil {
+	for _, f := range files {
+		target := filepath.Join(dir, f.name)
+		if err := appendTemplate(target, f.name, f.content, written[target]); err != nil {
 			return templateResult{}, failf(KindIO, "writing %s: %v", target, err).withDetail("file", target)
 		}
 		written[target] = true
-		fmt.Fprintf(&stdout, "wrote %s\n", dir+string(filepath.Separator)+name)
+		fmt.Fprintf(&stdout, "wrote %s\n", dir+string(filepath.Separator)+f.name)
 	}
 	return templateResult{Stdout: stdout.String()}, nil
 }
-
 func appendTemplate(target, name, body string, appendData bool) error {
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err

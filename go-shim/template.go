@@ -91,10 +91,10 @@ func runTemplate(ctx context.Context, raw json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, classifyInstallError(err, rel != nil, p.Chart)
 	}
-	manifests := assembleManifests(rel, p.SkipTests)
 	if p.OutputDir != "" {
-		return writeOutputDir(p.OutputDir, manifests)
+		return writeOutputDir(p.OutputDir, renderedFiles(rel, p.SkipTests))
 	}
+	manifests := assembleManifests(rel, p.SkipTests)
 	if len(p.ShowOnly) > 0 {
 		shown, err := filterShowOnly(manifests, p.ShowOnly)
 		if err != nil {

@@ -22,7 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let global = GlobalSettings::resolve(&cli.global, cwd.clone());
+    let global = GlobalSettings::resolve(&cli.global);
     let printer = Printer::new(global.verbosity, global.color, std::env::var_os(env_vars::NO_COLOR).is_some());
     route_sdk_logs(printer);
 

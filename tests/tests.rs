@@ -1,1 +1,20 @@
+//! helmfire's integration tests, built as one binary so the Go archive is
+//! linked once (Cargo.toml sets `autotests = false`).
+//!
+//! They run the real `helmfire` binary on fixture charts; none of them needs
+//! a helm binary, and `no_helm.rs` proves helmfire never runs one. The oracle
+//! tests build the helm CLI of the embedded version from Go modules (cached
+//! outside the repository) and compare output byte for byte.
 
+#[macro_use]
+mod macros;
+mod util;
+
+mod bad_input;
+mod bindings;
+mod layering;
+mod no_helm;
+mod oracle;
+mod shim_abi;
+mod template;
+mod version;

@@ -33,10 +33,12 @@ pub struct GlobalSettings {
 }
 
 impl GlobalSettings {
-    /// Resolves the global flags; `cwd` is where the default search starts.
-    pub fn resolve(args: &GlobalArgs, cwd: PathBuf) -> Self {
+    /// Resolves the global flags. The default search starts in the current
+    /// directory, and found files keep relative names, as helmfile's do
+    /// (they show in messages and in `--output-dir` paths).
+    pub fn resolve(args: &GlobalArgs) -> Self {
         let source = match &args.file {
-            None => StateSource::Search(cwd),
+            None => StateSource::Search(PathBuf::from(".")),
             Some(path) if path.as_os_str() == "-" => StateSource::Stdin,
             Some(path) => StateSource::Path(path.clone()),
         };

@@ -4,15 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::anyhow;
-
 use super::release_request::template_request;
 use super::{Context, ExitStatus};
 use crate::cli::{GlobalSettings, TemplateSettings};
 use crate::exec::{Reporter, call_helm, run_ordered};
 use crate::helm::{HelmError, TemplateOutput};
 use crate::output::{TemplateReporter, report};
-use crate::state::{self, Release, StateFile};
+use crate::state::{self, Location, Release, StateFile};
 
 /// Renders the releases of the state.
 pub struct TemplateCommand {
@@ -27,8 +25,24 @@ pub struct TemplateCommand {
 /// One release to render, with what is needed to report on it.
 struct Job {
     label: String,
-    release_name: String,
+    release: ReleaseId,
     request: crate::helm::TemplateRequest,
+}
+
+/// A release failed to render: one line naming it and where it is declared.
+#[derive(Debug, thiserror::Error)]
+#[error("release `{}` ({}): {source}", .release.name, .release.location)]
+struct ReleaseFailed {
+    release: ReleaseId,
+    #[source]
+    source: HelmError,
+}
+
+/// Names a release in messages.
+#[derive(Debug, Clone)]
+struct ReleaseId {
+    name: String,
+    location: Location,
 }
 
 impl TemplateCommand {
@@ -39,7 +53,7 @@ impl TemplateCommand {
         let reporter: Arc<dyn Reporter> = Arc::new(TemplateReporter::new(self.ctx.printer));
         let backend = Arc::clone(&self.ctx.backend);
 
-        let mut failures: Vec<(String, HelmError)> = Vec::new();
+        let mut failures: Vec<ReleaseFailed> = Vec::new();
         let mut write_error: Option<std::io::Error> = None;
         run_ordered(
             jobs,
@@ -52,17 +66,17 @@ impl TemplateCommand {
                     let request = job.request;
                     let result = call_helm(backend, move |helm, call| helm.template(call, &request)).await;
                     reporter.on_release_complete(id, result.is_ok());
-                    (job.release_name, result)
+                    (job.release, result)
                 }
             },
-            |_, (release, result): (String, Result<TemplateOutput, HelmError>)| match result {
+            |_, (release, result): (ReleaseId, Result<TemplateOutput, HelmError>)| match result {
                 Ok(output) if write_error.is_none() => {
                     if let Err(e) = self.ctx.printer.stdout(&output.stdout) {
                         write_error = Some(e);
                     }
                 }
                 Ok(_) => {}
-                Err(e) => failures.push((release, e)),
+                Err(source) => failures.push(ReleaseFailed { release, source }),
             },
         )
         .await;
@@ -70,10 +84,11 @@ impl TemplateCommand {
         if let Some(e) = write_error {
             return Err(anyhow::Error::new(e).context("writing the manifests to stdout"));
         }
-        for (release, error) in &failures {
-            report(&self.ctx.printer, &anyhow!("{error}").context(format!("rendering release `{release}` failed")));
+        let failed = !failures.is_empty();
+        for failure in failures.drain(..) {
+            report(&self.ctx.printer, &anyhow::Error::new(failure));
         }
-        Ok(if failures.is_empty() { ExitStatus::Success } else { ExitStatus::Failure })
+        Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
     }
 
     fn jobs(&self, files: &[StateFile]) -> Vec<Job> {
@@ -88,7 +103,7 @@ impl TemplateCommand {
                 }
                 Job {
                     label: format!("release={}, chart={}", release.name, release.chart_ref),
-                    release_name: release.name.clone(),
+                    release: ReleaseId { name: release.name.clone(), location: release.location.clone() },
                     request,
                 }
             })
@@ -108,5 +123,24 @@ fn release_output_dir(output_dir: &Path, state_path: &Path, release: &Release) -
         Some(ext) => &as_given[..as_given.len() - ext.len() - 1],
         None => &as_given[..],
     };
-    output_dir.join(format!("{base}-{}-{}", &digest[..8], release.name))
+    go_join(output_dir, &format!("{base}-{}-{}", &digest[..8], release.name))
+}
+
+/// Go's `filepath.Join`: concatenates even when the second part is absolute
+/// (so `-f /abs/helmfile.yaml` lands under the output directory, as with
+/// helmfile) and cleans `.` and `..` lexically.
+fn go_join(dir: &Path, rest: &str) -> PathBuf {
+    let joined = format!("{}/{rest}", dir.display());
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    let cleaned = parts.join("/");
+    PathBuf::from(if joined.starts_with('/') { format!("/{cleaned}") } else { cleaned })
 }

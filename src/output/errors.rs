@@ -13,12 +13,13 @@ pub fn report(printer: &Printer, error: &anyhow::Error) {
     let mut hint = hint_of(error.as_ref());
     for cause in error.chain().skip(1) {
         let text = cause.to_string();
-        // thiserror's transparent wrappers repeat the inner message.
-        if lines.last().is_some_and(|(_, last)| *last == text) {
+        hint = hint.or_else(|| hint_of(cause));
+        // Wrappers that already quote their cause (thiserror's transparent
+        // ones, or `"{context}: {source}"` messages) would say it twice.
+        if lines.last().is_some_and(|(_, last)| last.ends_with(&text)) {
             continue;
         }
         lines.push((LineKind::Cause, text));
-        hint = hint.or_else(|| hint_of(cause));
     }
     if let Some(hint) = hint {
         lines.push((LineKind::Hint, hint));

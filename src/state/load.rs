@@ -57,11 +57,13 @@ fn load_all(files: &[PathBuf]) -> Result<Vec<StateFile>, StateError> {
     files.iter().map(|path| load_file(path)).collect()
 }
 
-/// helmfile's default search.
+/// helmfile's default search. In the current directory (`.`) the names stay
+/// bare: `helmfile.yaml`, not `./helmfile.yaml`.
 fn default_files(dir: &Path) -> Result<Vec<PathBuf>, StateError> {
-    let d = dir.join("helmfile.d");
+    let in_dir = |name: &str| if dir == Path::new(".") { PathBuf::from(name) } else { dir.join(name) };
+    let d = in_dir("helmfile.d");
     for name in ["helmfile.yaml", "helmfile.yaml.gotmpl"] {
-        let file = dir.join(name);
+        let file = in_dir(name);
         if file.is_file() {
             if d.is_dir() {
                 return Err(StateError::Ambiguous { file, dir: d });
@@ -75,7 +77,7 @@ fn default_files(dir: &Path) -> Result<Vec<PathBuf>, StateError> {
             return Ok(files);
         }
     }
-    Err(StateError::NotFound { dir: dir.to_path_buf() })
+    Err(StateError::NotFound { dir: std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()) })
 }
 
 /// The `*.yaml` and `*.yaml.gotmpl` files of a directory, in name order.

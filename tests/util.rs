@@ -1,0 +1,119 @@
+//! Shared test helpers: a scratch workspace, the helmfire binary, fixture
+//! charts and the helm CLI oracle.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The root of the repository.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture chart directory.
+pub fn chart(name: &str) -> PathBuf {
+    repo_root().join("tests/fixtures/charts").join(name)
+}
+
+/// A scratch directory with files in it, where helmfire runs.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Workspace { dir: tempfile::tempdir().expect("create a temp dir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file, creating directories.
+    pub fn write(&self, rel: &str, content: &str) -> PathBuf {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    /// A helmfire command running in the workspace, with no helm on PATH.
+    pub fn helmfire(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_helmfire"));
+        cmd.current_dir(self.dir.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_BACKTRACE")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs helmfire with these arguments.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.helmfire().args(args).output().expect("run helmfire")
+    }
+}
+
+/// The helm v4 CLI of the version go-shim embeds, built from Go modules once
+/// and cached outside the repository (HELMFIRE_TEST_CACHE, default
+/// ~/.cache/helmfire-test), keyed by version.
+pub fn helm_cli() -> &'static Path {
+    static HELM: OnceLock<PathBuf> = OnceLock::new();
+    HELM.get_or_init(|| {
+        let version = embedded_helm_version();
+        let dir = test_cache().join(format!("helm-{version}"));
+        let binary = dir.join("helm");
+        if binary.is_file() {
+            return binary;
+        }
+        let scratch = tempfile::tempdir().unwrap();
+        let status = Command::new("go")
+            .args(["install", "-trimpath", "-ldflags"])
+            .arg(format!("-X helm.sh/helm/v4/internal/version.version={version}"))
+            .arg(format!("helm.sh/helm/v4/cmd/helm@{version}"))
+            .current_dir(scratch.path())
+            .env("GOBIN", &dir)
+            .env("CGO_ENABLED", "0")
+            .status()
+            .expect("run go install for the helm CLI oracle");
+        assert!(status.success(), "building the helm CLI oracle failed");
+        binary
+    })
+}
+
+/// helm.sh/helm/v4's version in go-shim/go.mod.
+pub fn embedded_helm_version() -> String {
+    let go_mod = std::fs::read_to_string(repo_root().join("go-shim/go.mod")).unwrap();
+    go_mod
+        .lines()
+        .find_map(|l| {
+            let mut w = l.split_whitespace();
+            let first = w.next()?;
+            let name = if first == "require" { w.next()? } else { first };
+            (name == "helm.sh/helm/v4").then(|| w.next().map(str::to_string)).flatten()
+        })
+        .expect("go-shim/go.mod requires helm.sh/helm/v4")
+}
+
+fn test_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("HELMFIRE_TEST_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    home.join(".cache/helmfire-test")
+}
+
+/// Runs the helm CLI oracle in `dir` and returns its stdout.
+pub fn helm_template(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(helm_cli())
+        .arg("template")
+        .args(args)
+        .current_dir(dir)
+        .env("HELM_CONFIG_HOME", dir.join(".helm/config"))
+        .env("HELM_CACHE_HOME", dir.join(".helm/cache"))
+        .env("HELM_DATA_HOME", dir.join(".helm/data"))
+        .output()
+        .expect("run the helm CLI oracle");
+    assert!(output.status.success(), "helm template failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
