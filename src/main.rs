@@ -17,16 +17,30 @@ fn main() -> ExitCode {
     let cwd = match std::env::current_dir() {
         Ok(cwd) => cwd,
         Err(e) => {
-            let printer = Printer::new(Verbosity::Normal, helmfire::output::ColorChoice::Never, true);
-            report(&printer, &anyhow::Error::new(e).context("cannot read the current directory"));
+            let printer = Printer::new(
+                Verbosity::Normal,
+                helmfire::output::ColorChoice::Never,
+                true,
+            );
+            report(
+                &printer,
+                &anyhow::Error::new(e).context("cannot read the current directory"),
+            );
             return ExitCode::FAILURE;
         }
     };
     let global = GlobalSettings::resolve(&cli.global);
-    let printer = Printer::new(global.verbosity, global.color, std::env::var_os(env_vars::NO_COLOR).is_some());
+    let printer = Printer::new(
+        global.verbosity,
+        global.color,
+        std::env::var_os(env_vars::NO_COLOR).is_some(),
+    );
     route_sdk_logs(printer);
 
-    let ctx = Context { backend: Arc::new(ShimBackend::new()), printer };
+    let ctx = Context {
+        backend: Arc::new(ShimBackend::new()),
+        printer,
+    };
     match run(cli.command, global, &cwd, ctx) {
         Ok(status) => ExitCode::from(status.code()),
         Err(error) => {
@@ -39,24 +53,46 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Context) -> anyhow::Result<ExitStatus> {
+fn run(
+    command: Command,
+    global: GlobalSettings,
+    cwd: &std::path::Path,
+    ctx: Context,
+) -> anyhow::Result<ExitStatus> {
     match command {
-        Command::Version(args) => VersionCommand { format: args.output, ctx }.run(),
+        Command::Version(args) => VersionCommand {
+            format: args.output,
+            ctx,
+        }
+        .run(),
         Command::Template(args) => {
             let settings = TemplateSettings::resolve(args, cwd);
-            runtime()?.block_on(TemplateCommand { global, settings, ctx }.run())
+            runtime()?.block_on(
+                TemplateCommand {
+                    global,
+                    settings,
+                    ctx,
+                }
+                .run(),
+            )
         }
     }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// The SDK's warnings always reach stderr (helm prints them too); its debug
 /// lines only with --debug.
 fn route_sdk_logs(printer: Printer) {
-    let min = if printer.verbosity() >= Verbosity::Debug { ShimLogLevel::Debug } else { ShimLogLevel::Warn };
+    let min = if printer.verbosity() >= Verbosity::Debug {
+        ShimLogLevel::Debug
+    } else {
+        ShimLogLevel::Warn
+    };
     helm::set_log_sink(
         Some(Box::new(move |level, line| match level {
             ShimLogLevel::Debug | ShimLogLevel::Info => printer.debug(line),

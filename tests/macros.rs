@@ -18,7 +18,12 @@ macro_rules! assert_clean_failure {
 macro_rules! assert_success {
     ($output:expr) => {{
         let output = &$output;
-        assert!(output.status.success(), "expected success ({}); stderr:\n{}", output.status, String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "expected success ({}); stderr:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
     }};
 }

@@ -68,7 +68,12 @@ pub struct TemplateArgs {
     pub kube_version: Option<String>,
     /// Kubernetes API versions for `.Capabilities.APIVersions` (repeatable,
     /// or comma-separated).
-    #[arg(long = "api-versions", short = 'a', value_name = "GROUP/VERSION", value_delimiter = ',')]
+    #[arg(
+        long = "api-versions",
+        short = 'a',
+        value_name = "GROUP/VERSION",
+        value_delimiter = ','
+    )]
     pub api_versions: Vec<String>,
     /// Include the charts' CRDs in the output.
     #[arg(long)]

@@ -56,7 +56,12 @@ impl GlobalSettings {
         } else {
             ColorChoice::Auto
         };
-        GlobalSettings { source, namespace_override: args.namespace.clone(), verbosity, color }
+        GlobalSettings {
+            source,
+            namespace_override: args.namespace.clone(),
+            verbosity,
+            color,
+        }
     }
 }
 
@@ -92,7 +97,11 @@ impl TemplateSettings {
             values: args.values.into_iter().map(|v| cwd.join(v)).collect(),
             output_dir: args.output_dir,
             kube_version: args.kube_version,
-            api_versions: args.api_versions.into_iter().filter(|a| !a.is_empty()).collect(),
+            api_versions: args
+                .api_versions
+                .into_iter()
+                .filter(|a| !a.is_empty())
+                .collect(),
             include_crds: args.include_crds,
             skip_tests: args.skip_tests,
             show_only: args.show_only,

@@ -34,7 +34,7 @@ pub(crate) fn call(request: &str, call_id: u64) -> Result<String, InteriorNul> {
     // pointer type is cgo's spelling of `char*`; Go never writes through it.
     let response = unsafe { sys::helmfire_call(request.as_ptr().cast_mut(), call_id) };
     let response = GoString(response);
-    Ok(response.to_string())
+    Ok(response.to_owned_string())
 }
 
 /// Asks the shim to cancel call `call_id` (a no-op for a finished call).
@@ -47,13 +47,15 @@ pub(crate) fn cancel(call_id: u64) {
 struct GoString(*mut c_char);
 
 impl GoString {
-    fn to_string(&self) -> String {
+    fn to_owned_string(&self) -> String {
         if self.0.is_null() {
             return String::new();
         }
         // SAFETY: the shim returns a NUL-terminated string that stays valid
         // until helmfire_free is called in Drop.
-        unsafe { CStr::from_ptr(self.0) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(self.0) }
+            .to_string_lossy()
+            .into_owned()
     }
 }
 
@@ -95,10 +97,10 @@ unsafe extern "C" fn forward_log(level: i32, message: *const c_char, len: usize)
     let bytes = unsafe { std::slice::from_raw_parts(message.cast::<u8>(), len) };
     let text = String::from_utf8_lossy(bytes);
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        if let Ok(slot) = LOG_SINK.read() {
-            if let Some(sink) = slot.as_ref() {
-                sink(level, &text);
-            }
+        if let Ok(slot) = LOG_SINK.read()
+            && let Some(sink) = slot.as_ref()
+        {
+            sink(level, &text);
         }
     }));
 }

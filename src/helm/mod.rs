@@ -29,7 +29,11 @@ pub trait HelmBackend: Send + Sync {
     /// Versions of the embedded SDK.
     fn version(&self) -> Result<SdkVersion, HelmError>;
     /// Renders one release offline (`helm template`).
-    fn template(&self, call: CallId, request: &TemplateRequest) -> Result<TemplateOutput, HelmError>;
+    fn template(
+        &self,
+        call: CallId,
+        request: &TemplateRequest,
+    ) -> Result<TemplateOutput, HelmError>;
 }
 
 /// Log levels of the shim (Go's slog levels).
@@ -56,8 +60,13 @@ impl ShimLogLevel {
     }
 }
 
+/// Receives the SDK's log lines.
+pub type ShimLogSink = Box<dyn Fn(ShimLogLevel, &str) + Send + Sync>;
+
 /// Sends the SDK's log lines at or above `min` to `sink` (None silences them).
-pub fn set_log_sink(sink: Option<Box<dyn Fn(ShimLogLevel, &str) + Send + Sync>>, min: ShimLogLevel) {
-    let sink = sink.map(|f| -> ffi::LogSink { Box::new(move |level, text| f(ShimLogLevel::from_slog(level), text)) });
+pub fn set_log_sink(sink: Option<ShimLogSink>, min: ShimLogLevel) {
+    let sink = sink.map(|f| -> ffi::LogSink {
+        Box::new(move |level, text| f(ShimLogLevel::from_slog(level), text))
+    });
     ffi::set_log_sink(sink, min as i32);
 }

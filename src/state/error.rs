@@ -98,11 +98,15 @@ impl StateError {
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
-            StateError::NotFound { .. } => {
-                Some("run helmfire in the directory of your helmfile.yaml, or pass it with `-f FILE`".into())
-            }
+            StateError::NotFound { .. } => Some(
+                "run helmfire in the directory of your helmfile.yaml, or pass it with `-f FILE`"
+                    .into(),
+            ),
             StateError::Ambiguous { .. } => Some("remove one of them, or choose with `-f`".into()),
-            StateError::UnknownKey { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
+            StateError::UnknownKey {
+                suggestion: Some(s),
+                ..
+            } => Some(format!("did you mean `{s}`?")),
             StateError::UnknownKey { .. } => {
                 Some("check the key against helmfile's documentation of helmfile.yaml".into())
             }
