@@ -23,22 +23,7 @@ fn abi_digest(header: &str) -> String {
     }
     let mut text = lines.join("\n");
     text.push('\n');
-    let out = std::process::Command::new("sha1sum")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(text.as_bytes())?;
-            child.wait_with_output()
-        })
-        .unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
+    sha1_smol::Sha1::from(text).digest().to_string()
 }
 
 #[test]

@@ -199,21 +199,7 @@ fn output_dir_writes_files_where_helmfile_puts_them() {
 }
 
 fn sha1_hex(s: &str) -> String {
-    let out = std::process::Command::new("sha1sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(s.as_bytes())?;
-            c.wait_with_output()
-        });
-    String::from_utf8(out.unwrap().stdout)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
+    sha1_smol::Sha1::from(s).digest().to_string()
 }
 
 #[test]
