@@ -27,10 +27,8 @@ impl fmt::Debug for BuildError {
 }
 
 fn main() -> Result<(), BuildError> {
-    let out_dir = PathBuf::from(
-        env::var("OUT_DIR")
-            .map_err(|_| BuildError("OUT_DIR is not set; run through cargo".into()))?,
-    );
+    let out_dir =
+        PathBuf::from(env::var("OUT_DIR").map_err(|_| BuildError("OUT_DIR is not set; run through cargo".into()))?);
     println!("cargo:rerun-if-env-changed={PREBUILT_ENV}");
     println!("cargo:rerun-if-env-changed={GO_ENV}");
 
@@ -42,10 +40,7 @@ fn main() -> Result<(), BuildError> {
             out_dir.clone()
         }
     };
-    println!(
-        "cargo:rustc-env=HELMFIRE_SHIM_HEADER={}",
-        lib_dir.join("libhelmshim.h").display()
-    );
+    println!("cargo:rustc-env=HELMFIRE_SHIM_HEADER={}", lib_dir.join("libhelmshim.h").display());
     println!("cargo:rustc-link-search=native={}", lib_dir.display());
     println!("cargo:rustc-link-lib=static=helmshim");
     // What a Go c-archive needs from the C library on Linux.
@@ -57,10 +52,8 @@ fn main() -> Result<(), BuildError> {
 
 fn build_shim(out_dir: &Path) -> Result<(), BuildError> {
     let go = env::var(GO_ENV).unwrap_or_else(|_| "go".to_string());
-    let go_mod = std::fs::read_to_string(GO_MOD)
-        .map_err(|e| BuildError(format!("cannot read {GO_MOD}: {e}")))?;
-    let required =
-        go_directive(&go_mod).ok_or_else(|| BuildError(format!("{GO_MOD} has no `go` line")))?;
+    let go_mod = std::fs::read_to_string(GO_MOD).map_err(|e| BuildError(format!("cannot read {GO_MOD}: {e}")))?;
+    let required = go_directive(&go_mod).ok_or_else(|| BuildError(format!("{GO_MOD} has no `go` line")))?;
     let found = installed_go_version(&go)?;
     if version_tuple(&found) < version_tuple(&required) {
         return Err(BuildError(format!(
@@ -77,14 +70,7 @@ fn build_shim(out_dir: &Path) -> Result<(), BuildError> {
     // templates matches the helm CLI of the same version.
     let ldflags = format!("-X helm.sh/helm/v4/internal/version.version={helm_version}");
     let status = Command::new(&go)
-        .args([
-            "build",
-            "-trimpath",
-            "-buildmode=c-archive",
-            "-ldflags",
-            &ldflags,
-            "-o",
-        ])
+        .args(["build", "-trimpath", "-buildmode=c-archive", "-ldflags", &ldflags, "-o"])
         .arg(&archive)
         .arg(".")
         .current_dir("go-shim")
@@ -134,10 +120,7 @@ fn installed_go_version(go: &str) -> Result<String, BuildError> {
             "helmfire needs Go to build go-shim/, and `{go}` was not found: install Go (see README.md) or set {GO_ENV}"
         ))
     };
-    let out = Command::new(go)
-        .args(["env", "GOVERSION"])
-        .output()
-        .map_err(|_| missing())?;
+    let out = Command::new(go).args(["env", "GOVERSION"]).output().map_err(|_| missing())?;
     if !out.status.success() {
         return Err(missing());
     }
@@ -146,45 +129,33 @@ fn installed_go_version(go: &str) -> Result<String, BuildError> {
 }
 
 fn go_directive(go_mod: &str) -> Option<String> {
-    go_mod
-        .lines()
-        .find_map(|l| l.strip_prefix("go ").map(|v| v.trim().to_string()))
+    go_mod.lines().find_map(|l| l.strip_prefix("go ").map(|v| v.trim().to_string()))
 }
 
 fn module_version(go_mod: &str, module: &str) -> Option<String> {
     go_mod.lines().find_map(|line| {
         let mut words = line.split_whitespace();
         let first = words.next()?;
-        let (name, version) = if first == "require" {
-            (words.next()?, words.next()?)
-        } else {
-            (first, words.next()?)
-        };
+        let (name, version) = if first == "require" { (words.next()?, words.next()?) } else { (first, words.next()?) };
         (name == module).then(|| version.to_string())
     })
 }
 
 fn version_tuple(v: &str) -> Vec<u64> {
-    v.split(['.', '-', 'r', 'b'])
-        .take(3)
-        .map(|p| p.parse().unwrap_or(0))
-        .collect()
+    v.split(['.', '-', 'r', 'b']).take(3).map(|p| p.parse().unwrap_or(0)).collect()
 }
 
 fn watch_shim_sources(dir: &Path) -> Result<(), BuildError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| BuildError(format!("cannot read {}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| BuildError(format!("cannot read {}: {e}", dir.display())))?;
     println!("cargo:rerun-if-changed={}", dir.display());
     for entry in entries.flatten() {
         let path = entry.path();
-        let watched = path.is_dir()
-            || matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("go" | "c" | "h" | "mod" | "sum")
-            );
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if path.is_dir() {
             watch_shim_sources(&path)?;
-        } else if watched {
+        } else if !name.ends_with("_test.go")
+            && matches!(path.extension().and_then(|e| e.to_str()), Some("go" | "c" | "h" | "mod" | "sum"))
+        {
             println!("cargo:rerun-if-changed={}", path.display());
         }
     }

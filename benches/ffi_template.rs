@@ -16,38 +16,21 @@ use helmfire::helm::{HelmBackend, ShimBackend, TemplateRequest};
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` runs us once, fast.
     let smoke = !std::env::args().any(|a| a == "--bench");
-    let iterations: usize = if smoke {
-        3
-    } else {
-        std::env::var("BENCH_ITERATIONS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(2000)
-    };
-    let chart = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/charts/named-templates"
-    );
-    let request = TemplateRequest {
-        release_name: "bench".into(),
-        chart: chart.into(),
-        ..TemplateRequest::default()
-    };
+    let iterations: usize =
+        if smoke { 3 } else { std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000) };
+    let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/charts/named-templates");
+    let request = TemplateRequest { release_name: "bench".into(), chart: chart.into(), ..TemplateRequest::default() };
     let backend = ShimBackend::new();
 
     // Warm up: the first calls load the chart from a cold page cache and
     // initialise the Go runtime's pools.
     for _ in 0..iterations.min(50) {
-        backend
-            .template(backend.new_call(), &request)
-            .expect("render");
+        backend.template(backend.new_call(), &request).expect("render");
     }
     let mut samples: Vec<Duration> = Vec::with_capacity(iterations);
     for _ in 0..iterations {
         let start = Instant::now();
-        let out = backend
-            .template(backend.new_call(), &request)
-            .expect("render");
+        let out = backend.template(backend.new_call(), &request).expect("render");
         samples.push(start.elapsed());
         std::hint::black_box(out);
     }
@@ -55,9 +38,7 @@ fn main() {
     let median = samples[samples.len() / 2];
     let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
     let p90 = samples[samples.len() * 9 / 10];
-    println!(
-        "ffi_template: {iterations} calls, median {median:?}, mean {mean:?}, p90 {p90:?} per call"
-    );
+    println!("ffi_template: {iterations} calls, median {median:?}, mean {mean:?}, p90 {p90:?} per call");
 
     // The boundary alone: `version` does almost nothing in Go
     // (BenchmarkVersionShim measures that part without the boundary).
@@ -69,8 +50,5 @@ fn main() {
     }
     trips.sort();
     let trip_mean = trips.iter().sum::<Duration>() / trips.len() as u32;
-    println!(
-        "ffi_version: median {:?}, mean {trip_mean:?} per call",
-        trips[trips.len() / 2]
-    );
+    println!("ffi_version: median {:?}, mean {trip_mean:?} per call", trips[trips.len() / 2]);
 }

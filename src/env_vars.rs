@@ -2,3 +2,9 @@
 
 /// Disables colour when set to anything (<https://no-color.org>).
 pub const NO_COLOR: &str = "NO_COLOR";
+/// helmfile's switch that turns `exec`, `readFile` and friends into errors.
+pub const HELMFILE_DISABLE_INSECURE_FEATURES: &str = "HELMFILE_DISABLE_INSECURE_FEATURES";
+/// helmfile's switch to render plain `.yaml` state files as templates too.
+pub const HELMFILE_RENDER_YAML: &str = "HELMFILE_RENDER_YAML";
+/// helmfile's default environment when `-e` is not given.
+pub const HELMFILE_ENVIRONMENT: &str = "HELMFILE_ENVIRONMENT";

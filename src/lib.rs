@@ -16,4 +16,5 @@ pub mod env_vars;
 pub mod exec;
 pub mod helm;
 pub mod output;
+pub mod plan;
 pub mod state;

@@ -10,37 +10,26 @@ use helmfire::cli::{Cli, Command, GlobalSettings, TemplateSettings};
 use helmfire::commands::{Context, ExitStatus, TemplateCommand, VersionCommand};
 use helmfire::env_vars;
 use helmfire::helm::{self, ShimBackend, ShimLogLevel};
-use helmfire::output::{Printer, Verbosity, exit_code_for, report};
+use helmfire::output::{ColorChoice, Printer, Verbosity, exit_code_for, report};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let cwd = match std::env::current_dir() {
-        Ok(cwd) => cwd,
-        Err(e) => {
-            let printer = Printer::new(
-                Verbosity::Normal,
-                helmfire::output::ColorChoice::Never,
-                true,
-            );
-            report(
-                &printer,
-                &anyhow::Error::new(e).context("cannot read the current directory"),
-            );
+    let no_color = std::env::var_os(env_vars::NO_COLOR).is_some();
+    let early_printer = Printer::new(Verbosity::Normal, ColorChoice::Auto, no_color);
+    let (cwd, global) = match std::env::current_dir()
+        .map_err(|e| anyhow::Error::new(e).context("cannot read the current directory"))
+        .and_then(|cwd| Ok((cwd, GlobalSettings::resolve(&cli.global)?)))
+    {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            report(&early_printer, &error);
             return ExitCode::FAILURE;
         }
     };
-    let global = GlobalSettings::resolve(&cli.global);
-    let printer = Printer::new(
-        global.verbosity,
-        global.color,
-        std::env::var_os(env_vars::NO_COLOR).is_some(),
-    );
+    let printer = Printer::new(global.verbosity, global.color, no_color);
     route_sdk_logs(printer);
 
-    let ctx = Context {
-        backend: Arc::new(ShimBackend::new()),
-        printer,
-    };
+    let ctx = Context { backend: Arc::new(ShimBackend::new()), printer };
     match run(cli.command, global, &cwd, ctx) {
         Ok(status) => ExitCode::from(status.code()),
         Err(error) => {
@@ -53,46 +42,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(
-    command: Command,
-    global: GlobalSettings,
-    cwd: &std::path::Path,
-    ctx: Context,
-) -> anyhow::Result<ExitStatus> {
+fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Context) -> anyhow::Result<ExitStatus> {
     match command {
-        Command::Version(args) => VersionCommand {
-            format: args.output,
-            ctx,
-        }
-        .run(),
+        Command::Version(args) => VersionCommand { format: args.output, ctx }.run(),
         Command::Template(args) => {
             let settings = TemplateSettings::resolve(args, cwd);
-            runtime()?.block_on(
-                TemplateCommand {
-                    global,
-                    settings,
-                    ctx,
-                }
-                .run(),
-            )
+            runtime()?.block_on(TemplateCommand { global, settings, ctx }.run())
         }
     }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
 /// The SDK's warnings always reach stderr (helm prints them too); its debug
 /// lines only with --debug.
 fn route_sdk_logs(printer: Printer) {
-    let min = if printer.verbosity() >= Verbosity::Debug {
-        ShimLogLevel::Debug
-    } else {
-        ShimLogLevel::Warn
-    };
+    let min = if printer.verbosity() >= Verbosity::Debug { ShimLogLevel::Debug } else { ShimLogLevel::Warn };
     helm::set_log_sink(
         Some(Box::new(move |level, line| match level {
             ShimLogLevel::Debug | ShimLogLevel::Info => printer.debug(line),

@@ -13,12 +13,7 @@ fn workspace_with(helmfile: &str) -> Workspace {
 fn no_helmfile_in_the_directory() {
     let ws = Workspace::new();
     let out = ws.run(&["template"]);
-    assert_clean_failure!(
-        out,
-        "no helmfile.yaml, helmfile.yaml.gotmpl or helmfile.d/ found in",
-        "hint:",
-        "-f FILE"
-    );
+    assert_clean_failure!(out, "no helmfile.yaml, helmfile.yaml.gotmpl or helmfile.d/ found in", "hint:", "-f FILE");
 }
 
 #[test]
@@ -46,35 +41,22 @@ fn a_wrongly_typed_value_names_the_field_and_line() {
 fn an_unknown_key_suggests_the_closest_valid_one() {
     let ws = workspace_with("releases:\n  - name: a\n    chartt: ./c\n");
     let out = ws.run(&["template"]);
-    assert_clean_failure!(
-        out,
-        "helmfile.yaml:3:5: unknown key `chartt` in a release",
-        "hint: did you mean `chart`?"
-    );
+    assert_clean_failure!(out, "helmfile.yaml:3:5: unknown key `chartt` in a release", "hint: did you mean `chart`?");
 }
 
 #[test]
 fn an_unknown_top_level_key() {
     let ws = workspace_with("relases:\n  - name: a\n");
     let out = ws.run(&["template"]);
-    assert_clean_failure!(
-        out,
-        "unknown key `relases` in the top level",
-        "did you mean `releases`?"
-    );
+    assert_clean_failure!(out, "unknown key `relases` in the top level", "did you mean `releases`?");
 }
 
 #[test]
 fn a_helmfile_key_not_implemented_yet_is_not_silently_ignored() {
-    let ws = workspace_with(&format!(
-        "releases:\n  - name: a\n    chart: {}\n    needs: [b]\n",
-        chart("files").display()
-    ));
+    let ws =
+        workspace_with(&format!("releases:\n  - name: a\n    chart: {}\n    hooks: []\n", chart("files").display()));
     let out = ws.run(&["template"]);
-    assert_clean_failure!(
-        out,
-        "helmfile.yaml:4: `needs` in release `a` is not supported by helmfire yet"
-    );
+    assert_clean_failure!(out, "helmfile.yaml:4: `hooks` in release `a` is not supported by helmfire yet");
 }
 
 #[test]
@@ -115,10 +97,7 @@ fn a_malformed_values_file() {
 
 #[test]
 fn a_template_error_inside_a_chart_names_the_template() {
-    let ws = workspace_with(&format!(
-        "releases:\n  - name: a\n    chart: {}\n",
-        chart("broken").display()
-    ));
+    let ws = workspace_with(&format!("releases:\n  - name: a\n    chart: {}\n", chart("broken").display()));
     let out = ws.run(&["template"]);
     assert_clean_failure!(out, "release `a`", "broken/templates/bad.yaml");
 }
@@ -130,33 +109,20 @@ fn a_values_schema_violation_names_the_field() {
         chart("schema").display()
     ));
     let out = ws.run(&["template"]);
-    assert_clean_failure!(
-        out,
-        "release `a`",
-        "values don't meet the specifications of the schema",
-        "mode",
-        "hint:"
-    );
+    assert_clean_failure!(out, "release `a`", "values don't meet the specifications of the schema", "mode", "hint:");
 }
 
 #[test]
 fn a_chart_from_a_repository_says_it_is_not_supported_yet() {
     let ws = workspace_with("releases:\n  - name: a\n    chart: bitnami/nginx\n");
     let out = ws.run(&["template"]);
-    assert_clean_failure!(
-        out,
-        "chart `bitnami/nginx` from a repository",
-        "not supported by helmfire yet"
-    );
+    assert_clean_failure!(out, "chart `bitnami/nginx` from a repository", "not supported by helmfire yet");
 }
 
 #[test]
 fn a_release_declared_twice() {
     let c = chart("files");
-    let ws = workspace_with(&format!(
-        "releases:\n- name: a\n  chart: {0}\n- name: a\n  chart: {0}\n",
-        c.display()
-    ));
+    let ws = workspace_with(&format!("releases:\n- name: a\n  chart: {0}\n- name: a\n  chart: {0}\n", c.display()));
     let out = ws.run(&["template"]);
     assert_clean_failure!(out, "release `a` in namespace `` is declared twice");
 }
@@ -171,8 +137,5 @@ fn one_failing_release_does_not_hide_the_others() {
     let out = ws.run(&["template"]);
     assert_clean_failure!(out, "release `bad`");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("name: good-config"),
-        "the good release's manifests are printed:\n{stdout}"
-    );
+    assert!(stdout.contains("name: good-config"), "the good release's manifests are printed:\n{stdout}");
 }

@@ -12,9 +12,7 @@ fn abi_digest(header: &str) -> String {
         if line.contains("Start of preamble") {
             in_preamble = true;
         }
-        if (in_preamble || (line.starts_with("extern ") && line.contains("helmfire_")))
-            && !line.starts_with("#line")
-        {
+        if (in_preamble || (line.starts_with("extern ") && line.contains("helmfire_"))) && !line.starts_with("#line") {
             lines.push(line);
         }
         if line.contains("End of preamble") {
@@ -28,8 +26,7 @@ fn abi_digest(header: &str) -> String {
 
 #[test]
 fn committed_bindings_match_the_cgo_header() {
-    let header = std::fs::read_to_string(env!("HELMFIRE_SHIM_HEADER"))
-        .expect("the header build.rs produced");
+    let header = std::fs::read_to_string(env!("HELMFIRE_SHIM_HEADER")).expect("the header build.rs produced");
     let bindings = std::fs::read_to_string(repo_root().join("src/helm/bindings.rs")).unwrap();
     let recorded = bindings
         .lines()
@@ -41,20 +38,8 @@ fn committed_bindings_match_the_cgo_header() {
         "src/helm/bindings.rs is stale: the ABI in go-shim changed; run scripts/regen-bindings.sh"
     );
     // Every exported function is declared on the Rust side.
-    for line in header
-        .lines()
-        .filter(|l| l.starts_with("extern ") && l.contains("helmfire_"))
-    {
-        let name = line
-            .split('(')
-            .next()
-            .unwrap()
-            .rsplit([' ', '*'])
-            .next()
-            .unwrap();
-        assert!(
-            bindings.contains(&format!("pub fn {name}(")),
-            "bindings.rs lacks {name}"
-        );
+    for line in header.lines().filter(|l| l.starts_with("extern ") && l.contains("helmfire_")) {
+        let name = line.split('(').next().unwrap().rsplit([' ', '*']).next().unwrap();
+        assert!(bindings.contains(&format!("pub fn {name}(")), "bindings.rs lacks {name}");
     }
 }

@@ -8,10 +8,7 @@ fn sources(layer: &str) -> Vec<(String, String)> {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "rs") {
-            files.push((
-                path.display().to_string(),
-                std::fs::read_to_string(&path).unwrap(),
-            ));
+            files.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
         }
     }
     assert!(!files.is_empty(), "no sources in {}", dir.display());
@@ -59,8 +56,5 @@ fn unsafe_code_lives_only_in_the_ffi_module() {
             }
         }
     }
-    assert!(
-        offenders.is_empty(),
-        "unsafe outside helm/ffi.rs: {offenders:?}"
-    );
+    assert!(offenders.is_empty(), "unsafe outside helm/ffi.rs: {offenders:?}");
 }

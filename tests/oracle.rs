@@ -30,10 +30,7 @@ fn check(chart_name: &str, case: Case<'_>) {
         .helm_runs
         .iter()
         .map(|run| {
-            let run: Vec<&str> = run
-                .iter()
-                .map(|a| if *a == "CHART" { chart_path } else { a })
-                .collect();
+            let run: Vec<&str> = run.iter().map(|a| if *a == "CHART" { chart_path } else { a }).collect();
             helm_template(ws.path(), &run)
         })
         .collect();
@@ -47,21 +44,9 @@ fn subchart_with_values_overriding_the_child() {
         "subchart",
         Case {
             helmfile: "releases:\n- name: shop\n  namespace: prod\n  chart: CHART\n  values:\n  - override.yaml\n  set:\n  - name: child.replicas\n    value: 5\n",
-            files: &[(
-                "override.yaml",
-                "child:\n  message: from a values file\nglobal:\n  region: us-east-2\n",
-            )],
+            files: &[("override.yaml", "child:\n  message: from a values file\nglobal:\n  region: us-east-2\n")],
             helmfire_args: &[],
-            helm_runs: &[&[
-                "shop",
-                "CHART",
-                "-n",
-                "prod",
-                "-f",
-                "override.yaml",
-                "--set",
-                "child.replicas=5",
-            ]],
+            helm_runs: &[&["shop", "CHART", "-n", "prod", "-f", "override.yaml", "--set", "child.replicas=5"]],
         },
     );
 }
@@ -87,16 +72,7 @@ fn named_templates_include_tpl_and_helpers() {
             helmfile: "releases:\n- name: api\n  namespace: team-a\n  chart: CHART\n  set:\n  - name: name\n    value: widget\n  - name: ports\n    values: [8080, 9090]\n",
             files: &[],
             helmfire_args: &[],
-            helm_runs: &[&[
-                "api",
-                "CHART",
-                "-n",
-                "team-a",
-                "--set",
-                "name=widget",
-                "--set",
-                "ports={8080,9090}",
-            ]],
+            helm_runs: &[&["api", "CHART", "-n", "team-a", "--set", "name=widget", "--set", "ports={8080,9090}"]],
         },
     );
 }
@@ -240,10 +216,7 @@ fn command_line_set_and_values_come_after_the_releases_own() {
         "named-templates",
         Case {
             helmfile: "releases:\n- name: api\n  chart: CHART\n  values:\n  - a.yaml\n  set:\n  - name: name\n    value: from-release\n",
-            files: &[
-                ("a.yaml", "name: from-a\nlabels:\n  team: a\n"),
-                ("cli.yaml", "labels:\n  team: cli\n"),
-            ],
+            files: &[("a.yaml", "name: from-a\nlabels:\n  team: a\n"), ("cli.yaml", "labels:\n  team: cli\n")],
             helmfire_args: &["--set", "name=from-cli", "--values", "cli.yaml"],
             helm_runs: &[&[
                 "api",
@@ -265,11 +238,7 @@ fn command_line_set_and_values_come_after_the_releases_own() {
 fn the_quickstart_example_renders_as_helm_does() {
     let ws = Workspace::new();
     let example = crate::util::repo_root().join("examples/quickstart");
-    let ours = assert_success!(ws.run(&[
-        "template",
-        "-f",
-        example.join("helmfile.yaml").to_str().unwrap()
-    ]));
+    let ours = assert_success!(ws.run(&["template", "-f", example.join("helmfile.yaml").to_str().unwrap()]));
     ws.write("inline-frontend.yaml", "replicaCount: 2\n");
     ws.write("inline-backend.yaml", "service:\n  port: 8080\n");
     let chart = example.join("charts/hello");
@@ -292,16 +261,7 @@ fn the_quickstart_example_renders_as_helm_does() {
     );
     expected += &helm_template(
         ws.path(),
-        &[
-            "backend",
-            chart,
-            "-n",
-            "api",
-            "-f",
-            "inline-backend.yaml",
-            "--set-string",
-            "podAnnotations.build=20261125",
-        ],
+        &["backend", chart, "-n", "api", "-f", "inline-backend.yaml", "--set-string", "podAnnotations.build=20261125"],
     );
     assert_eq!(expected, ours);
 }

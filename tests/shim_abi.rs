@@ -18,22 +18,16 @@ fn request(chart_name: &str) -> TemplateRequest {
 #[test]
 fn a_call_renders() {
     let backend = ShimBackend::new();
-    let out = backend
-        .template(backend.new_call(), &request("files"))
-        .unwrap();
+    let out = backend.template(backend.new_call(), &request("files")).unwrap();
     assert!(out.stdout.contains("name: abi-config"));
 }
 
 #[test]
 fn errors_come_back_typed() {
     let backend = ShimBackend::new();
-    let err = backend
-        .template(backend.new_call(), &request("broken"))
-        .unwrap_err();
+    let err = backend.template(backend.new_call(), &request("broken")).unwrap_err();
     assert!(matches!(err, HelmError::Render { .. }), "{err:?}");
-    let err = backend
-        .template(backend.new_call(), &request("does-not-exist"))
-        .unwrap_err();
+    let err = backend.template(backend.new_call(), &request("does-not-exist")).unwrap_err();
     assert!(matches!(err, HelmError::Chart { .. }), "{err:?}");
 }
 
@@ -45,11 +39,7 @@ fn a_call_cancelled_before_it_starts_reports_cancelled() {
     let err = backend.template(call, &request("files")).unwrap_err();
     assert!(matches!(err, HelmError::Cancelled), "{err:?}");
     // The next call is unaffected.
-    assert!(
-        backend
-            .template(backend.new_call(), &request("files"))
-            .is_ok()
-    );
+    assert!(backend.template(backend.new_call(), &request("files")).is_ok());
 }
 
 #[test]
@@ -59,15 +49,10 @@ fn calls_run_in_parallel_from_many_threads() {
         .map(|_| {
             let backend = Arc::clone(&backend);
             std::thread::spawn(move || {
-                backend
-                    .template(backend.new_call(), &request("named-templates"))
-                    .map(|o| o.stdout)
+                backend.template(backend.new_call(), &request("named-templates")).map(|o| o.stdout)
             })
         })
         .collect();
-    let outputs: Vec<String> = handles
-        .into_iter()
-        .map(|h| h.join().unwrap().unwrap())
-        .collect();
+    let outputs: Vec<String> = handles.into_iter().map(|h| h.join().unwrap().unwrap()).collect();
     assert!(outputs.windows(2).all(|w| w[0] == w[1]));
 }

@@ -9,11 +9,7 @@ fn releases(n: usize, chart_name: &str) -> String {
     let c = chart(chart_name);
     let mut s = String::from("releases:\n");
     for i in 0..n {
-        s += &format!(
-            "- name: r{i:02}\n  namespace: ns{}\n  chart: {}\n",
-            i % 3,
-            c.display()
-        );
+        s += &format!("- name: r{i:02}\n  namespace: ns{}\n  chart: {}\n", i % 3, c.display());
     }
     s
 }
@@ -25,17 +21,9 @@ fn output_keeps_declaration_order_whatever_the_concurrency() {
     let parallel = assert_success!(ws.run(&["template", "--concurrency", "0"]));
     let serial = assert_success!(ws.run(&["template", "--concurrency", "1"]));
     assert_eq!(parallel, serial);
-    let positions: Vec<usize> = (0..12)
-        .map(|i| {
-            parallel
-                .find(&format!("name: r{i:02}-demo"))
-                .expect("release rendered")
-        })
-        .collect();
-    assert!(
-        positions.windows(2).all(|w| w[0] < w[1]),
-        "releases out of order: {positions:?}"
-    );
+    let positions: Vec<usize> =
+        (0..12).map(|i| parallel.find(&format!("name: r{i:02}-demo")).expect("release rendered")).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "releases out of order: {positions:?}");
 }
 
 #[test]
@@ -45,15 +33,9 @@ fn logs_go_to_stderr_and_manifests_to_stdout() {
     let out = ws.run(&["template"]);
     let stdout = assert_success!(out);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("Templating release=r00, chart="),
-        "{stderr}"
-    );
+    assert!(stderr.contains("Templating release=r00, chart="), "{stderr}");
     assert!(!stdout.contains("Templating"), "{stdout}");
-    assert!(
-        stdout.starts_with("---\n# Source: files/templates/configmap.yaml\n"),
-        "{stdout}"
-    );
+    assert!(stdout.starts_with("---\n# Source: files/templates/configmap.yaml\n"), "{stdout}");
 }
 
 #[test]
@@ -62,11 +44,7 @@ fn quiet_silences_progress_and_debug_shows_sdk_logs() {
     ws.write("helmfile.yaml", &releases(1, "files"));
     let quiet = ws.run(&["template", "-q"]);
     assert_success!(quiet);
-    assert!(
-        quiet.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&quiet.stderr)
-    );
+    assert!(quiet.stderr.is_empty(), "{}", String::from_utf8_lossy(&quiet.stderr));
 
     let debug = ws.run(&["template", "--debug"]);
     assert_success!(debug);
@@ -97,12 +75,7 @@ fn state_from_stdin() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(releases(1, "files").as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(releases(1, "files").as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = assert_success!(out);
     assert!(stdout.contains("name: r00-config"));
@@ -112,14 +85,8 @@ fn state_from_stdin() {
 fn helmfile_d_files_load_in_name_order() {
     let ws = Workspace::new();
     let c = chart("files");
-    ws.write(
-        "helmfile.d/20-second.yaml",
-        &format!("releases:\n- name: second\n  chart: {}\n", c.display()),
-    );
-    ws.write(
-        "helmfile.d/10-first.yaml",
-        &format!("releases:\n- name: first\n  chart: {}\n", c.display()),
-    );
+    ws.write("helmfile.d/20-second.yaml", &format!("releases:\n- name: second\n  chart: {}\n", c.display()));
+    ws.write("helmfile.d/10-first.yaml", &format!("releases:\n- name: first\n  chart: {}\n", c.display()));
     let out = assert_success!(ws.run(&["template"]));
     let first = out.find("name: first-config").unwrap();
     let second = out.find("name: second-config").unwrap();
@@ -132,16 +99,10 @@ fn later_yaml_documents_replace_earlier_releases_as_helmfile_layers_them() {
     let c = chart("files");
     ws.write(
         "helmfile.yaml",
-        &format!(
-            "releases:\n- name: old\n  chart: {0}\n---\nreleases:\n- name: new\n  chart: {0}\n",
-            c.display()
-        ),
+        &format!("releases:\n- name: old\n  chart: {0}\n---\nreleases:\n- name: new\n  chart: {0}\n", c.display()),
     );
     let out = assert_success!(ws.run(&["template"]));
-    assert!(
-        out.contains("name: new-config") && !out.contains("name: old-config"),
-        "{out}"
-    );
+    assert!(out.contains("name: new-config") && !out.contains("name: old-config"), "{out}");
 }
 
 #[test]
@@ -149,45 +110,24 @@ fn output_dir_writes_files_where_helmfile_puts_them() {
     let ws = Workspace::new();
     ws.write(
         "helmfile.yaml",
-        "releases:\n- name: jobs\n  chart: CHART\n"
-            .replace("CHART", chart("hooks").to_str().unwrap())
-            .as_str(),
+        "releases:\n- name: jobs\n  chart: CHART\n".replace("CHART", chart("hooks").to_str().unwrap()).as_str(),
     );
     let out = assert_success!(ws.run(&["template", "--output-dir", "out"]));
     // helmfile's default --output-dir-template: <dir>/<state base name>-<sha1(abs state path)[:8]>-<release>
     let abs = ws.path().join("helmfile.yaml");
     let digest = sha1_hex(abs.to_str().unwrap());
     let release_dir = format!("out/helmfile-{}-jobs", &digest[..8]);
-    let app = ws
-        .path()
-        .join(&release_dir)
-        .join("hooks/templates/app.yaml");
-    assert!(
-        out.contains(&format!("wrote {release_dir}/hooks/templates/app.yaml")),
-        "{out}"
-    );
+    let app = ws.path().join(&release_dir).join("hooks/templates/app.yaml");
+    assert!(out.contains(&format!("wrote {release_dir}/hooks/templates/app.yaml")), "{out}");
     let content = std::fs::read_to_string(&app).expect("app.yaml written");
-    assert!(
-        content.starts_with("---\n# Source: hooks/templates/app.yaml\n"),
-        "{content}"
-    );
+    assert!(content.starts_with("---\n# Source: hooks/templates/app.yaml\n"), "{content}");
 
     // Same files as `helm template --output-dir` writes.
     let oracle_dir = ws.path().join("oracle");
-    helm_template(
-        ws.path(),
-        &[
-            "jobs",
-            chart("hooks").to_str().unwrap(),
-            "--output-dir",
-            oracle_dir.to_str().unwrap(),
-        ],
-    );
-    for rel in [
-        "hooks/templates/app.yaml",
-        "hooks/templates/job-migrate.yaml",
-        "hooks/templates/tests/test-connection.yaml",
-    ] {
+    helm_template(ws.path(), &["jobs", chart("hooks").to_str().unwrap(), "--output-dir", oracle_dir.to_str().unwrap()]);
+    for rel in
+        ["hooks/templates/app.yaml", "hooks/templates/job-migrate.yaml", "hooks/templates/tests/test-connection.yaml"]
+    {
         let ours = std::fs::read_to_string(ws.path().join(&release_dir).join(rel)).unwrap();
         let theirs = std::fs::read_to_string(oracle_dir.join(rel)).unwrap();
         assert_eq!(ours, theirs, "{rel}");
@@ -206,29 +146,13 @@ fn sha1_hex(s: &str) -> String {
 fn a_closed_stdout_pipe_ends_quietly() {
     let ws = Workspace::new();
     ws.write("helmfile.yaml", &releases(40, "named-templates"));
-    let mut child = ws
-        .helmfire()
-        .args(["template", "-q"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        ws.helmfire().args(["template", "-q"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
     // The reader is dropped here, like `| head -1`.
     let out = child.wait_with_output().unwrap();
     assert_eq!(first, "---\n");
-    assert!(
-        out.status.success(),
-        "exit {} stderr {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "exit {} stderr {}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }

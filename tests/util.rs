@@ -22,9 +22,7 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new() -> Self {
-        Workspace {
-            dir: tempfile::tempdir().expect("create a temp dir"),
-        }
+        Workspace { dir: tempfile::tempdir().expect("create a temp dir") }
     }
 
     pub fn path(&self) -> &Path {
@@ -71,9 +69,7 @@ pub fn helm_cli() -> &'static Path {
         let scratch = tempfile::tempdir().unwrap();
         let status = Command::new("go")
             .args(["install", "-trimpath", "-ldflags"])
-            .arg(format!(
-                "-X helm.sh/helm/v4/internal/version.version={version}"
-            ))
+            .arg(format!("-X helm.sh/helm/v4/internal/version.version={version}"))
             .arg(format!("helm.sh/helm/v4/cmd/helm@{version}"))
             .current_dir(scratch.path())
             .env("GOBIN", &dir)
@@ -94,9 +90,7 @@ pub fn embedded_helm_version() -> String {
             let mut w = l.split_whitespace();
             let first = w.next()?;
             let name = if first == "require" { w.next()? } else { first };
-            (name == "helm.sh/helm/v4")
-                .then(|| w.next().map(str::to_string))
-                .flatten()
+            (name == "helm.sh/helm/v4").then(|| w.next().map(str::to_string)).flatten()
         })
         .expect("go-shim/go.mod requires helm.sh/helm/v4")
 }
@@ -105,9 +99,7 @@ fn test_cache() -> PathBuf {
     if let Some(dir) = std::env::var_os("HELMFIRE_TEST_CACHE") {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
     home.join(".cache/helmfire-test")
 }
 
@@ -122,10 +114,6 @@ pub fn helm_template(dir: &Path, args: &[&str]) -> String {
         .env("HELM_DATA_HOME", dir.join(".helm/data"))
         .output()
         .expect("run the helm CLI oracle");
-    assert!(
-        output.status.success(),
-        "helm template failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "helm template failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }

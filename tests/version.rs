@@ -16,8 +16,5 @@ fn version_json_names_the_embedded_sdk() {
 fn version_text() {
     let ws = Workspace::new();
     let out = assert_success!(ws.run(&["version"]));
-    assert!(
-        out.contains(&format!("Helm SDK {}", embedded_helm_version())),
-        "{out}"
-    );
+    assert!(out.contains(&format!("Helm SDK {}", embedded_helm_version())), "{out}");
 }

@@ -25,6 +25,18 @@ pub struct GlobalArgs {
     /// directory.
     #[arg(short = 'f', long = "file", global = true, value_name = "FILE|DIR|-")]
     pub file: Option<PathBuf>,
+    /// The environment to load (helmfile's `-e`; also HELMFILE_ENVIRONMENT).
+    #[arg(short = 'e', long, global = true, env = "HELMFILE_ENVIRONMENT", default_value = "default")]
+    pub environment: String,
+    /// Override state values: `key.path=value,other=value` (repeatable).
+    #[arg(long = "state-values-set", global = true, value_name = "KEY=VALUE")]
+    pub state_values_set: Vec<String>,
+    /// Like --state-values-set, but every value is a string (repeatable).
+    #[arg(long = "state-values-set-string", global = true, value_name = "KEY=VALUE")]
+    pub state_values_set_string: Vec<String>,
+    /// Override state values from YAML files, merged in order (repeatable).
+    #[arg(long = "state-values-file", global = true, value_name = "FILE")]
+    pub state_values_file: Vec<PathBuf>,
     /// Put every release in this namespace, overriding the state file.
     #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
@@ -68,12 +80,7 @@ pub struct TemplateArgs {
     pub kube_version: Option<String>,
     /// Kubernetes API versions for `.Capabilities.APIVersions` (repeatable,
     /// or comma-separated).
-    #[arg(
-        long = "api-versions",
-        short = 'a',
-        value_name = "GROUP/VERSION",
-        value_delimiter = ','
-    )]
+    #[arg(long = "api-versions", short = 'a', value_name = "GROUP/VERSION", value_delimiter = ',')]
     pub api_versions: Vec<String>,
     /// Include the charts' CRDs in the output.
     #[arg(long)]

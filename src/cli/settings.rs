@@ -4,9 +4,13 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
+use serde_yaml_ng::Value;
+
+use crate::env_vars;
 use crate::exec::Concurrency;
 use crate::output::{ColorChoice, Verbosity};
-use crate::state::StateSource;
+use crate::state::{SetKind, StateSource, merge_values, parse_set};
 
 use super::args::{GlobalArgs, TemplateArgs};
 
@@ -26,6 +30,12 @@ pub struct GlobalSettings {
     pub source: StateSource,
     /// `-n`: overrides every release's namespace.
     pub namespace_override: Option<String>,
+    /// `-e`.
+    pub environment: String,
+    /// The `--state-values-*` flags, merged: files, then `set`, then `set-string`.
+    pub state_overrides: Value,
+    /// Render plain `.yaml` state files as templates too.
+    pub render_yaml: bool,
     /// How much goes to stderr.
     pub verbosity: Verbosity,
     /// Colour.
@@ -36,7 +46,7 @@ impl GlobalSettings {
     /// Resolves the global flags. The default search starts in the current
     /// directory, and found files keep relative names, as helmfile's do
     /// (they show in messages and in `--output-dir` paths).
-    pub fn resolve(args: &GlobalArgs) -> Self {
+    pub fn resolve(args: &GlobalArgs) -> anyhow::Result<Self> {
         let source = match &args.file {
             None => StateSource::Search(PathBuf::from(".")),
             Some(path) if path.as_os_str() == "-" => StateSource::Stdin,
@@ -56,13 +66,36 @@ impl GlobalSettings {
         } else {
             ColorChoice::Auto
         };
-        GlobalSettings {
+        Ok(GlobalSettings {
             source,
             namespace_override: args.namespace.clone(),
+            environment: args.environment.clone(),
+            state_overrides: state_overrides(args)?,
+            render_yaml: std::env::var(env_vars::HELMFILE_RENDER_YAML).is_ok_and(|v| v == "true"),
             verbosity,
             color,
-        }
+        })
     }
+}
+
+/// The state values the command line sets, in helmfile's order of
+/// precedence (later wins): files, `--state-values-set`, `--state-values-set-string`.
+fn state_overrides(args: &GlobalArgs) -> anyhow::Result<Value> {
+    let mut merged = Value::Mapping(Default::default());
+    for file in &args.state_values_file {
+        let text = fs_err::read_to_string(file).context("reading --state-values-file")?;
+        let value: Value = serde_yaml_ng::from_str(&text)
+            .with_context(|| format!("parsing --state-values-file {}", file.display()))?;
+        merge_values(&mut merged, value);
+    }
+    let sets = args.state_values_set.iter().map(|s| (s, SetKind::Typed));
+    let strings = args.state_values_set_string.iter().map(|s| (s, SetKind::String));
+    for (expression, kind) in sets.chain(strings) {
+        let value = parse_set(expression, kind)
+            .map_err(|e| anyhow::anyhow!("invalid --state-values-set `{expression}`: {e}"))?;
+        merge_values(&mut merged, value);
+    }
+    Ok(merged)
 }
 
 /// Settings of `template`.
@@ -97,11 +130,7 @@ impl TemplateSettings {
             values: args.values.into_iter().map(|v| cwd.join(v)).collect(),
             output_dir: args.output_dir,
             kube_version: args.kube_version,
-            api_versions: args
-                .api_versions
-                .into_iter()
-                .filter(|a| !a.is_empty())
-                .collect(),
+            api_versions: args.api_versions.into_iter().filter(|a| !a.is_empty()).collect(),
             include_crds: args.include_crds,
             skip_tests: args.skip_tests,
             show_only: args.show_only,

@@ -7,12 +7,15 @@
 
 use std::sync::Arc;
 
+use crate::cli::GlobalSettings;
 use crate::helm::HelmBackend;
 use crate::output::Printer;
+use crate::state::{self, LoadOptions, StateError, StateFile};
 
 pub use template::TemplateCommand;
 pub use version::VersionCommand;
 
+mod engine;
 mod release_request;
 mod template;
 mod version;
@@ -43,4 +46,18 @@ impl ExitStatus {
             ExitStatus::Failure => 1,
         }
     }
+}
+
+/// Loads the state the global flags designate, rendering templates in the shim.
+pub(crate) fn load_state(global: &GlobalSettings, ctx: &Context) -> Result<Vec<StateFile>, StateError> {
+    let engine = engine::ShimEngine::new(Arc::clone(&ctx.backend));
+    let namespace = global.namespace_override.as_deref().unwrap_or_default();
+    let opts = LoadOptions {
+        environment: &global.environment,
+        overrides: &global.state_overrides,
+        namespace,
+        engine: &engine,
+        render_yaml: global.render_yaml,
+    };
+    state::load(&global.source, &opts)
 }

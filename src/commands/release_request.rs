@@ -20,21 +20,12 @@ pub(crate) fn template_request(
             ValuesInput::File(file) => ValueSource::File { file: file.clone() },
             ValuesInput::Inline(text) => ValueSource::Inline {
                 inline: text.clone(),
-                origin: format!(
-                    "inline values of release `{}` in {}",
-                    release.name,
-                    release.location.path.display()
-                ),
+                origin: format!("inline values of release `{}` in {}", release.name, release.location.path.display()),
             },
         })
         .collect();
     // helmfile appends the command line's --values after the release's own.
-    values.extend(
-        settings
-            .values
-            .iter()
-            .map(|file| ValueSource::File { file: file.clone() }),
-    );
+    values.extend(settings.values.iter().map(|file| ValueSource::File { file: file.clone() }));
 
     let mut overrides = ValueOverrides::default();
     for set in &release.set {
@@ -78,10 +69,7 @@ fn push_set(set: &mut Vec<String>, set_file: &mut Vec<String>, entry: &SetValue)
 
 /// helmfile's `escape`: strvals would split on these.
 fn escape(value: &str) -> String {
-    value
-        .replace('{', "\\{")
-        .replace('}', "\\}")
-        .replace(',', "\\,")
+    value.replace('{', "\\{").replace('}', "\\}").replace(',', "\\,")
 }
 
 #[cfg(test)]
@@ -100,20 +88,9 @@ mod tests {
     #[test]
     fn set_values_are_escaped_like_helmfile() {
         let mut set = Vec::new();
-        push_set(
-            &mut set,
-            &mut Vec::new(),
-            &entry("a.b", Some("x,y{z}"), None),
-        );
-        push_set(
-            &mut set,
-            &mut Vec::new(),
-            &entry("list", None, Some(&["1", "2,3"])),
-        );
-        assert_eq!(
-            set,
-            vec![r"a.b=x\,y\{z\}".to_string(), r"list={1,2\,3}".to_string()]
-        );
+        push_set(&mut set, &mut Vec::new(), &entry("a.b", Some("x,y{z}"), None));
+        push_set(&mut set, &mut Vec::new(), &entry("list", None, Some(&["1", "2,3"])));
+        assert_eq!(set, vec![r"a.b=x\,y\{z\}".to_string(), r"list={1,2\,3}".to_string()]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::cli::{GlobalSettings, TemplateSettings};
 use crate::exec::{Reporter, call_helm, run_ordered};
 use crate::helm::{HelmError, TemplateOutput};
 use crate::output::{TemplateReporter, report};
-use crate::state::{self, Location, Release, StateFile};
+use crate::state::{Location, Release, StateFile};
 
 /// Renders the releases of the state.
 pub struct TemplateCommand {
@@ -48,7 +48,7 @@ struct ReleaseId {
 impl TemplateCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = state::load(&self.global.source)?;
+        let files = super::load_state(&self.global, &self.ctx)?;
         let jobs = self.jobs(&files);
         let reporter: Arc<dyn Reporter> = Arc::new(TemplateReporter::new(self.ctx.printer));
         let backend = Arc::clone(&self.ctx.backend);
@@ -64,8 +64,7 @@ impl TemplateCommand {
                 async move {
                     let id = reporter.on_release_start(&job.label);
                     let request = job.request;
-                    let result =
-                        call_helm(backend, move |helm, call| helm.template(call, &request)).await;
+                    let result = call_helm(backend, move |helm, call| helm.template(call, &request)).await;
                     reporter.on_release_complete(id, result.is_ok());
                     (job.release, result)
                 }
@@ -89,11 +88,7 @@ impl TemplateCommand {
         for failure in failures.drain(..) {
             report(&self.ctx.printer, &anyhow::Error::new(failure));
         }
-        Ok(if failed {
-            ExitStatus::Failure
-        } else {
-            ExitStatus::Success
-        })
+        Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
     }
 
     fn jobs(&self, files: &[StateFile]) -> Vec<Job> {
@@ -104,16 +99,11 @@ impl TemplateCommand {
             .map(|(file, release)| {
                 let mut request = template_request(release, namespace, &self.settings);
                 if let Some(dir) = &self.settings.output_dir {
-                    request.output_dir = release_output_dir(dir, &file.path, release)
-                        .display()
-                        .to_string();
+                    request.output_dir = release_output_dir(dir, &file.path, release).display().to_string();
                 }
                 Job {
                     label: format!("release={}, chart={}", release.name, release.chart_ref),
-                    release: ReleaseId {
-                        name: release.name.clone(),
-                        location: release.location.clone(),
-                    },
+                    release: ReleaseId { name: release.name.clone(), location: release.location.clone() },
                     request,
                 }
             })
@@ -127,18 +117,13 @@ impl TemplateCommand {
 /// AbsPathSHA1 the first 8 hex digits of the SHA-1 of its absolute path.
 fn release_output_dir(output_dir: &Path, state_path: &Path, release: &Release) -> PathBuf {
     let absolute = std::path::absolute(state_path).unwrap_or_else(|_| state_path.to_path_buf());
-    let digest = sha1_smol::Sha1::from(absolute.to_string_lossy().as_bytes())
-        .digest()
-        .to_string();
+    let digest = sha1_smol::Sha1::from(absolute.to_string_lossy().as_bytes()).digest().to_string();
     let as_given = state_path.to_string_lossy();
     let base = match state_path.extension() {
         Some(ext) => &as_given[..as_given.len() - ext.len() - 1],
         None => &as_given[..],
     };
-    go_join(
-        output_dir,
-        &format!("{base}-{}-{}", &digest[..8], release.name),
-    )
+    go_join(output_dir, &format!("{base}-{}-{}", &digest[..8], release.name))
 }
 
 /// Go's `filepath.Join`: concatenates even when the second part is absolute
@@ -157,9 +142,5 @@ fn go_join(dir: &Path, rest: &str) -> PathBuf {
         }
     }
     let cleaned = parts.join("/");
-    PathBuf::from(if joined.starts_with('/') {
-        format!("/{cleaned}")
-    } else {
-        cleaned
-    })
+    PathBuf::from(if joined.starts_with('/') { format!("/{cleaned}") } else { cleaned })
 }

@@ -25,15 +25,8 @@ struct VersionReport {
 impl VersionCommand {
     /// Runs the command.
     pub fn run(self) -> anyhow::Result<ExitStatus> {
-        let sdk = self
-            .ctx
-            .backend
-            .version()
-            .context("asking the embedded Helm SDK for its version")?;
-        let report = VersionReport {
-            helmfire: env!("CARGO_PKG_VERSION"),
-            sdk,
-        };
+        let sdk = self.ctx.backend.version().context("asking the embedded Helm SDK for its version")?;
+        let report = VersionReport { helmfire: env!("CARGO_PKG_VERSION"), sdk };
         let text = match self.format {
             OutputFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
             OutputFormat::Text => format!(

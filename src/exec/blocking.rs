@@ -27,18 +27,12 @@ where
     F: FnOnce(&dyn HelmBackend, CallId) -> Result<R, HelmError> + Send + 'static,
 {
     let call = backend.new_call();
-    let mut guard = CancelOnDrop {
-        backend: Arc::clone(&backend),
-        call,
-        armed: true,
-    };
+    let mut guard = CancelOnDrop { backend: Arc::clone(&backend), call, armed: true };
     let joined = tokio::task::spawn_blocking(move || f(backend.as_ref(), call)).await;
     guard.armed = false;
     match joined {
         Ok(result) => result,
         Err(e) if e.is_cancelled() => Err(HelmError::Cancelled),
-        Err(e) => Err(HelmError::internal(format!(
-            "a blocking Helm call panicked: {e}"
-        ))),
+        Err(e) => Err(HelmError::internal(format!("a blocking Helm call panicked: {e}"))),
     }
 }

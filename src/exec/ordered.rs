@@ -36,12 +36,8 @@ impl Concurrency {
 /// Runs `task` on every item with at most `limit` running at once, and hands
 /// each result to `emit` in input order as soon as every earlier result has
 /// been emitted, so output streams while later items still run.
-pub async fn run_ordered<T, R, F, Fut>(
-    items: Vec<T>,
-    limit: Concurrency,
-    task: F,
-    mut emit: impl FnMut(usize, R),
-) where
+pub async fn run_ordered<T, R, F, Fut>(items: Vec<T>, limit: Concurrency, task: F, mut emit: impl FnMut(usize, R))
+where
     T: Send + 'static,
     R: Send + 'static,
     F: Fn(T) -> Fut,

@@ -68,49 +68,25 @@ pub enum HelmError {
 
 impl HelmError {
     pub(crate) fn from_wire(e: WireError) -> Self {
-        let WireError {
-            kind,
-            message,
-            mut details,
-        } = e;
+        let WireError { kind, message, mut details } = e;
         let mut take = |key: &str| details.remove(key).unwrap_or_default();
         match kind.as_str() {
-            "chart" => HelmError::Chart {
-                message,
-                chart: take("chart"),
-            },
-            "dependencies" => HelmError::Dependencies {
-                message,
-                chart: take("chart"),
-            },
+            "chart" => HelmError::Chart { message, chart: take("chart") },
+            "dependencies" => HelmError::Dependencies { message, chart: take("chart") },
             "values" => {
                 let file = details.remove("file");
                 HelmError::Values { message, file }
             }
-            "values_schema" => HelmError::ValuesSchema {
-                message,
-                chart: take("chart"),
-            },
-            "render" => HelmError::Render {
-                message,
-                chart: take("chart"),
-            },
+            "values_schema" => HelmError::ValuesSchema { message, chart: take("chart") },
+            "render" => HelmError::Render { message, chart: take("chart") },
             "io" => HelmError::Io(message),
             "cancelled" => HelmError::Cancelled,
-            _ => HelmError::Internal {
-                kind,
-                message,
-                details,
-            },
+            _ => HelmError::Internal { kind, message, details },
         }
     }
 
     pub(crate) fn internal(message: impl Into<String>) -> Self {
-        HelmError::Internal {
-            kind: "rust".into(),
-            message: message.into(),
-            details: BTreeMap::new(),
-        }
+        HelmError::Internal { kind: "rust".into(), message: message.into(), details: BTreeMap::new() }
     }
 
     /// What the user can do about this error, if anything specific.
@@ -119,12 +95,12 @@ impl HelmError {
             HelmError::Dependencies { chart, .. } => Some(format!(
                 "run `helm dependency build {chart}` or let helmfire build dependencies (drop --skip-deps once chart repositories are supported)"
             )),
-            HelmError::ValuesSchema { chart, .. } => Some(format!(
-                "fix the values to satisfy {chart}/values.schema.json"
-            )),
-            HelmError::Internal { .. } => Some(
-                "this is a bug in helmfire; please report it with the output of --debug".into(),
-            ),
+            HelmError::ValuesSchema { chart, .. } => {
+                Some(format!("fix the values to satisfy {chart}/values.schema.json"))
+            }
+            HelmError::Internal { .. } => {
+                Some("this is a bug in helmfire; please report it with the output of --debug".into())
+            }
             _ => None,
         }
     }

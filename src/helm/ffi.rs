@@ -53,9 +53,7 @@ impl GoString {
         }
         // SAFETY: the shim returns a NUL-terminated string that stays valid
         // until helmfire_free is called in Drop.
-        unsafe { CStr::from_ptr(self.0) }
-            .to_string_lossy()
-            .into_owned()
+        unsafe { CStr::from_ptr(self.0) }.to_string_lossy().into_owned()
     }
 }
 

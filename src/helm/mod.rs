@@ -8,7 +8,10 @@
 
 pub use error::HelmError;
 pub use shim::ShimBackend;
-pub use wire::{SdkVersion, TemplateOutput, TemplateRequest, ValueOverrides, ValueSource};
+pub use wire::{
+    RenderTemplateOutput, RenderTemplateRequest, SdkVersion, TemplateOutput, TemplateRequest, ValueOverrides,
+    ValueSource,
+};
 
 mod error;
 mod ffi;
@@ -28,12 +31,10 @@ pub trait HelmBackend: Send + Sync {
     fn cancel(&self, call: CallId);
     /// Versions of the embedded SDK.
     fn version(&self) -> Result<SdkVersion, HelmError>;
+    /// Renders a Go template with helmfile's functions.
+    fn render_template(&self, request: &RenderTemplateRequest) -> Result<RenderTemplateOutput, HelmError>;
     /// Renders one release offline (`helm template`).
-    fn template(
-        &self,
-        call: CallId,
-        request: &TemplateRequest,
-    ) -> Result<TemplateOutput, HelmError>;
+    fn template(&self, call: CallId, request: &TemplateRequest) -> Result<TemplateOutput, HelmError>;
 }
 
 /// Log levels of the shim (Go's slog levels).
@@ -65,8 +66,6 @@ pub type ShimLogSink = Box<dyn Fn(ShimLogLevel, &str) + Send + Sync>;
 
 /// Sends the SDK's log lines at or above `min` to `sink` (None silences them).
 pub fn set_log_sink(sink: Option<ShimLogSink>, min: ShimLogLevel) {
-    let sink = sink.map(|f| -> ffi::LogSink {
-        Box::new(move |level, text| f(ShimLogLevel::from_slog(level), text))
-    });
+    let sink = sink.map(|f| -> ffi::LogSink { Box::new(move |level, text| f(ShimLogLevel::from_slog(level), text)) });
     ffi::set_log_sink(sink, min as i32);
 }

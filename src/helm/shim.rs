@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::HelmError;
-use super::wire::{Envelope, Request, SdkVersion, TemplateOutput, TemplateRequest};
+use super::wire::{
+    Envelope, RenderTemplateOutput, RenderTemplateRequest, Request, SdkVersion, TemplateOutput, TemplateRequest,
+};
 use super::{CallId, HelmBackend, ffi};
 
 /// The real backend: every call goes through the C ABI as JSON.
@@ -18,9 +20,7 @@ pub struct ShimBackend {
 impl ShimBackend {
     /// A backend; the shim itself needs no set-up.
     pub fn new() -> Self {
-        ShimBackend {
-            next_call: AtomicU64::new(1),
-        }
+        ShimBackend { next_call: AtomicU64::new(1) }
     }
 
     fn invoke<P: Serialize, R: DeserializeOwned>(
@@ -31,17 +31,14 @@ impl ShimBackend {
     ) -> Result<R, HelmError> {
         let request = serde_json::to_string(&Request { method, params })
             .map_err(|e| HelmError::internal(format!("encoding the {method} request: {e}")))?;
-        let response =
-            ffi::call(&request, call.0).map_err(|e| HelmError::internal(e.to_string()))?;
+        let response = ffi::call(&request, call.0).map_err(|e| HelmError::internal(e.to_string()))?;
         let envelope: Envelope = serde_json::from_str(&response)
             .map_err(|e| HelmError::internal(format!("decoding the {method} response: {e}")))?;
         match (envelope.ok, envelope.result, envelope.error) {
             (true, Some(result), _) => serde_json::from_value(result)
                 .map_err(|e| HelmError::internal(format!("decoding the {method} result: {e}"))),
             (false, _, Some(error)) => Err(HelmError::from_wire(error)),
-            _ => Err(HelmError::internal(format!(
-                "the {method} response has neither a result nor an error"
-            ))),
+            _ => Err(HelmError::internal(format!("the {method} response has neither a result nor an error"))),
         }
     }
 }
@@ -59,11 +56,11 @@ impl HelmBackend for ShimBackend {
         self.invoke(CallId(0), "version", &serde_json::json!({}))
     }
 
-    fn template(
-        &self,
-        call: CallId,
-        request: &TemplateRequest,
-    ) -> Result<TemplateOutput, HelmError> {
+    fn render_template(&self, request: &RenderTemplateRequest) -> Result<RenderTemplateOutput, HelmError> {
+        self.invoke(CallId(0), "render", request)
+    }
+
+    fn template(&self, call: CallId, request: &TemplateRequest) -> Result<TemplateOutput, HelmError> {
         self.invoke(call, "template", request)
     }
 }

@@ -123,3 +123,30 @@ pub struct SdkVersion {
     /// The Kubernetes version offline rendering assumes by default.
     pub default_kube_version: String,
 }
+
+/// A Go template to render with helmfile's functions (`.gotmpl` files,
+/// templated release fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RenderTemplateRequest {
+    /// The file the template comes from; named in errors.
+    pub name: String,
+    /// The template text.
+    pub text: String,
+    /// The data, as a YAML document (so integers stay integers in Go).
+    pub data_yaml: String,
+    /// Relative paths in `readFile`, `exec`... resolve against this.
+    pub base_dir: String,
+    /// helmfile's `HELMFILE_DISABLE_INSECURE_FEATURES`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disable_insecure: bool,
+    /// `_*.tpl` helper files whose `define`s `include` can use.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub helpers: Vec<String>,
+}
+
+/// The rendered text.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RenderTemplateOutput {
+    /// What the template produced.
+    pub text: String,
+}

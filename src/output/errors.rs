@@ -40,9 +40,7 @@ fn hint_of(error: &(dyn std::error::Error + 'static)) -> Option<String> {
 /// The process exit code for an error: 0 for a closed stdout pipe (the
 /// reader stopped listening, as with `| head`), 1 otherwise, as helmfile.
 pub fn exit_code_for(error: &anyhow::Error) -> u8 {
-    let broken_pipe = error
-        .chain()
-        .filter_map(|e| e.downcast_ref::<io::Error>())
-        .any(|e| e.kind() == io::ErrorKind::BrokenPipe);
+    let broken_pipe =
+        error.chain().filter_map(|e| e.downcast_ref::<io::Error>()).any(|e| e.kind() == io::ErrorKind::BrokenPipe);
     if broken_pipe { 0 } else { 1 }
 }

@@ -84,6 +84,32 @@ pub enum StateError {
         /// What it was found in.
         section: String,
     },
+    /// A Go template in the state failed to render.
+    #[error("{location}: {message}")]
+    Template {
+        /// The file rendered.
+        location: Location,
+        /// The engine's message (template, line, function).
+        message: String,
+    },
+    /// The file breaks one of helmfile's layout policies.
+    #[error("{location}: {violation}")]
+    Policy {
+        /// The file.
+        location: Location,
+        /// What it breaks.
+        violation: super::policy::PolicyViolation,
+    },
+    /// `-e NAME` names an environment the state does not define.
+    #[error("{location}: environment `{name}` is not defined")]
+    UndefinedEnvironment {
+        /// The state file.
+        location: Location,
+        /// The environment asked for.
+        name: String,
+        /// The environments that are defined.
+        defined: Vec<String>,
+    },
     /// A value that parses but makes no sense (a release without a name...).
     #[error("{location}: {message}")]
     Invalid {
@@ -98,18 +124,21 @@ impl StateError {
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
-            StateError::NotFound { .. } => Some(
-                "run helmfire in the directory of your helmfile.yaml, or pass it with `-f FILE`"
-                    .into(),
-            ),
+            StateError::NotFound { .. } => {
+                Some("run helmfire in the directory of your helmfile.yaml, or pass it with `-f FILE`".into())
+            }
             StateError::Ambiguous { .. } => Some("remove one of them, or choose with `-f`".into()),
-            StateError::UnknownKey {
-                suggestion: Some(s),
-                ..
-            } => Some(format!("did you mean `{s}`?")),
+            StateError::UnknownKey { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
             StateError::UnknownKey { .. } => {
                 Some("check the key against helmfile's documentation of helmfile.yaml".into())
             }
+            StateError::UndefinedEnvironment { defined, .. } if defined.is_empty() => {
+                Some("the state defines no `environments:`; drop `-e` or add the environment".into())
+            }
+            StateError::UndefinedEnvironment { defined, .. } => Some(format!(
+                "defined environments: {}",
+                defined.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+            )),
             StateError::NotSupportedYet { .. } => {
                 Some("remove the key for now, or use helmfile for this state file".into())
             }

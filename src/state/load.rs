@@ -2,11 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
+use super::environment::Environment;
 use super::error::{Location, StateError};
+use super::layering::{LoadOptions, load_layers};
+use super::parse::{check_unique, release_lines};
 use super::release::Release;
-use super::schema::{HelmfileDoc, ReleaseSpec, SetValue};
+use super::release_template::ReleaseTemplating;
 
 /// Where to read the state from: helmfile's `-f`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,45 +28,43 @@ pub struct StateFile {
     pub path: PathBuf,
     /// The directory relative paths in the file are resolved against.
     pub base_dir: PathBuf,
-    /// The releases, resolved.
+    /// The environment it was loaded for.
+    pub environment: Environment,
+    /// The releases, resolved, in declaration order.
     pub releases: Vec<Release>,
 }
 
 /// Loads every state file `source` designates, in helmfile's order.
-pub fn load(source: &StateSource) -> Result<Vec<StateFile>, StateError> {
+pub fn load(source: &StateSource, opts: &LoadOptions<'_>) -> Result<Vec<StateFile>, StateError> {
     match source {
         StateSource::Stdin => {
             let mut text = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
             let cwd = std::env::current_dir()?;
-            Ok(vec![parse_state(Path::new("-"), &cwd, &text)?])
+            Ok(vec![parse_state(Path::new("-"), &cwd, &text, opts)?])
         }
         StateSource::Path(path) => {
             if path.is_dir() {
-                load_all(&files_in_dir(path)?)
+                load_all(&files_in_dir(path)?, opts)
             } else if path.exists() {
-                load_all(std::slice::from_ref(path))
+                load_all(std::slice::from_ref(path), opts)
             } else {
                 Err(StateError::Missing { path: path.clone() })
             }
         }
-        StateSource::Search(dir) => load_all(&default_files(dir)?),
+        StateSource::Search(dir) => load_all(&default_files(dir)?, opts),
     }
 }
 
-fn load_all(files: &[PathBuf]) -> Result<Vec<StateFile>, StateError> {
-    files.iter().map(|path| load_file(path)).collect()
+fn load_all(files: &[PathBuf], opts: &LoadOptions<'_>) -> Result<Vec<StateFile>, StateError> {
+    files.iter().map(|path| load_file(path, opts)).collect()
 }
 
 /// helmfile's default search. In the current directory (`.`) the names stay
 /// bare: `helmfile.yaml`, not `./helmfile.yaml`.
 fn default_files(dir: &Path) -> Result<Vec<PathBuf>, StateError> {
     let in_dir = |name: &str| {
-        if dir == Path::new(".") {
-            PathBuf::from(name)
-        } else {
-            dir.join(name)
-        }
+        if dir == Path::new(".") { PathBuf::from(name) } else { dir.join(name) }
     };
     let d = in_dir("helmfile.d");
     for name in ["helmfile.yaml", "helmfile.yaml.gotmpl"] {
@@ -83,9 +82,7 @@ fn default_files(dir: &Path) -> Result<Vec<PathBuf>, StateError> {
             return Ok(files);
         }
     }
-    Err(StateError::NotFound {
-        dir: std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
-    })
+    Err(StateError::NotFound { dir: std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()) })
 }
 
 /// The `*.yaml` and `*.yaml.gotmpl` files of a directory, in name order.
@@ -94,239 +91,110 @@ fn files_in_dir(dir: &Path) -> Result<Vec<PathBuf>, StateError> {
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            p.is_file()
-                && (name.ends_with(".yaml")
-                    || name.ends_with(".yml")
-                    || name.ends_with(".yaml.gotmpl"))
+            p.is_file() && (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".yaml.gotmpl"))
         })
         .collect();
     files.sort();
     Ok(files)
 }
 
-fn load_file(path: &Path) -> Result<StateFile, StateError> {
+fn load_file(path: &Path, opts: &LoadOptions<'_>) -> Result<StateFile, StateError> {
     let text = fs_err::read_to_string(path)?;
     let base_dir = path
         .parent()
-        .map(|p| {
-            if p.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                p
-            }
-        })
+        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    parse_state(path, &base_dir, &text)
+    parse_state(path, &base_dir, &text, opts)
 }
 
-/// Parses one state file's text. Plain YAML only for now: `.gotmpl` files
-/// need the Go template engine in the shim.
-pub fn parse_state(path: &Path, base_dir: &Path, text: &str) -> Result<StateFile, StateError> {
-    if path.to_string_lossy().ends_with(".gotmpl") {
-        return Err(StateError::NotSupportedYet {
-            location: Location {
-                path: path.to_path_buf(),
-                line: None,
-                column: None,
-            },
-            key: ".gotmpl templating".into(),
-            section: "state files".into(),
-        });
-    }
-    let mut releases: Vec<(ReleaseSpec, Option<usize>)> = Vec::new();
-    for document in serde_yaml_ng::Deserializer::from_str(text) {
-        let doc = match HelmfileDoc::deserialize(document) {
-            Ok(doc) => doc,
-            Err(e) => return Err(yaml_error(path, e)),
-        };
-        if let Some(key) = doc.pending_keys().first() {
-            return Err(not_supported(path, text, key, "the top level"));
+/// Loads one state file's text: layers rendered and merged, then releases
+/// labelled, templated and resolved.
+pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<'_>) -> Result<StateFile, StateError> {
+    let layered = load_layers(path, base_dir, text, opts)?;
+    let count = layered.doc.releases.len();
+    let lines = release_lines(&layered.release_text, count);
+    let templating = ReleaseTemplating {
+        engine: opts.engine,
+        environment: &layered.environment,
+        namespace: opts.namespace,
+        state_path: path,
+        base_dir,
+    };
+    let mut releases = Vec::with_capacity(count);
+    for (mut spec, line) in layered.doc.releases.into_iter().zip(lines) {
+        let location =
+            Location { path: path.to_path_buf(), line: line.map(|l| l + layered.release_line_offset), column: None };
+        for (key, value) in &layered.doc.common_labels {
+            spec.labels.entry(key.clone()).or_insert_with(|| value.clone());
         }
-        // Layering as helmfile merges parts: a later non-empty list replaces.
-        if !doc.releases.is_empty() {
-            let lines = release_lines(text, doc.releases.len());
-            releases = doc.releases.into_iter().zip(lines).collect();
-        }
+        let spec = templating.apply(spec, &location)?;
+        releases.push(Release::resolve(spec, base_dir, location)?);
     }
-    let mut resolved = Vec::with_capacity(releases.len());
-    for (spec, line) in releases {
-        let location = Location {
-            path: path.to_path_buf(),
-            line,
-            column: None,
-        };
-        if let Some(key) = spec.pending_keys().first() {
-            let section = format!("release `{}`", spec.name);
-            return Err(StateError::NotSupportedYet {
-                location: locate_key(path, text, key),
-                key: key.to_string(),
-                section,
-            });
-        }
-        resolved.push(Release::resolve(spec, base_dir, location)?);
-    }
-    check_unique(&resolved)?;
+    check_unique(&releases)?;
     Ok(StateFile {
         path: path.to_path_buf(),
         base_dir: base_dir.to_path_buf(),
-        releases: resolved,
+        environment: layered.environment,
+        releases,
     })
-}
-
-/// helmfile refuses two releases with the same name in one namespace.
-fn check_unique(releases: &[Release]) -> Result<(), StateError> {
-    for (i, release) in releases.iter().enumerate() {
-        if let Some(earlier) = releases[..i]
-            .iter()
-            .find(|r| r.name == release.name && r.namespace == release.namespace)
-        {
-            return Err(StateError::Invalid {
-                location: release.location.clone(),
-                message: format!(
-                    "release `{}` in namespace `{}` is declared twice (first at line {})",
-                    release.name,
-                    release.namespace,
-                    earlier.location.line.unwrap_or(0)
-                ),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Turns a serde_yaml_ng error into a located error, recognising unknown keys
-/// to suggest the closest valid one.
-fn yaml_error(path: &Path, e: serde_yaml_ng::Error) -> StateError {
-    let (line, column) = e
-        .location()
-        .map(|l| (Some(l.line()), Some(l.column())))
-        .unwrap_or((None, None));
-    let location = Location {
-        path: path.to_path_buf(),
-        line,
-        column,
-    };
-    let message = e.to_string();
-    if let Some(key) = unknown_field(&message) {
-        let (section, keys): (&'static str, &[&'static str]) = if message.starts_with("releases[") {
-            if message.contains("].set") {
-                ("a set entry", SetValue::KEYS)
-            } else {
-                ("a release", ReleaseSpec::KEYS)
-            }
-        } else {
-            ("the top level", HelmfileDoc::KEYS)
-        };
-        return StateError::UnknownKey {
-            location,
-            suggestion: closest(&key, keys),
-            key,
-            section,
-        };
-    }
-    // Drop serde_yaml_ng's trailing " at line X column Y": the location says it.
-    let message = match message.rfind(" at line ") {
-        Some(at) => message[..at].to_string(),
-        None => message,
-    };
-    StateError::Yaml { location, message }
-}
-
-fn unknown_field(message: &str) -> Option<String> {
-    let rest = message.split_once("unknown field `")?.1;
-    Some(rest.split_once('`')?.0.to_string())
-}
-
-/// The valid key closest to `key`, if any is close enough to be a typo.
-pub(crate) fn closest(key: &str, keys: &[&'static str]) -> Option<&'static str> {
-    keys.iter()
-        .map(|k| {
-            (
-                strsim::jaro_winkler(&key.to_lowercase(), &k.to_lowercase()),
-                *k,
-            )
-        })
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k)
-}
-
-fn not_supported(path: &Path, text: &str, key: &str, section: &str) -> StateError {
-    StateError::NotSupportedYet {
-        location: locate_key(path, text, key),
-        key: key.to_string(),
-        section: section.to_string(),
-    }
-}
-
-/// The first line that sets `key`, for errors about keys serde accepted.
-fn locate_key(path: &Path, text: &str, key: &str) -> Location {
-    let line = text.lines().position(|l| {
-        let t = l.trim_start().trim_start_matches("- ").trim_start();
-        t.strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with(':'))
-    });
-    Location {
-        path: path.to_path_buf(),
-        line: line.map(|l| l + 1),
-        column: None,
-    }
-}
-
-/// Best-effort line numbers of the releases, for messages about a release:
-/// the lines of `- name:` items, when there are as many as releases.
-fn release_lines(text: &str, count: usize) -> Vec<Option<usize>> {
-    let lines: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.trim_start().starts_with("- name:"))
-        .map(|(i, _)| i + 1)
-        .collect();
-    if lines.len() == count {
-        lines.into_iter().map(Some).collect()
-    } else {
-        vec![None; count]
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::state::engine::{RenderRequest, TemplateEngine};
+    use crate::state::values;
+
+    /// Replaces `{{ .Environment.Name }}` and `{{ .Release.Name }}`: enough to
+    /// test the plumbing; the Go engine itself is tested in go-shim.
+    struct FakeEngine;
+
+    impl TemplateEngine for FakeEngine {
+        fn render(&self, r: RenderRequest<'_>) -> Result<String, String> {
+            let env = r.data["Environment"]["Name"].as_str().unwrap_or_default().to_string();
+            let release = r.data.get("Release").and_then(|v| v["Name"].as_str()).unwrap_or_default().to_string();
+            if r.text.contains("{{ fail }}") {
+                return Err(format!("template: {}:1: function \"fail\" not defined", r.name.display()));
+            }
+            Ok(r.text.replace("{{ .Environment.Name }}", &env).replace("{{ .Release.Name }}", &release))
+        }
+    }
+
+    fn parse_as(name: &str, env: &str, text: &str) -> Result<StateFile, StateError> {
+        let overrides = values::empty();
+        let opts = LoadOptions {
+            environment: env,
+            overrides: &overrides,
+            namespace: "",
+            engine: &FakeEngine,
+            render_yaml: false,
+        };
+        parse_state(Path::new(name), Path::new("/base"), text, &opts)
+    }
+
     fn parse(text: &str) -> Result<StateFile, StateError> {
-        parse_state(Path::new("helmfile.yaml"), Path::new("/base"), text)
+        parse_as("helmfile.yaml", "default", text)
     }
 
     #[test]
     fn releases_resolve_paths_against_the_state_directory() {
-        let state =
-            parse("releases:\n- name: a\n  chart: ./charts/a\n  values:\n  - v.yaml\n  - {x: 1}\n")
-                .unwrap();
+        let state = parse("releases:\n- name: a\n  chart: ./charts/a\n  values:\n  - v.yaml\n  - {x: 1}\n").unwrap();
         let release = &state.releases[0];
-        assert_eq!(
-            release.chart,
-            crate::state::ChartSource::Local("/base/charts/a".into())
-        );
-        assert_eq!(
-            release.values[0],
-            crate::state::ValuesInput::File("/base/v.yaml".into())
-        );
-        assert_eq!(
-            release.values[1],
-            crate::state::ValuesInput::Inline("x: 1\n".into())
-        );
+        assert_eq!(release.chart, crate::state::ChartSource::Local("/base/charts/a".into()));
+        assert_eq!(release.values[0], crate::state::ValuesInput::File("/base/v.yaml".into()));
+        assert_eq!(release.values[1], crate::state::ValuesInput::Inline("x: 1\n".into()));
         assert_eq!(release.location.line, Some(2));
     }
 
     #[test]
     fn set_values_keep_the_literal_text_of_yaml_scalars() {
-        let state = parse("releases:\n- name: a\n  chart: ./c\n  set:\n  - name: v\n    value: 1.50\n  - name: b\n    value: true\n").unwrap();
-        let values: Vec<_> = state.releases[0]
-            .set
-            .iter()
-            .map(|s| s.value.clone().unwrap())
-            .collect();
+        let state = parse(
+            "releases:\n- name: a\n  chart: ./c\n  set:\n  - name: v\n    value: 1.50\n  - name: b\n    value: true\n",
+        )
+        .unwrap();
+        let values: Vec<_> = state.releases[0].set.iter().map(|s| s.value.clone().unwrap()).collect();
         assert_eq!(values, vec!["1.50", "true"]);
     }
 
@@ -334,12 +202,7 @@ mod tests {
     fn unknown_keys_are_located_and_get_a_suggestion() {
         let err = parse("releases:\n- name: a\n  chart: ./c\n  namespce: x\n").unwrap_err();
         match err {
-            StateError::UnknownKey {
-                location,
-                key,
-                suggestion,
-                section,
-            } => {
+            StateError::UnknownKey { location, key, suggestion, section } => {
                 assert_eq!((location.line, location.column), (Some(4), Some(3)));
                 assert_eq!(key, "namespce");
                 assert_eq!(suggestion, Some("namespace"));
@@ -352,24 +215,15 @@ mod tests {
     #[test]
     fn a_far_off_unknown_key_gets_no_suggestion() {
         let err = parse("zzzqqq: 1\n").unwrap_err();
-        assert!(
-            matches!(
-                err,
-                StateError::UnknownKey {
-                    suggestion: None,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, StateError::UnknownKey { suggestion: None, .. }), "{err:?}");
     }
 
     #[test]
     fn pending_helmfile_keys_are_reported_not_ignored() {
-        let err = parse("environments:\n  default: {}\n---\nreleases: []\n").unwrap_err();
+        let err = parse("helmDefaults:\n  wait: true\n---\nreleases: []\n").unwrap_err();
         match err {
             StateError::NotSupportedYet { key, location, .. } => {
-                assert_eq!(key, "environments");
+                assert_eq!(key, "helmDefaults");
                 assert_eq!(location.line, Some(1));
             }
             other => panic!("unexpected {other:?}"),
@@ -379,20 +233,52 @@ mod tests {
     #[test]
     fn a_release_without_chart_is_invalid() {
         let err = parse("releases:\n- name: a\n").unwrap_err();
+        assert!(err.to_string().contains("release `a` has no `chart`"), "{err}");
+    }
+
+    #[test]
+    fn gotmpl_parts_render_with_the_environment_of_earlier_parts() {
+        let text = "environments:\n  prod:\n    values:\n    - {replicas: 3}\n---\nreleases:\n- name: app-{{ .Environment.Name }}\n  chart: ./c\n";
+        let state = parse_as("helmfile.yaml.gotmpl", "prod", text).unwrap();
+        assert_eq!(state.releases[0].name, "app-prod");
+        assert_eq!(state.environment.values["replicas"], serde_yaml_ng::Value::from(3));
+        assert_eq!(state.releases[0].location.line, Some(7));
+    }
+
+    #[test]
+    fn an_undefined_environment_is_an_error_listing_the_defined_ones() {
+        let err = parse_as("helmfile.yaml", "staging", "environments:\n  prod: {}\n---\nreleases: []\n").unwrap_err();
         assert!(
-            err.to_string().contains("release `a` has no `chart`"),
-            "{err}"
+            matches!(&err, StateError::UndefinedEnvironment { defined, .. } if defined == &["prod".to_string()]),
+            "{err:?}"
         );
     }
 
     #[test]
-    fn gotmpl_files_say_templating_is_not_supported_yet() {
-        let err = parse_state(
-            Path::new("helmfile.yaml.gotmpl"),
-            Path::new("/"),
-            "releases: []",
-        )
-        .unwrap_err();
-        assert!(matches!(err, StateError::NotSupportedYet { .. }));
+    fn release_fields_are_templated_with_the_release() {
+        let state = parse("releases:\n- name: api\n  chart: ./c\n  namespace: ns-{{ .Release.Name }}\n").unwrap();
+        assert_eq!(state.releases[0].namespace, "ns-api");
+    }
+
+    #[test]
+    fn common_labels_apply_unless_the_release_sets_the_label() {
+        let state =
+            parse("commonLabels: {team: a, tier: x}\nreleases:\n- name: r\n  chart: ./c\n  labels: {tier: y}\n").unwrap();
+        assert_eq!(state.releases[0].labels["team"], "a");
+        assert_eq!(state.releases[0].labels["tier"], "y");
+    }
+
+    #[test]
+    fn template_errors_name_the_file() {
+        let err = parse_as("helmfile.yaml.gotmpl", "default", "releases: {{ fail }}\n").unwrap_err();
+        assert!(err.to_string().contains("helmfile.yaml.gotmpl"), "{err}");
+    }
+
+    #[test]
+    fn yaml_merge_keys_are_applied() {
+        let state =
+            parse("releases:\n- &base\n  name: a\n  chart: ./c\n  namespace: shared\n- <<: *base\n  name: b\n").unwrap();
+        assert_eq!(state.releases[1].namespace, "shared");
+        assert_eq!(state.releases[1].name, "b");
     }
 }

@@ -1,15 +1,28 @@
 //! The state layer: finds helmfile state files, parses them against
 //! helmfile's schema and resolves releases.
 //!
-//! It reads files and nothing else: no cluster, no Helm, no output. It must
+//! It reads files and nothing else: no cluster, no Helm, no output. Go
+//! templates are rendered through the injected [`TemplateEngine`]. It must
 //! not import `exec`, `helm`, `output` or `commands`.
 
+pub use engine::{RenderRequest, TemplateEngine};
+pub use environment::{DEFAULT_ENVIRONMENT, Environment};
 pub use error::{Location, StateError};
+pub use layering::LoadOptions;
 pub use load::{StateFile, StateSource, load, parse_state};
+pub use policy::PolicyViolation;
 pub use release::{ChartSource, Release, ValuesInput};
-pub use schema::{HelmfileDoc, ReleaseSpec, SetValue, ValuesEntry};
+pub use schema::{EnvironmentSpec, HelmfileDoc, ReleaseSpec, SetValue, ValuesEntry};
+pub use values::{SetKind, merge as merge_values, parse_set};
 
+mod engine;
+mod environment;
 mod error;
+mod layering;
 mod load;
+mod parse;
+mod policy;
 mod release;
+mod release_template;
 mod schema;
+mod values;

@@ -45,33 +45,33 @@ pub struct Release {
     pub set_string: Vec<SetValue>,
     /// Labels, without the implicit ones.
     pub labels: BTreeMap<String, String>,
+    /// `needs` as written: `[[kubecontext/]namespace/]name`.
+    pub needs: Vec<String>,
+    /// The kube context, possibly empty (the current context).
+    pub kube_context: String,
+    /// `installed` (default true).
+    pub installed: bool,
+    /// `condition`, possibly empty.
+    pub condition: String,
     /// Where the release is declared.
     pub location: Location,
 }
 
 impl Release {
     /// Checks a parsed release and resolves its paths against `base_dir`.
-    pub(crate) fn resolve(
-        spec: ReleaseSpec,
-        base_dir: &Path,
-        location: Location,
-    ) -> Result<Release, StateError> {
-        let invalid = |message: String| StateError::Invalid {
-            location: location.clone(),
-            message,
-        };
+    pub(crate) fn resolve(spec: ReleaseSpec, base_dir: &Path, location: Location) -> Result<Release, StateError> {
+        let invalid = |message: String| StateError::Invalid { location: location.clone(), message };
         if spec.name.is_empty() {
             return Err(invalid("a release has no `name`".into()));
         }
         if spec.chart.is_empty() {
             return Err(invalid(format!("release `{}` has no `chart`", spec.name)));
         }
-        let chart =
-            resolve_chart(&spec.chart, base_dir).ok_or_else(|| StateError::NotSupportedYet {
-                location: location.clone(),
-                key: format!("chart `{}` from a repository", spec.chart),
-                section: format!("release `{}`", spec.name),
-            })?;
+        let chart = resolve_chart(&spec.chart, base_dir).ok_or_else(|| StateError::NotSupportedYet {
+            location: location.clone(),
+            key: format!("chart `{}` from a repository", spec.chart),
+            section: format!("release `{}`", spec.name),
+        })?;
         let values = spec
             .values
             .into_iter()
@@ -84,10 +84,7 @@ impl Release {
             .collect::<Result<Vec<_>, _>>()?;
         for set in spec.set.iter().chain(&spec.set_string) {
             if set.name.is_empty() {
-                return Err(invalid(format!(
-                    "a `set` entry of release `{}` has no `name`",
-                    spec.name
-                )));
+                return Err(invalid(format!("a `set` entry of release `{}` has no `name`", spec.name)));
             }
         }
         Ok(Release {
@@ -100,6 +97,10 @@ impl Release {
             set: spec.set,
             set_string: spec.set_string,
             labels: spec.labels,
+            needs: spec.needs,
+            kube_context: spec.kube_context,
+            installed: spec.installed.unwrap_or(true),
+            condition: spec.condition,
             location,
         })
     }

@@ -23,7 +23,7 @@ macro_rules! helmfile_schema {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Default, Deserialize)]
+        #[derive(Debug, Clone, Default, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $( $(#[$fmeta])* #[serde(rename = $key, default)] pub $field: $ty, )*
@@ -50,12 +50,16 @@ helmfile_schema! {
         implemented {
             /// The releases to deploy.
             releases: Vec<ReleaseSpec> = "releases",
+            /// Environments by name; `-e NAME` selects one.
+            environments: BTreeMap<String, Option<EnvironmentSpec>> = "environments",
+            /// Default values of every environment, merged before its own.
+            values: Vec<ValuesEntry> = "values",
+            /// Labels added to every release (a release's own label wins).
+            common_labels: BTreeMap<String, String> = "commonLabels",
         }
         pending {
             helm_binary = "helmBinary",
             kustomize_binary = "kustomizeBinary",
-            values = "values",
-            environments = "environments",
             bases = "bases",
             helm_defaults = "helmDefaults",
             helmfiles = "helmfiles",
@@ -63,7 +67,6 @@ helmfile_schema! {
             namespace = "namespace",
             chart = "chart",
             repositories = "repositories",
-            common_labels = "commonLabels",
             llm = "llm",
             api_versions = "apiVersions",
             kube_version = "kubeVersion",
@@ -97,6 +100,20 @@ helmfile_schema! {
             set_string: Vec<SetValue> = "setString",
             /// Labels for selectors.
             labels: BTreeMap<String, String> = "labels",
+            /// Releases this one must come after: `[[kubecontext/]namespace/]name`.
+            needs: Vec<String> = "needs",
+            /// The kube context to deploy to.
+            kube_context: String = "kubeContext",
+            /// `false` removes the release (apply, sync) or leaves it out (template).
+            installed: Option<bool> = "installed",
+            /// `foo.enabled`: the release is enabled when that environment value is true.
+            condition: String = "condition",
+            /// Values documents rendered with `.Release` before use, merged before `values`.
+            values_template: Vec<ValuesEntry> = "valuesTemplate",
+            /// A template rendering to `true` or `false`, overriding `installed`.
+            installed_template: Option<String> = "installedTemplate",
+            /// A template rendering to the `condition`.
+            condition_template: Option<String> = "conditionTemplate",
         }
         pending {
             chart_path = "chartPath",
@@ -111,14 +128,12 @@ helmfile_schema! {
             timeout = "timeout",
             recreate_pods = "recreatePods",
             force = "force",
-            installed = "installed",
             update_strategy = "updateStrategy",
             atomic = "atomic",
             rollback_on_failure = "rollbackOnFailure",
             cleanup_on_fail = "cleanupOnFail",
             force_conflicts = "forceConflicts",
             history_max = "historyMax",
-            condition = "condition",
             create_namespace = "createNamespace",
             reuse_values = "reuseValues",
             disable_open_api_validation = "disableOpenAPIValidation",
@@ -126,24 +141,19 @@ helmfile_schema! {
             disable_validation_on_install = "disableValidationOnInstall",
             missing_file_handler = "missingFileHandler",
             missing_file_handler_config = "missingFileHandlerConfig",
-            needs = "needs",
             hooks = "hooks",
             unit_tests = "unitTests",
             description = "description",
             secrets = "secrets",
-            values_template = "valuesTemplate",
             set_template = "setTemplate",
             api_versions = "apiVersions",
             kube_version = "kubeVersion",
             env = "env",
             values_path_prefix = "valuesPathPrefix",
-            kube_context = "kubeContext",
             insecure_skip_tls_verify = "insecureSkipTLSVerify",
             plain_http = "plainHttp",
             verify_template = "verifyTemplate",
             wait_template = "waitTemplate",
-            installed_template = "installedTemplate",
-            condition_template = "conditionTemplate",
             dependencies = "dependencies",
             json_patches = "jsonPatches",
             strategic_merge_patches = "strategicMergePatches",
@@ -177,6 +187,24 @@ helmfile_schema! {
             kubedog_qps = "kubedogQPS",
             kubedog_burst = "kubedogBurst",
             track_fail_on_error = "trackFailOnError",
+        }
+    }
+}
+
+helmfile_schema! {
+    /// An entry of `environments:`.
+    pub struct EnvironmentSpec {
+        implemented {
+            /// Values files and inline documents, merged in order.
+            values: Vec<ValuesEntry> = "values",
+            /// The kube context releases of this environment deploy to.
+            kube_context: String = "kubeContext",
+            /// What a missing values file means: Error (default), Warn, Info, Debug.
+            missing_file_handler: String = "missingFileHandler",
+        }
+        pending {
+            secrets = "secrets",
+            missing_file_handler_config = "missingFileHandlerConfig",
         }
     }
 }

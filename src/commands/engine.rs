@@ -1,0 +1,52 @@
+//! The Go shim as the state layer's [`TemplateEngine`].
+
+use std::sync::Arc;
+
+use crate::env_vars;
+use crate::helm::{HelmBackend, RenderTemplateRequest};
+use crate::state::{RenderRequest, TemplateEngine};
+
+/// Renders helmfile's Go templates in the shim.
+pub(crate) struct ShimEngine {
+    backend: Arc<dyn HelmBackend>,
+    disable_insecure: bool,
+}
+
+impl ShimEngine {
+    pub(crate) fn new(backend: Arc<dyn HelmBackend>) -> Self {
+        let disable_insecure = std::env::var(env_vars::HELMFILE_DISABLE_INSECURE_FEATURES).is_ok_and(|v| v == "true");
+        ShimEngine { backend, disable_insecure }
+    }
+}
+
+impl TemplateEngine for ShimEngine {
+    fn render(&self, request: RenderRequest<'_>) -> Result<String, String> {
+        let data_yaml = serde_yaml_ng::to_string(request.data).map_err(|e| format!("encoding template data: {e}"))?;
+        let helpers = helper_files(request.base_dir);
+        let wire = RenderTemplateRequest {
+            name: request.name.display().to_string(),
+            text: request.text.to_string(),
+            data_yaml,
+            base_dir: request.base_dir.display().to_string(),
+            disable_insecure: self.disable_insecure,
+            helpers,
+        };
+        self.backend.render_template(&wire).map(|out| out.text).map_err(|e| e.to_string())
+    }
+}
+
+/// helmfile makes the `define`s of `_*.tpl` files beside a state file
+/// available to `include`.
+fn helper_files(dir: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() { std::path::Path::new(".") } else { dir })
+    else {
+        return Vec::new();
+    };
+    let mut helpers: Vec<String> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('_') && n.ends_with(".tpl")))
+        .map(|p| p.display().to_string())
+        .collect();
+    helpers.sort();
+    helpers
+}

@@ -1,0 +1,29 @@
+//! [`TemplateEngine`]: how the state layer renders `.gotmpl` files and
+//! templated release fields without knowing who renders them.
+//!
+//! helmfile's templates are Go templates (text/template + sprig + helmfile's
+//! functions); only Go renders them faithfully, so the real engine is the Go
+//! shim, injected by the commands layer. Keeping it behind a trait keeps this
+//! layer free of FFI and lets unit tests use a tiny fake.
+
+use std::path::Path;
+
+/// One template to render.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderRequest<'a> {
+    /// The file the text comes from (named in errors).
+    pub name: &'a Path,
+    /// The template text.
+    pub text: &'a str,
+    /// The data (`.Environment`, `.Values`, `.Release`, ...).
+    pub data: &'a serde_yaml_ng::Value,
+    /// Relative paths in `readFile` and friends resolve against this.
+    pub base_dir: &'a Path,
+}
+
+/// Renders Go templates the way helmfile does.
+pub trait TemplateEngine: Send + Sync {
+    /// Renders `request.text` with `request.data`; the error is the
+    /// engine's message, which names the file, line and function.
+    fn render(&self, request: RenderRequest<'_>) -> Result<String, String>;
+}

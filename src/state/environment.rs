@@ -1,0 +1,118 @@
+//! The selected environment: its name, kube context and values, gathered as
+//! helmfile gathers them (top-level `values:`, then the environment's own
+//! `values:`, then `--state-values-*` from the command line).
+
+use std::path::Path;
+
+use serde_yaml_ng::{Mapping, Value};
+
+use super::engine::{RenderRequest, TemplateEngine};
+use super::error::{Location, StateError};
+use super::schema::{HelmfileDoc, ValuesEntry};
+use super::values::{empty, merge};
+
+/// helmfile's implicit environment.
+pub const DEFAULT_ENVIRONMENT: &str = "default";
+
+/// The environment a state file is loaded for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    /// `-e`, or `default`.
+    pub name: String,
+    /// The environment's `kubeContext`, possibly empty.
+    pub kube_context: String,
+    /// The merged environment values (`.Values` in templates).
+    pub values: Value,
+}
+
+impl Environment {
+    /// The environment before any part of the state file is read: only the
+    /// command line's state values.
+    pub fn initial(name: &str, overrides: &Value) -> Self {
+        Environment { name: name.to_string(), kube_context: String::new(), values: overrides.clone() }
+    }
+
+    /// The data helmfile gives state-file templates.
+    pub fn template_data(&self, namespace: &str) -> Value {
+        let mut env = Mapping::new();
+        env.insert("Name".into(), self.name.clone().into());
+        env.insert("KubeContext".into(), self.kube_context.clone().into());
+        env.insert("Values".into(), self.values.clone());
+        let mut data = Mapping::new();
+        data.insert("Environment".into(), Value::Mapping(env));
+        data.insert("Values".into(), self.values.clone());
+        data.insert("StateValues".into(), self.values.clone());
+        data.insert("Namespace".into(), namespace.into());
+        Value::Mapping(data)
+    }
+}
+
+/// What the environment is gathered from.
+pub(crate) struct EnvironmentInputs<'a> {
+    pub name: &'a str,
+    pub overrides: &'a Value,
+    pub namespace: &'a str,
+    pub state_path: &'a Path,
+    pub base_dir: &'a Path,
+    pub engine: &'a dyn TemplateEngine,
+}
+
+/// Computes the environment from the state merged so far.
+pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Result<Environment, StateError> {
+    let spec = doc.environments.get(inputs.name).cloned().flatten().unwrap_or_default();
+    let mut env =
+        Environment { name: inputs.name.to_string(), kube_context: spec.kube_context.clone(), values: empty() };
+    let missing_is_error = matches!(spec.missing_file_handler.as_str(), "" | "Error");
+    for entry in doc.values.iter().chain(&spec.values) {
+        if let Some(values) = load_entry(entry, &env, inputs, missing_is_error)? {
+            merge(&mut env.values, values);
+        }
+    }
+    merge(&mut env.values, inputs.overrides.clone());
+    Ok(env)
+}
+
+fn load_entry(
+    entry: &ValuesEntry,
+    env_so_far: &Environment,
+    inputs: &EnvironmentInputs<'_>,
+    missing_is_error: bool,
+) -> Result<Option<Value>, StateError> {
+    let at_state = || Location { path: inputs.state_path.to_path_buf(), line: None, column: None };
+    let file = match entry {
+        ValuesEntry::Inline(map) => return Ok(Some(Value::Mapping(map.clone()))),
+        ValuesEntry::File(file) => inputs.base_dir.join(file),
+    };
+    if !file.is_file() {
+        if missing_is_error {
+            return Err(StateError::Invalid {
+                location: at_state(),
+                message: format!("the values file {} of environment `{}` does not exist", file.display(), inputs.name),
+            });
+        }
+        return Ok(None);
+    }
+    let mut text = fs_err::read_to_string(&file)?;
+    if file.to_string_lossy().ends_with(".gotmpl") {
+        let data = env_so_far.template_data(inputs.namespace);
+        let dir = file.parent().unwrap_or(inputs.base_dir);
+        text = inputs.engine.render(RenderRequest { name: &file, text: &text, data: &data, base_dir: dir }).map_err(
+            |message| StateError::Template {
+                location: Location { path: file.clone(), line: None, column: None },
+                message,
+            },
+        )?;
+    }
+    let value: Value = serde_yaml_ng::from_str(&text).map_err(|e| StateError::Yaml {
+        location: Location {
+            path: file.clone(),
+            line: e.location().map(|l| l.line()),
+            column: e.location().map(|l| l.column()),
+        },
+        message: e.to_string(),
+    })?;
+    Ok(match value {
+        Value::Null => None,
+        other => Some(other),
+    })
+}

@@ -1,0 +1,122 @@
+//! helmfile's `---` layering: a state file is split into parts; each part is
+//! rendered (for `.gotmpl` files) with the environment gathered from the
+//! parts before it, parsed, and merged over them.
+
+use std::path::Path;
+
+use serde_yaml_ng::Value;
+
+use super::engine::{RenderRequest, TemplateEngine};
+use super::environment::{DEFAULT_ENVIRONMENT, Environment, EnvironmentInputs, gather};
+use super::error::{Location, StateError};
+use super::parse::{PartOrigin, parse_part};
+use super::policy;
+use super::schema::HelmfileDoc;
+
+/// What loading a state depends on beyond its files.
+#[derive(Clone, Copy)]
+pub struct LoadOptions<'a> {
+    /// `-e`: the environment to load.
+    pub environment: &'a str,
+    /// `--state-values-set`, `--state-values-set-string` and
+    /// `--state-values-file`, merged: they override environment values.
+    pub overrides: &'a Value,
+    /// `-n` (`.Namespace` in templates), empty when not given.
+    pub namespace: &'a str,
+    /// Renders Go templates.
+    pub engine: &'a dyn TemplateEngine,
+    /// Render plain `.yaml` files too (helmfile's `HELMFILE_RENDER_YAML=true`).
+    pub render_yaml: bool,
+}
+
+impl std::fmt::Debug for LoadOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("environment", &self.environment)
+            .field("namespace", &self.namespace)
+            .field("render_yaml", &self.render_yaml)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A state file's parts, merged, with the environment they produced.
+pub(crate) struct Layered {
+    pub doc: HelmfileDoc,
+    pub environment: Environment,
+    /// The text the releases were parsed from, for locating them.
+    pub release_text: String,
+    /// Lines of the file before that text.
+    pub release_line_offset: usize,
+}
+
+/// Renders, parses and merges the parts of one state file.
+pub(crate) fn load_layers(
+    path: &Path,
+    base_dir: &Path,
+    text: &str,
+    opts: &LoadOptions<'_>,
+) -> Result<Layered, StateError> {
+    let at_file = || Location { path: path.to_path_buf(), line: None, column: None };
+    let text = text.replace("\r\n", "\n");
+    policy::check(&text).map_err(|violation| StateError::Policy { location: at_file(), violation })?;
+
+    let render = opts.render_yaml || path.to_string_lossy().ends_with(".gotmpl");
+    let inputs = EnvironmentInputs {
+        name: opts.environment,
+        overrides: opts.overrides,
+        namespace: opts.namespace,
+        state_path: path,
+        base_dir,
+        engine: opts.engine,
+    };
+    let mut environment = Environment::initial(opts.environment, opts.overrides);
+    let mut merged = HelmfileDoc::default();
+    let mut release_text = String::new();
+    let mut release_line_offset = 0;
+    let mut line_offset = 0;
+    for part in text.split("\n---\n") {
+        let rendered = if render {
+            let data = environment.template_data(opts.namespace);
+            opts.engine
+                .render(RenderRequest { name: path, text: part, data: &data, base_dir })
+                .map_err(|message| StateError::Template { location: at_file(), message })?
+        } else {
+            part.to_string()
+        };
+        let doc = parse_part(&rendered, PartOrigin { path, line_offset, rendered: render })?;
+        if !doc.releases.is_empty() {
+            release_text = rendered;
+            release_line_offset = line_offset;
+        }
+        let defines_environment = !doc.environments.is_empty() || !doc.values.is_empty();
+        merged.merge_from(doc);
+        if defines_environment {
+            environment = gather(&merged, &inputs)?;
+        }
+        line_offset += part.lines().count() + 1;
+    }
+
+    if opts.environment != DEFAULT_ENVIRONMENT && !merged.environments.contains_key(opts.environment) {
+        return Err(StateError::UndefinedEnvironment {
+            location: at_file(),
+            name: opts.environment.to_string(),
+            defined: merged.environments.keys().cloned().collect(),
+        });
+    }
+    Ok(Layered { doc: merged, environment, release_text, release_line_offset })
+}
+
+impl HelmfileDoc {
+    /// Merges a later part over this one as helmfile does (mergo with
+    /// override): a later non-empty list replaces, maps merge by key.
+    fn merge_from(&mut self, later: HelmfileDoc) {
+        if !later.releases.is_empty() {
+            self.releases = later.releases;
+        }
+        if !later.values.is_empty() {
+            self.values = later.values;
+        }
+        self.environments.extend(later.environments);
+        self.common_labels.extend(later.common_labels);
+    }
+}

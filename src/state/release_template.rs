@@ -1,0 +1,160 @@
+//! Release templating: string fields of a release that hold `{{ }}` are
+//! rendered with `.Release` (as helmfile's ExecuteTemplateExpressions does),
+//! repeatedly until nothing changes, since one field may refer to another.
+
+use std::path::Path;
+
+use serde_yaml_ng::{Mapping, Value};
+
+use super::engine::{RenderRequest, TemplateEngine};
+use super::environment::Environment;
+use super::error::{Location, StateError};
+use super::schema::{ReleaseSpec, ValuesEntry};
+
+/// helmfile gives up after this many passes.
+const MAX_PASSES: usize = 6;
+
+/// What release templates are rendered with.
+pub(crate) struct ReleaseTemplating<'a> {
+    pub engine: &'a dyn TemplateEngine,
+    pub environment: &'a Environment,
+    pub namespace: &'a str,
+    pub state_path: &'a Path,
+    pub base_dir: &'a Path,
+}
+
+impl ReleaseTemplating<'_> {
+    /// Renders every templated field of `spec`.
+    pub(crate) fn apply(&self, mut spec: ReleaseSpec, location: &Location) -> Result<ReleaseSpec, StateError> {
+        if !has_templates(&spec) {
+            return Ok(spec);
+        }
+        let mut pass = 0;
+        loop {
+            let before = (
+                spec.name.clone(),
+                spec.chart.clone(),
+                spec.namespace.clone(),
+                spec.version.clone(),
+                spec.labels.clone(),
+            );
+            let data = self.data(&spec);
+            spec.name = self.field(&spec.name, &data, location, "name")?;
+            spec.chart = self.field(&spec.chart, &data, location, "chart")?;
+            spec.namespace = self.field(&spec.namespace, &data, location, "namespace")?;
+            spec.version = self.field(&spec.version, &data, location, "version")?;
+            for (key, value) in spec.labels.iter_mut() {
+                *value = self.field(value, &data, location, &format!("labels.{key}"))?;
+            }
+            if before
+                == (
+                    spec.name.clone(),
+                    spec.chart.clone(),
+                    spec.namespace.clone(),
+                    spec.version.clone(),
+                    spec.labels.clone(),
+                )
+            {
+                break;
+            }
+            pass += 1;
+            if pass >= MAX_PASSES {
+                return Err(StateError::Invalid {
+                    location: location.clone(),
+                    message: format!(
+                        "the template expressions of release `{}` still change after {MAX_PASSES} passes; they probably refer to each other in a loop",
+                        spec.name
+                    ),
+                });
+            }
+        }
+
+        let data = self.data(&spec);
+        let mut values = Vec::with_capacity(spec.values_template.len() + spec.values.len());
+        for (i, entry) in std::mem::take(&mut spec.values_template).into_iter().enumerate() {
+            values.push(self.values_entry(entry, &data, location, &format!("valuesTemplate[{i}]"))?);
+        }
+        for (i, entry) in std::mem::take(&mut spec.values).into_iter().enumerate() {
+            values.push(match entry {
+                ValuesEntry::File(path) => {
+                    ValuesEntry::File(self.field(&path, &data, location, &format!("values[{i}]"))?)
+                }
+                inline => inline,
+            });
+        }
+        spec.values = values;
+        if let Some(template) = spec.installed_template.take() {
+            let rendered = self.field(&template, &data, location, "installedTemplate")?;
+            spec.installed = Some(rendered.trim() == "true");
+        }
+        if let Some(template) = spec.condition_template.take() {
+            spec.condition = self.field(&template, &data, location, "conditionTemplate")?.trim().to_string();
+        }
+        Ok(spec)
+    }
+
+    fn data(&self, spec: &ReleaseSpec) -> Value {
+        let mut release = Mapping::new();
+        release.insert("Name".into(), spec.name.clone().into());
+        release.insert("Namespace".into(), spec.namespace.clone().into());
+        let labels: Mapping =
+            spec.labels.iter().map(|(k, v)| (Value::from(k.clone()), Value::from(v.clone()))).collect();
+        release.insert("Labels".into(), Value::Mapping(labels));
+        release.insert("Chart".into(), spec.chart.clone().into());
+        release.insert("ChartVersion".into(), spec.version.clone().into());
+        release.insert("KubeContext".into(), spec.kube_context.clone().into());
+        let mut data = match self.environment.template_data(self.namespace) {
+            Value::Mapping(m) => m,
+            _ => Mapping::new(),
+        };
+        data.insert("Release".into(), Value::Mapping(release));
+        Value::Mapping(data)
+    }
+
+    fn field(&self, text: &str, data: &Value, location: &Location, field: &str) -> Result<String, StateError> {
+        if !text.contains("{{") {
+            return Ok(text.to_string());
+        }
+        let rendered = self
+            .engine
+            .render(RenderRequest { name: self.state_path, text, data, base_dir: self.base_dir })
+            .map_err(|message| StateError::Template {
+                location: location.clone(),
+                message: format!("in field `{field}` of a release: {message}"),
+            })?;
+        Ok(rendered.trim().to_string())
+    }
+
+    /// A valuesTemplate entry: a path is rendered as a path; an inline
+    /// document is rendered as YAML text and parsed again.
+    fn values_entry(
+        &self,
+        entry: ValuesEntry,
+        data: &Value,
+        location: &Location,
+        field: &str,
+    ) -> Result<ValuesEntry, StateError> {
+        match entry {
+            ValuesEntry::File(path) => Ok(ValuesEntry::File(self.field(&path, data, location, field)?)),
+            ValuesEntry::Inline(map) => {
+                let text = serde_yaml_ng::to_string(&map).unwrap_or_default();
+                let rendered = self.field(&text, data, location, field)?;
+                let parsed: Mapping = serde_yaml_ng::from_str(&rendered).map_err(|e| StateError::Invalid {
+                    location: location.clone(),
+                    message: format!("`{field}` does not render to a YAML mapping: {e}"),
+                })?;
+                Ok(ValuesEntry::Inline(parsed))
+            }
+        }
+    }
+}
+
+fn has_templates(spec: &ReleaseSpec) -> bool {
+    let strings = [&spec.name, &spec.chart, &spec.namespace, &spec.version];
+    strings.iter().any(|s| s.contains("{{"))
+        || spec.labels.values().any(|v| v.contains("{{"))
+        || !spec.values_template.is_empty()
+        || spec.values.iter().any(|v| matches!(v, ValuesEntry::File(p) if p.contains("{{")))
+        || spec.installed_template.is_some()
+        || spec.condition_template.is_some()
+}
