@@ -12,6 +12,7 @@ mod util;
 
 mod bad_input;
 mod bindings;
+mod conformance;
 mod layering;
 mod no_helm;
 mod oracle;

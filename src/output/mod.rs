@@ -7,7 +7,9 @@
 pub use errors::{exit_code_for, report};
 pub use printer::{ColorChoice, Printer, Verbosity};
 pub use reporters::TemplateReporter;
+pub use table::render_table;
 
 mod errors;
 mod printer;
 mod reporters;
+mod table;

@@ -118,5 +118,9 @@ impl HelmfileDoc {
         }
         self.environments.extend(later.environments);
         self.common_labels.extend(later.common_labels);
+        self.templates.extend(later.templates);
+        if !later.default_inherit.is_empty() {
+            self.default_inherit = later.default_inherit;
+        }
     }
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::environment::Environment;
+use super::inherit::apply_inheritance;
 use super::error::{Location, StateError};
 use super::layering::{LoadOptions, load_layers};
 use super::parse::{check_unique, release_lines};
@@ -122,9 +123,10 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         base_dir,
     };
     let mut releases = Vec::with_capacity(count);
-    for (mut spec, line) in layered.doc.releases.into_iter().zip(lines) {
+    for (spec, line) in layered.doc.releases.into_iter().zip(lines) {
         let location =
             Location { path: path.to_path_buf(), line: line.map(|l| l + layered.release_line_offset), column: None };
+        let mut spec = apply_inheritance(spec, &layered.doc.templates, &layered.doc.default_inherit, &location)?;
         for (key, value) in &layered.doc.common_labels {
             spec.labels.entry(key.clone()).or_insert_with(|| value.clone());
         }

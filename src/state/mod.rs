@@ -12,12 +12,13 @@ pub use layering::LoadOptions;
 pub use load::{StateFile, StateSource, load, parse_state};
 pub use policy::PolicyViolation;
 pub use release::{ChartSource, Release, ValuesInput};
-pub use schema::{EnvironmentSpec, HelmfileDoc, ReleaseSpec, SetValue, ValuesEntry};
+pub use schema::{EnvironmentSpec, HelmfileDoc, InheritSpec, ReleaseSpec, SetValue, ValuesEntry};
 pub use values::{SetKind, merge as merge_values, parse_set};
 
 mod engine;
 mod environment;
 mod error;
+mod inherit;
 mod layering;
 mod load;
 mod parse;

@@ -40,9 +40,14 @@ pub(crate) fn parse_part(text: &str, origin: PartOrigin<'_>) -> Result<HelmfileD
     if let Some(key) = doc.pending_keys().first() {
         return Err(not_supported(origin.path, text, key, "the top level"));
     }
-    for spec in &doc.releases {
-        if let Some(key) = spec.pending_keys().first() {
-            return Err(not_supported(origin.path, text, key, &format!("release `{}`", spec.name)));
+    // Pending keys anywhere are reported, never silently ignored.
+    let releases = doc.releases.iter().map(|r| (r.pending_keys(), format!("release `{}`", r.name)));
+    let templates = doc.templates.iter().map(|(n, t)| (t.pending_keys(), format!("release template `{n}`")));
+    let environments =
+        doc.environments.iter().filter_map(|(n, e)| e.as_ref().map(|e| (e.pending_keys(), format!("environment `{n}`"))));
+    for (pending, section) in releases.chain(templates).chain(environments) {
+        if let Some(key) = pending.first() {
+            return Err(not_supported(origin.path, text, key, &section));
         }
     }
     Ok(doc)

@@ -56,6 +56,10 @@ helmfile_schema! {
             values: Vec<ValuesEntry> = "values",
             /// Labels added to every release (a release's own label wins).
             common_labels: BTreeMap<String, String> = "commonLabels",
+            /// Release templates, reused through `inherit:` or YAML anchors.
+            templates: BTreeMap<String, ReleaseSpec> = "templates",
+            /// Templates every release inherits, before its own `inherit:`.
+            default_inherit: Vec<String> = "defaultInherit",
         }
         pending {
             helm_binary = "helmBinary",
@@ -71,8 +75,6 @@ helmfile_schema! {
             api_versions = "apiVersions",
             kube_version = "kubeVersion",
             hooks = "hooks",
-            templates = "templates",
-            default_inherit = "defaultInherit",
             missing_file_handler = "missingFileHandler",
             missing_file_handler_config = "missingFileHandlerConfig",
             lock_file_path = "lockFilePath",
@@ -114,6 +116,8 @@ helmfile_schema! {
             installed_template: Option<String> = "installedTemplate",
             /// A template rendering to the `condition`.
             condition_template: Option<String> = "conditionTemplate",
+            /// Release templates to inherit from, in order.
+            inherit: Vec<InheritSpec> = "inherit",
         }
         pending {
             chart_path = "chartPath",
@@ -169,7 +173,6 @@ helmfile_schema! {
             cascade = "cascade",
             suppress_output_line_regex = "suppressOutputLineRegex",
             disable_auto_detected_kube_version_for_diff = "disableAutoDetectedKubeVersionForDiff",
-            inherit = "inherit",
             suppress_diff = "suppressDiff",
             delete_wait = "deleteWait",
             delete_timeout = "deleteTimeout",
@@ -207,6 +210,17 @@ helmfile_schema! {
             missing_file_handler_config = "missingFileHandlerConfig",
         }
     }
+}
+
+/// One entry of a release's `inherit:` list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InheritSpec {
+    /// The name of an entry of `templates:`.
+    pub template: String,
+    /// Fields not to inherit: labels, values, valuesTemplate, set, setString...
+    #[serde(default)]
+    pub except: Vec<String>,
 }
 
 /// One entry of a release's `values:` list.

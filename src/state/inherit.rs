@@ -1,0 +1,163 @@
+//! Release templates: `inherit:` (and `defaultInherit:`) fill a release from
+//! the `templates:` it names, as helmfile does it (mergo without override,
+//! appending lists): a template fills what is empty, lists are concatenated
+//! template first, and label keys already present are kept.
+
+use std::collections::BTreeMap;
+
+use super::error::{Location, StateError};
+use super::schema::{InheritSpec, ReleaseSpec};
+
+/// Fields `except:` may name (helmfile's list; `secrets` and `setTemplate`
+/// are accepted and have nothing to remove until they are implemented).
+const EXCEPTABLE: &[&str] = &["labels", "values", "valuesTemplate", "set", "setString", "setTemplate", "secrets"];
+
+/// The release with its templates applied.
+pub(crate) fn apply_inheritance(
+    release: ReleaseSpec,
+    templates: &BTreeMap<String, ReleaseSpec>,
+    default_inherit: &[String],
+    location: &Location,
+) -> Result<ReleaseSpec, StateError> {
+    let mut release = release;
+    let mut inherits: Vec<InheritSpec> = default_inherit
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty() && !release.inherit.iter().any(|i| i.template == *t))
+        .map(|t| InheritSpec { template: t.to_string(), except: Vec::new() })
+        .collect();
+    inherits.append(&mut release.inherit);
+    release.inherit = inherits;
+    resolve(&release, templates, &mut Vec::new(), location)
+}
+
+fn resolve(
+    spec: &ReleaseSpec,
+    templates: &BTreeMap<String, ReleaseSpec>,
+    path: &mut Vec<String>,
+    location: &Location,
+) -> Result<ReleaseSpec, StateError> {
+    let invalid = |message: String| StateError::Invalid { location: location.clone(), message };
+    let mut merged = ReleaseSpec::default();
+    for inherit in &spec.inherit {
+        let name = &inherit.template;
+        if path.contains(name) {
+            path.push(name.clone());
+            return Err(invalid(format!("cyclic inheritance of release templates: {}", path.join(" -> "))));
+        }
+        let template = templates.get(name).ok_or_else(|| {
+            invalid(format!("release `{}` inherits the release template `{name}`, which is not defined", spec.name))
+        })?;
+        path.push(name.clone());
+        let mut source = resolve(template, templates, path, location)?;
+        path.pop();
+        for field in &inherit.except {
+            match field.as_str() {
+                "labels" => source.labels.clear(),
+                "values" => source.values.clear(),
+                "valuesTemplate" => source.values_template.clear(),
+                "set" => source.set.clear(),
+                "setString" => source.set_string.clear(),
+                "setTemplate" | "secrets" => {}
+                other => {
+                    return Err(invalid(format!(
+                        "`{other}` is not allowed under `inherit.except`; allowed are {}",
+                        EXCEPTABLE.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    )));
+                }
+            }
+        }
+        fill(&mut merged, source);
+    }
+    let mut own = spec.clone();
+    own.inherit.clear();
+    fill(&mut merged, own);
+    Ok(merged)
+}
+
+/// mergo's merge without override, with appended slices.
+fn fill(into: &mut ReleaseSpec, from: ReleaseSpec) {
+    fn string(into: &mut String, from: String) {
+        if into.is_empty() {
+            *into = from;
+        }
+    }
+    fn option<T>(into: &mut Option<T>, from: Option<T>) {
+        if into.is_none() {
+            *into = from;
+        }
+    }
+    string(&mut into.name, from.name);
+    string(&mut into.namespace, from.namespace);
+    string(&mut into.chart, from.chart);
+    string(&mut into.version, from.version);
+    string(&mut into.kube_context, from.kube_context);
+    string(&mut into.condition, from.condition);
+    option(&mut into.installed, from.installed);
+    option(&mut into.installed_template, from.installed_template);
+    option(&mut into.condition_template, from.condition_template);
+    into.values.extend(from.values);
+    into.values_template.extend(from.values_template);
+    into.set.extend(from.set);
+    into.set_string.extend(from.set_string);
+    into.needs.extend(from.needs);
+    for (key, value) in from.labels {
+        into.labels.entry(key).or_insert(value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(yaml: &str) -> ReleaseSpec {
+        serde_yaml_ng::from_str(yaml).unwrap()
+    }
+
+    fn here() -> Location {
+        Location { path: "helmfile.yaml".into(), line: None, column: None }
+    }
+
+    #[test]
+    fn templates_fill_empty_fields_and_lists_are_appended_template_first() {
+        let mut templates = BTreeMap::new();
+        templates.insert("base".to_string(), spec("chart: ./base\nnamespace: t\nvalues: [{a: 1}]\nlabels: {tier: t, team: t}\n"));
+        let release = spec("name: r\nnamespace: mine\ninherit: [{template: base}]\nvalues: [{b: 2}]\nlabels: {tier: r}\n");
+        let out = apply_inheritance(release, &templates, &[], &here()).unwrap();
+        assert_eq!(out.chart, "./base");
+        // mergo without override: the template's non-empty namespace stays.
+        assert_eq!(out.namespace, "t");
+        assert_eq!(out.values, spec("values: [{a: 1}, {b: 2}]").values);
+        assert_eq!(out.labels["tier"], "t");
+    }
+
+    #[test]
+    fn except_leaves_fields_out_and_templates_inherit_recursively() {
+        let mut templates = BTreeMap::new();
+        templates.insert("base".into(), spec("chart: ./c\nlabels: {base: x}\n"));
+        templates.insert("mid".into(), spec("inherit: [{template: base, except: [labels]}]\nlabels: {mid: y}\n"));
+        let out = apply_inheritance(spec("name: r\ninherit: [{template: mid}]\n"), &templates, &[], &here()).unwrap();
+        assert_eq!(out.chart, "./c");
+        assert!(!out.labels.contains_key("base"));
+        assert_eq!(out.labels["mid"], "y");
+    }
+
+    #[test]
+    fn cycles_and_unknown_templates_are_errors() {
+        let mut templates = BTreeMap::new();
+        templates.insert("a".into(), spec("inherit: [{template: b}]\n"));
+        templates.insert("b".into(), spec("inherit: [{template: a}]\n"));
+        let err = apply_inheritance(spec("name: r\ninherit: [{template: a}]\n"), &templates, &[], &here()).unwrap_err();
+        assert!(err.to_string().contains("a -> b -> a"), "{err}");
+        let err = apply_inheritance(spec("name: r\ninherit: [{template: zz}]\n"), &templates, &[], &here()).unwrap_err();
+        assert!(err.to_string().contains("`zz`, which is not defined"), "{err}");
+    }
+
+    #[test]
+    fn default_inherit_comes_first() {
+        let mut templates = BTreeMap::new();
+        templates.insert("d".into(), spec("values: [{d: 1}]\n"));
+        let out = apply_inheritance(spec("name: r\nvalues: [{r: 1}]\n"), &templates, &["d".into()], &here()).unwrap();
+        assert_eq!(out.values, spec("values: [{d: 1}, {r: 1}]").values);
+    }
+}

@@ -1,0 +1,166 @@
+//! Runs helmfile's own snapshot suite (../shared/conformance/helmfile-snapshot)
+//! against helmfire and prints a table of case, result and reason.
+//!
+//! The comparison follows the suite's README: the same YAML documents in the
+//! same order, byte for byte (`---` and `# Source:` lines included); log
+//! lines are not compared. The test fails when a case listed in
+//! `tests/conformance/baseline.txt` does not pass (a regression), and
+//! reports cases that pass without being listed, so the baseline can grow.
+
+mod expected;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::repo_root;
+
+/// Cases that cannot run on a machine without internet access.
+const NEEDS_INTERNET: &[(&str, &str)] = &[
+    ("issue_498_template_go_getter_with_selector", "clones a public git repository"),
+    ("pr_560", "clones a public git repository"),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    Pass,
+    Fail(String),
+    Skipped(String),
+}
+
+fn suite_dir() -> PathBuf {
+    repo_root().join("../shared/conformance/helmfile-snapshot")
+}
+
+#[test]
+fn helmfile_snapshot_suite() {
+    let suite = suite_dir();
+    assert!(
+        suite.join("snapshot").is_dir(),
+        "the conformance suite is missing: expected {} (shared/ beside the repository)",
+        suite.display()
+    );
+    let mut cases: Vec<String> = std::fs::read_dir(suite.join("snapshot"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    cases.sort();
+
+    let baseline = baseline();
+    let mut table = String::from("| case | result | reason |\n| --- | --- | --- |\n");
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut regressions = Vec::new();
+    let mut newly_passing = Vec::new();
+    for case in &cases {
+        let outcome = run_case(&suite, case);
+        let (result, reason) = match &outcome {
+            Outcome::Pass => {
+                passed += 1;
+                ("pass", String::new())
+            }
+            Outcome::Fail(reason) => {
+                failed += 1;
+                ("FAIL", reason.clone())
+            }
+            Outcome::Skipped(reason) => {
+                skipped += 1;
+                ("skipped", reason.clone())
+            }
+        };
+        table += &format!("| {case} | {result} | {} |\n", reason.replace('|', "\\|"));
+        let expected_pass = baseline.contains(case.as_str());
+        if expected_pass && outcome != Outcome::Pass {
+            regressions.push(case.clone());
+        }
+        if !expected_pass && outcome == Outcome::Pass {
+            newly_passing.push(case.clone());
+        }
+    }
+    println!("helmfile snapshot conformance:\n{table}");
+    println!("conformance: {passed} passed, {failed} failed, {skipped} skipped");
+    if !newly_passing.is_empty() {
+        println!("passing but not in tests/conformance/baseline.txt (add them): {newly_passing:?}");
+    }
+    assert!(regressions.is_empty(), "conformance regressions (listed in baseline.txt, now failing): {regressions:?}");
+}
+
+fn baseline() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(repo_root().join("tests/conformance/baseline.txt")).unwrap();
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect()
+}
+
+/// The parts of a case's config.yaml the runner understands.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CaseConfig {
+    #[serde(default)]
+    helmfile_args: Vec<String>,
+    #[serde(default)]
+    local_chart_repo_server: Option<serde_yaml_ng::Value>,
+    #[serde(default)]
+    local_docker_registry: Option<serde_yaml_ng::Value>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    chartify_temp_dir: Option<String>,
+}
+
+fn run_case(suite: &Path, case: &str) -> Outcome {
+    if let Some((_, why)) = NEEDS_INTERNET.iter().find(|(name, _)| *name == case) {
+        return Outcome::Skipped(format!("needs the internet: {why}"));
+    }
+    let dir = suite.join("snapshot").join(case);
+    let config: CaseConfig = match std::fs::read_to_string(dir.join("config.yaml")) {
+        Ok(text) => match serde_yaml_ng::from_str(&text) {
+            Ok(config) => config,
+            Err(e) => return Outcome::Fail(format!("unreadable config.yaml: {e}")),
+        },
+        Err(_) => CaseConfig { helmfile_args: vec!["build".into()], ..CaseConfig::default() },
+    };
+    if config.local_docker_registry.is_some() {
+        return Outcome::Fail("needs an OCI registry (OCI charts are not implemented yet)".into());
+    }
+    if config.local_chart_repo_server.is_some() {
+        return Outcome::Fail("needs an HTTP chart repository (repositories are not implemented yet)".into());
+    }
+    let Some(expected_file) = expected::expected_output_file(&dir) else {
+        return Outcome::Fail("the case has no expected output".into());
+    };
+    let expected_text = std::fs::read_to_string(&expected_file).unwrap();
+
+    let mut args = vec!["-f".to_string(), format!("{case}/input.yaml.gotmpl")];
+    args.extend(config.helmfile_args.iter().cloned());
+    let output = Command::new(env!("CARGO_BIN_EXE_helmfire"))
+        .args(&args)
+        .current_dir(suite.join("snapshot"))
+        .env("NO_COLOR", "1")
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .expect("run helmfire");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let command = config.helmfile_args.iter().find(|a| !a.starts_with('-')).map(String::as_str).unwrap_or("");
+    if !output.status.success() {
+        let first_error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("exited non-zero").to_string();
+        return Outcome::Fail(first_error);
+    }
+    match command {
+        "template" => {
+            let expected = expected::manifests(&expected_text);
+            if expected == stdout {
+                Outcome::Pass
+            } else {
+                Outcome::Fail(format!("manifests differ: {}", expected::first_difference(&expected, &stdout)))
+            }
+        }
+        "build" | "list" => {
+            if expected::same_data(&expected_text, &stdout) {
+                Outcome::Pass
+            } else {
+                Outcome::Fail(format!("{command} output differs as data"))
+            }
+        }
+        other => Outcome::Fail(format!("the runner does not compare `{other}` yet")),
+    }
+}
