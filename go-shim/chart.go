@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart"
@@ -18,7 +19,16 @@ import (
 func loadInstallableChart(opts *action.ChartPathOptions, ref string, settings *cli.EnvSettings) (chart.Charter, error) {
 	path, err := opts.LocateChart(ref, settings)
 	if err != nil {
-		return nil, (&ShimError{Kind: KindChart, Message: err.Error()}).withDetail("chart", ref)
+		msg := err.Error()
+		if repoName, ok := strings.CutPrefix(msg, "repo "); ok && strings.HasSuffix(repoName, " not found") {
+			repoName = strings.TrimSuffix(repoName, " not found")
+			return nil, (&ShimError{
+				Kind: KindChart,
+				Message: fmt.Sprintf("chart %s: repository %q is defined neither in the state's repositories nor in helm's repositories file",
+					ref, repoName),
+			}).withDetail("chart", ref)
+		}
+		return nil, (&ShimError{Kind: KindChart, Message: msg}).withDetail("chart", ref)
 	}
 	if info, statErr := os.Stat(path); errors.Is(statErr, fs.ErrNotExist) {
 		return nil, failf(KindChart, "chart %s does not exist", ref).withDetail("chart", ref)

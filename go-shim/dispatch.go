@@ -13,6 +13,8 @@ type method func(ctx context.Context, params json.RawMessage) (any, error)
 var methods = map[string]method{
 	"version":  runVersion,
 	"template": runTemplate,
+	"repos":    runRepos,
+	"render":   runRender,
 }
 
 type request struct {

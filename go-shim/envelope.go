@@ -20,6 +20,7 @@ const (
 	KindValues       ErrorKind = "values"        // a values file or --set entry is wrong
 	KindSchema       ErrorKind = "values_schema" // values violate the chart's values.schema.json
 	KindRender       ErrorKind = "render"        // a chart template failed to render
+	KindRepository   ErrorKind = "repository"    // a chart repository is unreachable or refuses access
 	KindIO           ErrorKind = "io"            // writing output failed
 	KindCancelled    ErrorKind = "cancelled"     // the call was cancelled from Rust
 	KindPanic        ErrorKind = "panic"         // a Go panic was recovered (a bug)

@@ -35,6 +35,9 @@ type templateParams struct {
 	SkipTests    bool           `json:"skip_tests,omitempty"`
 	IsUpgrade    bool           `json:"is_upgrade,omitempty"`
 	ShowOnly     []string       `json:"show_only,omitempty"`
+	// RepositoryConfig is the repositories file written by the repos method,
+	// used to resolve `repo/chart` references; empty means helm's own.
+	RepositoryConfig string `json:"repository_config,omitempty"`
 	// OutputDir, when set, receives one file per template instead of stdout,
 	// laid out as `helm template --output-dir` does.
 	OutputDir string `json:"output_dir,omitempty"`
@@ -73,7 +76,11 @@ func runTemplate(ctx context.Context, raw json.RawMessage) (any, error) {
 		client.KubeVersion = parsed
 	}
 
-	chrt, err := loadInstallableChart(&client.ChartPathOptions, p.Chart, cli.New())
+	settings := cli.New()
+	if p.RepositoryConfig != "" {
+		settings.RepositoryConfig = p.RepositoryConfig
+	}
+	chrt, err := loadInstallableChart(&client.ChartPathOptions, p.Chart, settings)
 	if err != nil {
 		return nil, err
 	}

@@ -113,10 +113,10 @@ fn a_values_schema_violation_names_the_field() {
 }
 
 #[test]
-fn a_chart_from_a_repository_says_it_is_not_supported_yet() {
-    let ws = workspace_with("releases:\n  - name: a\n    chart: bitnami/nginx\n");
+fn a_chart_from_an_undefined_repository() {
+    let ws = workspace_with("releases:\n  - name: a\n    chart: nowhere/nginx\n");
     let out = ws.run(&["template"]);
-    assert_clean_failure!(out, "chart `bitnami/nginx` from a repository", "not supported by helmfire yet");
+    assert_clean_failure!(out, "release `a`", "repository \"nowhere\" is defined neither in the state's repositories");
 }
 
 #[test]

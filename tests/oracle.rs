@@ -14,6 +14,12 @@ struct Case<'a> {
     helm_runs: &'a [&'a [&'a str]],
 }
 
+/// helmfile prints each release's `helm template` output followed by a
+/// newline; helmfire does the same, so the oracle's output gets one too.
+fn as_helmfile_prints(helm_stdout: String) -> String {
+    if helm_stdout.is_empty() { helm_stdout } else { helm_stdout + "\n" }
+}
+
 fn check(chart_name: &str, case: Case<'_>) {
     let ws = Workspace::new();
     let chart_path = chart(chart_name);
@@ -31,7 +37,7 @@ fn check(chart_name: &str, case: Case<'_>) {
         .iter()
         .map(|run| {
             let run: Vec<&str> = run.iter().map(|a| if *a == "CHART" { chart_path } else { a }).collect();
-            helm_template(ws.path(), &run)
+            as_helmfile_prints(helm_template(ws.path(), &run))
         })
         .collect();
     assert!(!expected.trim().is_empty(), "the oracle rendered nothing");
@@ -244,7 +250,7 @@ fn the_quickstart_example_renders_as_helm_does() {
     let chart = example.join("charts/hello");
     let chart = chart.to_str().unwrap();
     let frontend_values = example.join("values/frontend.yaml");
-    let mut expected = helm_template(
+    let mut expected = as_helmfile_prints(helm_template(
         ws.path(),
         &[
             "frontend",
@@ -258,10 +264,10 @@ fn the_quickstart_example_renders_as_helm_does() {
             "--set",
             "image.tag=1.27",
         ],
-    );
-    expected += &helm_template(
+    ));
+    expected += &as_helmfile_prints(helm_template(
         ws.path(),
         &["backend", chart, "-n", "api", "-f", "inline-backend.yaml", "--set-string", "podAnnotations.build=20261125"],
-    );
+    ));
     assert_eq!(expected, ours);
 }

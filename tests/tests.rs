@@ -12,10 +12,12 @@ mod util;
 
 mod bad_input;
 mod bindings;
+mod chart_repo;
 mod conformance;
 mod layering;
 mod no_helm;
 mod oracle;
+mod repositories;
 mod shim_abi;
 mod template;
 mod version;

@@ -43,6 +43,13 @@ impl Workspace {
         cmd.current_dir(self.dir.path())
             .env("PATH", "/usr/bin:/bin")
             .env("NO_COLOR", "1")
+            // A helm configuration of the workspace's own, so the machine's
+            // repositories and caches never leak into a test.
+            .env("HELM_CONFIG_HOME", self.dir.path().join(".helm/config"))
+            .env("HELM_CACHE_HOME", self.dir.path().join(".helm/cache"))
+            .env("HELM_DATA_HOME", self.dir.path().join(".helm/data"))
+            .env_remove("HELM_REPOSITORY_CONFIG")
+            .env_remove("HELM_REPOSITORY_CACHE")
             .env_remove("RUST_BACKTRACE")
             .stdin(Stdio::null());
         cmd

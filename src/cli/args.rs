@@ -91,6 +91,12 @@ pub struct TemplateArgs {
     /// Only show manifests rendered from these templates (repeatable).
     #[arg(long, value_name = "TEMPLATE")]
     pub show_only: Vec<String>,
+    /// Use the chart repository indexes already cached instead of refreshing them.
+    #[arg(long)]
+    pub skip_refresh: bool,
+    /// Accepted for helmfile compatibility: helmfire builds no dependencies yet.
+    #[arg(long)]
+    pub skip_deps: bool,
     /// How many releases render at once; 0 means no limit.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub concurrency: usize,

@@ -119,6 +119,8 @@ pub struct TemplateSettings {
     pub show_only: Vec<String>,
     /// `--concurrency`.
     pub concurrency: Concurrency,
+    /// `--skip-refresh`.
+    pub skip_refresh: bool,
 }
 
 impl TemplateSettings {
@@ -135,6 +137,7 @@ impl TemplateSettings {
             skip_tests: args.skip_tests,
             show_only: args.show_only,
             concurrency: Concurrency::from_flag(args.concurrency),
+            skip_refresh: args.skip_refresh,
         }
     }
 }

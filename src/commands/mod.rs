@@ -17,6 +17,7 @@ pub use version::VersionCommand;
 
 mod engine;
 mod release_request;
+mod repos;
 mod template;
 mod version;
 

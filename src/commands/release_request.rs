@@ -12,7 +12,10 @@ pub(crate) fn template_request(
     namespace_override: Option<&str>,
     settings: &TemplateSettings,
 ) -> TemplateRequest {
-    let ChartSource::Local(chart) = &release.chart;
+    let chart = match &release.chart {
+        ChartSource::Local(path) => path.display().to_string(),
+        ChartSource::Remote(reference) => reference.clone(),
+    };
     let mut values: Vec<ValueSource> = release
         .values
         .iter()
@@ -39,7 +42,7 @@ pub(crate) fn template_request(
     TemplateRequest {
         release_name: release.name.clone(),
         namespace: namespace_override.map_or_else(|| release.namespace.clone(), str::to_string),
-        chart: chart.display().to_string(),
+        chart,
         chart_version: release.version.clone(),
         values,
         overrides,
@@ -50,6 +53,7 @@ pub(crate) fn template_request(
         is_upgrade: false,
         show_only: settings.show_only.clone(),
         output_dir: String::new(),
+        repository_config: String::new(),
     }
 }
 

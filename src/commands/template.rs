@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::release_request::template_request;
+use super::repos::{Refresh, prepare};
 use super::{Context, ExitStatus};
 use crate::cli::{GlobalSettings, TemplateSettings};
 use crate::exec::{Reporter, call_helm, run_ordered};
@@ -49,7 +50,14 @@ impl TemplateCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
         let files = super::load_state(&self.global, &self.ctx)?;
-        let jobs = self.jobs(&files);
+        let refresh = if self.settings.skip_refresh { Refresh::Skip } else { Refresh::Always };
+        let repositories = prepare(&files, &self.ctx, refresh).await?;
+        let mut jobs = self.jobs(&files);
+        if let Some(repositories) = &repositories {
+            for job in &mut jobs {
+                job.request.repository_config = repositories.config.clone();
+            }
+        }
         let reporter: Arc<dyn Reporter> = Arc::new(TemplateReporter::new(self.ctx.printer));
         let backend = Arc::clone(&self.ctx.backend);
 
@@ -70,8 +78,10 @@ impl TemplateCommand {
                 }
             },
             |_, (release, result): (ReleaseId, Result<TemplateOutput, HelmError>)| match result {
-                Ok(output) if write_error.is_none() => {
-                    if let Err(e) = self.ctx.printer.stdout(&output.stdout) {
+                Ok(output) if write_error.is_none() && !output.stdout.is_empty() => {
+                    // helmfile prints each release's `helm template` output
+                    // followed by a newline (helmexec's write).
+                    if let Err(e) = self.ctx.printer.stdout(&format!("{}\n", output.stdout)) {
                         write_error = Some(e);
                     }
                 }

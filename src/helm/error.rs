@@ -47,6 +47,14 @@ pub enum HelmError {
         /// The chart reference.
         chart: String,
     },
+    /// A chart repository is unreachable or refused access.
+    #[error("{message}")]
+    Repository {
+        /// The shim's message, naming the repository and URL.
+        message: String,
+        /// The repository's name.
+        repository: String,
+    },
     /// Writing rendered output failed.
     #[error("{0}")]
     Io(String),
@@ -80,6 +88,7 @@ impl HelmError {
             "values_schema" => HelmError::ValuesSchema { message, chart: take("chart") },
             "render" => HelmError::Render { message, chart: take("chart") },
             "io" => HelmError::Io(message),
+            "repository" => HelmError::Repository { message, repository: take("repository") },
             "cancelled" => HelmError::Cancelled,
             _ => HelmError::Internal { kind, message, details },
         }
@@ -98,6 +107,11 @@ impl HelmError {
             HelmError::ValuesSchema { chart, .. } => {
                 Some(format!("fix the values to satisfy {chart}/values.schema.json"))
             }
+            HelmError::Repository { repository, .. } => Some(format!(
+                "check the URL and credentials of repository `{repository}` (username/password in the state file, or {}_USERNAME and {}_PASSWORD)",
+                repository.to_uppercase().replace('-', "_"),
+                repository.to_uppercase().replace('-', "_")
+            )),
             HelmError::Internal { .. } => {
                 Some("this is a bug in helmfire; please report it with the output of --debug".into())
             }

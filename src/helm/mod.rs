@@ -9,8 +9,8 @@
 pub use error::HelmError;
 pub use shim::ShimBackend;
 pub use wire::{
-    RenderTemplateOutput, RenderTemplateRequest, SdkVersion, TemplateOutput, TemplateRequest, ValueOverrides,
-    ValueSource,
+    RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Repository, SdkVersion, TemplateOutput,
+    TemplateRequest, ValueOverrides, ValueSource,
 };
 
 mod error;
@@ -31,6 +31,8 @@ pub trait HelmBackend: Send + Sync {
     fn cancel(&self, call: CallId);
     /// Versions of the embedded SDK.
     fn version(&self) -> Result<SdkVersion, HelmError>;
+    /// Registers chart repositories and refreshes their indexes.
+    fn repos(&self, call: CallId, request: &ReposRequest) -> Result<ReposOutput, HelmError>;
     /// Renders a Go template with helmfile's functions.
     fn render_template(&self, request: &RenderTemplateRequest) -> Result<RenderTemplateOutput, HelmError>;
     /// Renders one release offline (`helm template`).

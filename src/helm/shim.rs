@@ -7,7 +7,8 @@ use serde::de::DeserializeOwned;
 
 use super::error::HelmError;
 use super::wire::{
-    Envelope, RenderTemplateOutput, RenderTemplateRequest, Request, SdkVersion, TemplateOutput, TemplateRequest,
+    Envelope, RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Request, SdkVersion,
+    TemplateOutput, TemplateRequest,
 };
 use super::{CallId, HelmBackend, ffi};
 
@@ -54,6 +55,10 @@ impl HelmBackend for ShimBackend {
 
     fn version(&self) -> Result<SdkVersion, HelmError> {
         self.invoke(CallId(0), "version", &serde_json::json!({}))
+    }
+
+    fn repos(&self, call: CallId, request: &ReposRequest) -> Result<ReposOutput, HelmError> {
+        self.invoke(call, "repos", request)
     }
 
     fn render_template(&self, request: &RenderTemplateRequest) -> Result<RenderTemplateOutput, HelmError> {

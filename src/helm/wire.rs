@@ -102,6 +102,59 @@ pub struct TemplateRequest {
     /// Write files under this directory instead of returning manifests.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub output_dir: String,
+    /// The repositories file from [`ReposRequest`], to resolve `repo/chart`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub repository_config: String,
+}
+
+/// An HTTP(S) chart repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Repository {
+    /// Its name in `name/chart` references.
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+    /// Basic auth user.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub username: String,
+    /// Basic auth password.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub password: String,
+    /// Client certificate.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cert_file: String,
+    /// Client key.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub key_file: String,
+    /// CA bundle.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub ca_file: String,
+    /// Skip TLS verification.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_tls_verify: bool,
+    /// Send credentials to other hosts.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pass_credentials: bool,
+}
+
+/// Registers repositories (without touching the user's helm config) and
+/// refreshes their indexes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReposRequest {
+    /// The repositories of the state.
+    pub repositories: Vec<Repository>,
+    /// Where to write the merged repositories file (user's + state's).
+    pub repository_config: String,
+    /// Keep indexes already cached (`--skip-refresh`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_refresh: bool,
+}
+
+/// What `repos` did.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReposOutput {
+    /// Repositories whose index was downloaded.
+    pub refreshed: Vec<String>,
 }
 
 /// What `helm template` would have printed on stdout.

@@ -34,6 +34,9 @@ mod tests {
     #[test]
     fn cells_are_padded_and_tab_separated() {
         let rows = vec![vec!["release1".into(), "ns".into(), String::new()]];
-        assert_eq!(render_table(&["NAME", "NAMESPACE", "VERSION"], &rows), "NAME    \tNAMESPACE\tVERSION\nrelease1\tns\n");
+        assert_eq!(
+            render_table(&["NAME", "NAMESPACE", "VERSION"], &rows),
+            "NAME    \tNAMESPACE\tVERSION\nrelease1\tns\n"
+        );
     }
 }

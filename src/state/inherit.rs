@@ -121,8 +121,12 @@ mod tests {
     #[test]
     fn templates_fill_empty_fields_and_lists_are_appended_template_first() {
         let mut templates = BTreeMap::new();
-        templates.insert("base".to_string(), spec("chart: ./base\nnamespace: t\nvalues: [{a: 1}]\nlabels: {tier: t, team: t}\n"));
-        let release = spec("name: r\nnamespace: mine\ninherit: [{template: base}]\nvalues: [{b: 2}]\nlabels: {tier: r}\n");
+        templates.insert(
+            "base".to_string(),
+            spec("chart: ./base\nnamespace: t\nvalues: [{a: 1}]\nlabels: {tier: t, team: t}\n"),
+        );
+        let release =
+            spec("name: r\nnamespace: mine\ninherit: [{template: base}]\nvalues: [{b: 2}]\nlabels: {tier: r}\n");
         let out = apply_inheritance(release, &templates, &[], &here()).unwrap();
         assert_eq!(out.chart, "./base");
         // mergo without override: the template's non-empty namespace stays.
@@ -149,7 +153,8 @@ mod tests {
         templates.insert("b".into(), spec("inherit: [{template: a}]\n"));
         let err = apply_inheritance(spec("name: r\ninherit: [{template: a}]\n"), &templates, &[], &here()).unwrap_err();
         assert!(err.to_string().contains("a -> b -> a"), "{err}");
-        let err = apply_inheritance(spec("name: r\ninherit: [{template: zz}]\n"), &templates, &[], &here()).unwrap_err();
+        let err =
+            apply_inheritance(spec("name: r\ninherit: [{template: zz}]\n"), &templates, &[], &here()).unwrap_err();
         assert!(err.to_string().contains("`zz`, which is not defined"), "{err}");
     }
 

@@ -113,6 +113,9 @@ impl HelmfileDoc {
         if !later.releases.is_empty() {
             self.releases = later.releases;
         }
+        if !later.repositories.is_empty() {
+            self.repositories = later.repositories;
+        }
         if !later.values.is_empty() {
             self.values = later.values;
         }

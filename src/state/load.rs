@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use super::environment::Environment;
-use super::inherit::apply_inheritance;
 use super::error::{Location, StateError};
+use super::inherit::apply_inheritance;
 use super::layering::{LoadOptions, load_layers};
 use super::parse::{check_unique, release_lines};
 use super::release::Release;
@@ -31,6 +31,8 @@ pub struct StateFile {
     pub base_dir: PathBuf,
     /// The environment it was loaded for.
     pub environment: Environment,
+    /// Its chart repositories.
+    pub repositories: Vec<super::schema::RepositorySpec>,
     /// The releases, resolved, in declaration order.
     pub releases: Vec<Release>,
 }
@@ -138,6 +140,7 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         path: path.to_path_buf(),
         base_dir: base_dir.to_path_buf(),
         environment: layered.environment,
+        repositories: layered.doc.repositories,
         releases,
     })
 }
@@ -265,7 +268,8 @@ mod tests {
     #[test]
     fn common_labels_apply_unless_the_release_sets_the_label() {
         let state =
-            parse("commonLabels: {team: a, tier: x}\nreleases:\n- name: r\n  chart: ./c\n  labels: {tier: y}\n").unwrap();
+            parse("commonLabels: {team: a, tier: x}\nreleases:\n- name: r\n  chart: ./c\n  labels: {tier: y}\n")
+                .unwrap();
         assert_eq!(state.releases[0].labels["team"], "a");
         assert_eq!(state.releases[0].labels["tier"], "y");
     }
@@ -278,8 +282,8 @@ mod tests {
 
     #[test]
     fn yaml_merge_keys_are_applied() {
-        let state =
-            parse("releases:\n- &base\n  name: a\n  chart: ./c\n  namespace: shared\n- <<: *base\n  name: b\n").unwrap();
+        let state = parse("releases:\n- &base\n  name: a\n  chart: ./c\n  namespace: shared\n- <<: *base\n  name: b\n")
+            .unwrap();
         assert_eq!(state.releases[1].namespace, "shared");
         assert_eq!(state.releases[1].name, "b");
     }

@@ -43,9 +43,12 @@ pub(crate) fn parse_part(text: &str, origin: PartOrigin<'_>) -> Result<HelmfileD
     // Pending keys anywhere are reported, never silently ignored.
     let releases = doc.releases.iter().map(|r| (r.pending_keys(), format!("release `{}`", r.name)));
     let templates = doc.templates.iter().map(|(n, t)| (t.pending_keys(), format!("release template `{n}`")));
-    let environments =
-        doc.environments.iter().filter_map(|(n, e)| e.as_ref().map(|e| (e.pending_keys(), format!("environment `{n}`"))));
-    for (pending, section) in releases.chain(templates).chain(environments) {
+    let environments = doc
+        .environments
+        .iter()
+        .filter_map(|(n, e)| e.as_ref().map(|e| (e.pending_keys(), format!("environment `{n}`"))));
+    let repositories = doc.repositories.iter().map(|r| (r.pending_keys(), format!("repository `{}`", r.name)));
+    for (pending, section) in releases.chain(templates).chain(environments).chain(repositories) {
         if let Some(key) = pending.first() {
             return Err(not_supported(origin.path, text, key, &section));
         }

@@ -12,6 +12,9 @@ use super::schema::{ReleaseSpec, SetValue, ValuesEntry};
 pub enum ChartSource {
     /// A chart directory or archive on disk (absolute path).
     Local(PathBuf),
+    /// A chart from a repository, `repo/chart` as written; resolved by Helm
+    /// against the state's `repositories:` and the user's helm config.
+    Remote(String),
 }
 
 /// One entry of the values list, resolved.
@@ -67,11 +70,7 @@ impl Release {
         if spec.chart.is_empty() {
             return Err(invalid(format!("release `{}` has no `chart`", spec.name)));
         }
-        let chart = resolve_chart(&spec.chart, base_dir).ok_or_else(|| StateError::NotSupportedYet {
-            location: location.clone(),
-            key: format!("chart `{}` from a repository", spec.chart),
-            section: format!("release `{}`", spec.name),
-        })?;
+        let chart = resolve_chart(&spec.chart, base_dir, location.clone())?;
         let values = spec
             .values
             .into_iter()
@@ -107,13 +106,33 @@ impl Release {
 }
 
 /// A chart reference is local when it is a path (as helmfile decides: it
-/// starts with `.` or `/`, or names something that exists on disk).
-fn resolve_chart(chart: &str, base_dir: &Path) -> Option<ChartSource> {
+/// starts with `.` or `/`, or names something that exists on disk); else it
+/// is `repo/chart`.
+fn resolve_chart(chart: &str, base_dir: &Path, location: Location) -> Result<ChartSource, StateError> {
     let path = base_dir.join(chart);
     let looks_like_path = chart.starts_with('.') || chart.starts_with('/');
     if looks_like_path || path.exists() {
         let absolute = std::path::absolute(&path).unwrap_or(path);
-        return Some(ChartSource::Local(absolute));
+        return Ok(ChartSource::Local(absolute));
     }
-    None
+    let unsupported = |what: &str| StateError::NotSupportedYet {
+        location: location.clone(),
+        key: format!("chart `{chart}` ({what})"),
+        section: "releases".into(),
+    };
+    if chart.starts_with("oci://") {
+        return Err(unsupported("OCI charts"));
+    }
+    if chart.contains("://") || chart.contains("::") {
+        return Err(unsupported("charts fetched by URL or go-getter"));
+    }
+    match chart.split_once('/') {
+        Some((repo, name)) if !repo.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok(ChartSource::Remote(chart.to_string()))
+        }
+        _ => Err(StateError::Invalid {
+            location,
+            message: format!("chart `{chart}` is neither a path that exists nor `repository/chart`"),
+        }),
+    }
 }

@@ -56,6 +56,8 @@ helmfile_schema! {
             values: Vec<ValuesEntry> = "values",
             /// Labels added to every release (a release's own label wins).
             common_labels: BTreeMap<String, String> = "commonLabels",
+            /// Chart repositories (`repo/chart` references resolve against them).
+            repositories: Vec<RepositorySpec> = "repositories",
             /// Release templates, reused through `inherit:` or YAML anchors.
             templates: BTreeMap<String, ReleaseSpec> = "templates",
             /// Templates every release inherits, before its own `inherit:`.
@@ -70,7 +72,6 @@ helmfile_schema! {
             kube_context = "kubeContext",
             namespace = "namespace",
             chart = "chart",
-            repositories = "repositories",
             llm = "llm",
             api_versions = "apiVersions",
             kube_version = "kubeVersion",
@@ -208,6 +209,40 @@ helmfile_schema! {
         pending {
             secrets = "secrets",
             missing_file_handler_config = "missingFileHandlerConfig",
+        }
+    }
+}
+
+helmfile_schema! {
+    /// An entry of `repositories:`.
+    pub struct RepositorySpec {
+        implemented {
+            /// The name releases use: `NAME/chart`.
+            name: String = "name",
+            /// The repository's URL.
+            url: String = "url",
+            /// CA bundle to verify the server with.
+            ca_file: String = "caFile",
+            /// Client certificate.
+            cert_file: String = "certFile",
+            /// Client key.
+            key_file: String = "keyFile",
+            /// Basic auth user; else `<NAME>_USERNAME` from the environment.
+            username: String = "username",
+            /// Basic auth password; else `<NAME>_PASSWORD` from the environment.
+            password: String = "password",
+            /// Send credentials to other hosts the index points at.
+            pass_credentials: bool = "passCredentials",
+            /// Skip TLS verification.
+            skip_tls_verify: bool = "skipTLSVerify",
+        }
+        pending {
+            registry_config = "registryConfig",
+            managed = "managed",
+            oci = "oci",
+            verify = "verify",
+            keyring = "keyring",
+            plain_http = "plainHttp",
         }
     }
 }

@@ -36,7 +36,8 @@ fn is_log_line(line: &str) -> bool {
         "Creating ",
         "Pushed:",
     ];
-    PREFIXES.iter().any(|p| line.starts_with(p)) || (line.starts_with('"') && line.ends_with("has been added to your repositories"))
+    PREFIXES.iter().any(|p| line.starts_with(p))
+        || (line.starts_with('"') && line.ends_with("has been added to your repositories"))
 }
 
 /// The manifests of a `template` case: each block from a `---` line up to
@@ -75,10 +76,17 @@ pub fn first_difference(expected: &str, actual: &str) -> String {
 /// (list) compared cell by cell.
 pub fn same_data(expected: &str, actual: &str) -> bool {
     let data_lines = |text: &str| -> Vec<String> {
-        text.lines().filter(|l| !is_log_line(l)).map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|l| !l.is_empty()).collect()
+        text.lines()
+            .filter(|l| !is_log_line(l))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|l| !l.is_empty())
+            .collect()
     };
     let docs = |text: &str| -> Option<Vec<serde_yaml_ng::Value>> {
-        serde_yaml_ng::Deserializer::from_str(text).map(serde_yaml_ng::Value::deserialize_from).collect::<Result<_, _>>().ok()
+        serde_yaml_ng::Deserializer::from_str(text)
+            .map(serde_yaml_ng::Value::deserialize_from)
+            .collect::<Result<_, _>>()
+            .ok()
     };
     match (docs(&data_lines(expected).join("\n")), docs(actual)) {
         (Some(e), Some(a)) if !e.is_empty() => e == a,

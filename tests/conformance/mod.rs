@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::chart_repo::ChartRepo;
 use crate::util::repo_root;
 
 /// Cases that cannot run on a machine without internet access.
@@ -106,6 +107,14 @@ struct CaseConfig {
     chartify_temp_dir: Option<String>,
 }
 
+fn repo_port(config: &CaseConfig) -> Option<u16> {
+    let server = config.local_chart_repo_server.as_ref()?;
+    if server["enabled"].as_bool() != Some(true) {
+        return None;
+    }
+    server["port"].as_u64().and_then(|p| u16::try_from(p).ok())
+}
+
 fn run_case(suite: &Path, case: &str) -> Outcome {
     if let Some((_, why)) = NEEDS_INTERNET.iter().find(|(name, _)| *name == case) {
         return Outcome::Skipped(format!("needs the internet: {why}"));
@@ -121,14 +130,22 @@ fn run_case(suite: &Path, case: &str) -> Outcome {
     if config.local_docker_registry.is_some() {
         return Outcome::Fail("needs an OCI registry (OCI charts are not implemented yet)".into());
     }
-    if config.local_chart_repo_server.is_some() {
-        return Outcome::Fail("needs an HTTP chart repository (repositories are not implemented yet)".into());
-    }
+    // The suite's chart repository: every chart under charts/, packaged, on
+    // the port the case names.
+    let _repo = match repo_port(&config) {
+        Some(port) => {
+            let charts: Vec<PathBuf> =
+                std::fs::read_dir(suite.join("charts")).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
+            Some(ChartRepo::serve_on(&charts, None, port))
+        }
+        None => None,
+    };
     let Some(expected_file) = expected::expected_output_file(&dir) else {
         return Outcome::Fail("the case has no expected output".into());
     };
     let expected_text = std::fs::read_to_string(&expected_file).unwrap();
 
+    let scratch = tempfile::tempdir().unwrap();
     let mut args = vec!["-f".to_string(), format!("{case}/input.yaml.gotmpl")];
     args.extend(config.helmfile_args.iter().cloned());
     let output = Command::new(env!("CARGO_BIN_EXE_helmfire"))
@@ -136,11 +153,15 @@ fn run_case(suite: &Path, case: &str) -> Outcome {
         .current_dir(suite.join("snapshot"))
         .env("NO_COLOR", "1")
         .env("PATH", "/usr/bin:/bin")
+        .env("HELM_CONFIG_HOME", scratch.path().join("config"))
+        .env("HELM_CACHE_HOME", scratch.path().join("cache"))
+        .env("HELM_DATA_HOME", scratch.path().join("data"))
         .output()
         .expect("run helmfire");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let command = config.helmfile_args.iter().find(|a| !a.starts_with('-')).map(String::as_str).unwrap_or("");
+    const COMMANDS: &[&str] = &["template", "build", "list", "lint", "fetch", "deps", "write-values", "show-dag"];
+    let command = config.helmfile_args.iter().map(String::as_str).find(|a| COMMANDS.contains(a)).unwrap_or("");
     if !output.status.success() {
         let first_error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("exited non-zero").to_string();
         return Outcome::Fail(first_error);

@@ -1,0 +1,282 @@
+package tmpl
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/Masterminds/sprig/v3"
+)
+
+// DisabledError is what exec, envExec, readFile, readDir and readDirEntries
+// return when insecure features are disabled; the message is helmfile's.
+var DisabledError = errors.New("HELMFILE_DISABLE_INSECURE_FEATURES or HELMFILE_DISABLE_INSECURE_TEMPLATE_FUNCTIONS is active, insecure function calls are disabled")
+
+// funcMap is sprig's TxtFuncMap overlaid with helmfile's functions, sprig's
+// `get` kept as `sprigGet` (helmfile's Context.CreateFuncMap). include is
+// added by newTemplate because it closes over the template set.
+func (e *engine) funcMap() template.FuncMap {
+	funcs := sprig.TxtFuncMap()
+	sprigGet := funcs["get"]
+
+	own := template.FuncMap{
+		"envExec":          e.envExec,
+		"exec":             e.exec,
+		"isFile":           e.isFile,
+		"isDir":            e.isDir,
+		"readFile":         e.readFile,
+		"readDir":          e.readDir,
+		"readDirEntries":   e.readDirEntries,
+		"toYaml":           ToYaml,
+		"fromYaml":         FromYaml,
+		"setValueAtPath":   SetValueAtPath,
+		"requiredEnv":      RequiredEnv,
+		"get":              Get,
+		"getOrNil":         GetOrNil,
+		"tpl":              e.tpl,
+		"required":         Required,
+		"fetchSecretValue": fetchSecretValue,
+		"expandSecretRefs": expandSecretRefs,
+	}
+	if e.opts.DisableInsecure {
+		// Same signatures as the real functions, so a call with wrong
+		// arguments fails the same way whether or not they are disabled.
+		own["exec"] = func(string, []any, ...string) (string, error) { return "", DisabledError }
+		own["envExec"] = func(map[string]any, string, []any, ...string) (string, error) { return "", DisabledError }
+		own["readFile"] = func(string) (string, error) { return "", DisabledError }
+		own["readDir"] = func(string) ([]string, error) { return nil, DisabledError }
+		own["readDirEntries"] = func(string) ([]string, error) { return nil, DisabledError }
+	}
+	for name, f := range own {
+		funcs[name] = f
+	}
+	funcs["sprigGet"] = sprigGet
+	return funcs
+}
+
+func fetchSecretValue(string) (string, error) {
+	return "", errors.New("fetchSecretValue is not supported by helmfire yet")
+}
+
+func expandSecretRefs(map[string]any) (map[string]any, error) {
+	return nil, errors.New("expandSecretRefs is not supported by helmfire yet")
+}
+
+func (e *engine) isFile(name string) (bool, error) {
+	info, err := os.Stat(e.resolve(name))
+	if err == nil {
+		return !info.IsDir(), nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return false, err
+}
+
+func (e *engine) isDir(name string) (bool, error) {
+	info, err := os.Stat(e.resolve(name))
+	if err == nil {
+		return info.IsDir(), nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return false, err
+}
+
+func (e *engine) readFile(name string) (string, error) {
+	content, err := os.ReadFile(e.resolve(name))
+	if err != nil {
+		return "", err
+	}
+	return string(content), nil
+}
+
+// readDir lists the files (not directories) of dir, each joined to dir as
+// given (not to BaseDir), in name order.
+func (e *engine) readDir(dir string) ([]string, error) {
+	full := e.resolve(dir)
+	entries, err := os.ReadDir(full)
+	if err != nil {
+		return nil, fmt.Errorf("ReadDir %q: %w", full, err)
+	}
+	var paths []string
+	for _, entry := range entries {
+		if entry.IsDir() {
+			continue
+		}
+		paths = append(paths, filepath.Join(dir, entry.Name()))
+	}
+	return paths, nil
+}
+
+func (e *engine) readDirEntries(dir string) ([]fs.DirEntry, error) {
+	full := e.resolve(dir)
+	entries, err := os.ReadDir(full)
+	if err != nil {
+		return nil, fmt.Errorf("ReadDirEntries %q: %w", full, err)
+	}
+	return entries, nil
+}
+
+func (e *engine) exec(command string, args []any, inputs ...string) (string, error) {
+	return e.envExec(nil, command, args, inputs...)
+}
+
+// envExec runs command in BaseDir and returns its stdout. envs, when not
+// nil, are added to the inherited environment; the first input, if any, is
+// written to its stdin. Failures carry helmfile's messages.
+func (e *engine) envExec(envs map[string]any, command string, args []any, inputs ...string) (string, error) {
+	var input string
+	if len(inputs) > 0 {
+		input = inputs[0]
+	}
+	strArgs := make([]string, len(args))
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok {
+			return "", fmt.Errorf("unexpected type of arg \"%s\" in args %v at index %d", reflect.TypeOf(a), args, i)
+		}
+		strArgs[i] = s
+	}
+	for k, v := range envs {
+		if _, ok := v.(string); !ok {
+			return "", fmt.Errorf("unexpected type of env \"%s\" in envs %v at index %s", reflect.TypeOf(v), envs, k)
+		}
+	}
+
+	cmd := exec.Command(command, strArgs...)
+	cmd.Dir = e.opts.BaseDir
+	if envs != nil {
+		cmd.Env = os.Environ()
+		for k, v := range envs {
+			cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%s", k, v))
+		}
+	}
+
+	var writeErr chan error
+	if len(input) > 0 {
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			return "", err
+		}
+		writeErr = make(chan error, 1)
+		go func() {
+			defer func() { _ = stdin.Close() }()
+			if _, err := io.WriteString(stdin, input); err != nil {
+				writeErr <- fmt.Errorf("failed while writing %d bytes to stdin of \"%s\": %v", len(input), command, err)
+				return
+			}
+			writeErr <- nil
+		}()
+	}
+
+	stdout, runErr := e.output(cmd)
+	// helmfile waits for both and reports whichever failure happens first,
+	// which is a race when the command fails without reading its input;
+	// the command's own failure is the more useful one, so it wins.
+	if runErr != nil {
+		return "", runErr
+	}
+	if writeErr != nil {
+		if err := <-writeErr; err != nil {
+			return "", err
+		}
+	}
+	return string(stdout), nil
+}
+
+// output runs cmd and returns its stdout, with helmfile's runner error for a
+// non-zero exit (path, args, status, stderr and combined output).
+func (e *engine) output(cmd *exec.Cmd) ([]byte, error) {
+	var stdout, stderr bytes.Buffer
+	// stdout and stderr are copied by two goroutines; helmfile shares an
+	// unlocked buffer between them (a data race), this one is locked.
+	combined := &lockedBuffer{}
+	cmd.Stdout = io.MultiWriter(&stdout, combined)
+	cmd.Stderr = io.MultiWriter(&stderr, combined)
+
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("unexpected error: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-e.ctx.Done():
+		_ = cmd.Process.Signal(os.Interrupt)
+		err = <-done
+	}
+	if err == nil {
+		return stdout.Bytes(), nil
+	}
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return nil, exitError(cmd.Path, cmd.Args, exitErr.ExitCode(), exitErr, stderr.String(), combined.String())
+	}
+	return nil, fmt.Errorf("unexpected error: %v", err)
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// exitError formats a failed command as helmfile's helmexec.newExitError.
+func exitError(path string, args []string, status int, err error, stderr, combined string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "PATH:\n%s", indent(path, "  "))
+	b.WriteString("\n\nARGS:")
+	for i, a := range args {
+		fmt.Fprintf(&b, "\n%s", indent(fmt.Sprintf("%d: %s (%d bytes)", i, a, len(a)), "  "))
+	}
+	fmt.Fprintf(&b, "\n\nERROR:\n%s", indent(err.Error(), "  "))
+	fmt.Fprintf(&b, "\n\nEXIT STATUS\n%s", indent(fmt.Sprintf("%d", status), "  "))
+	if stderr != "" {
+		fmt.Fprintf(&b, "\n\nSTDERR:\n%s", indent(stderr, "  "))
+	}
+	if combined != "" {
+		fmt.Fprintf(&b, "\n\nCOMBINED OUTPUT:\n%s", indent(combined, "  "))
+	}
+	return fmt.Errorf("command %q exited with non-zero status:\n\n%s", path, b.String())
+}
+
+// indent prefixes the non-empty lines of text, as helmexec.Indent does,
+// including its quirk: the last line is not preceded by a newline, so a text
+// without a trailing newline has its last two lines run together.
+func indent(text, prefix string) string {
+	var b strings.Builder
+	lines := strings.Split(text, "\n")
+	last := len(lines) - 1
+	for i, line := range lines {
+		if i > 0 && i < last && line != "" {
+			b.WriteString("\n")
+		}
+		if line != "" {
+			b.WriteString(prefix + line)
+		}
+	}
+	return b.String()
+}
