@@ -7,13 +7,14 @@ use crate::helm::{HelmBackend, RenderTemplateRequest};
 use crate::state::{RenderRequest, TemplateEngine};
 
 /// Renders helmfile's Go templates in the shim.
-pub(crate) struct ShimEngine {
+pub struct ShimEngine {
     backend: Arc<dyn HelmBackend>,
     disable_insecure: bool,
 }
 
 impl ShimEngine {
-    pub(crate) fn new(backend: Arc<dyn HelmBackend>) -> Self {
+    /// An engine rendering through `backend`.
+    pub fn new(backend: Arc<dyn HelmBackend>) -> Self {
         let disable_insecure = std::env::var(env_vars::HELMFILE_DISABLE_INSECURE_FEATURES).is_ok_and(|v| v == "true");
         ShimEngine { backend, disable_insecure }
     }

@@ -12,6 +12,7 @@ use crate::helm::HelmBackend;
 use crate::output::Printer;
 use crate::state::{self, LoadOptions, StateError, StateFile};
 
+pub use engine::ShimEngine;
 pub use template::TemplateCommand;
 pub use version::VersionCommand;
 
