@@ -72,7 +72,10 @@ pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Resul
     Ok(env)
 }
 
-fn load_entry(
+/// Loads one values entry (a file, rendered first when it is `.gotmpl`, or
+/// an inline document); None for an empty document or a missing file that
+/// is not an error.
+pub(crate) fn load_entry(
     entry: &ValuesEntry,
     env_so_far: &Environment,
     inputs: &EnvironmentInputs<'_>,

@@ -57,6 +57,11 @@ pub(crate) fn load_layers(
     opts: &LoadOptions<'_>,
 ) -> Result<Layered, StateError> {
     let at_file = || Location { path: path.to_path_buf(), line: None, column: None };
+    let undefined = |merged: &HelmfileDoc| StateError::UndefinedEnvironment {
+        location: at_file(),
+        name: opts.environment.to_string(),
+        defined: merged.environments.keys().cloned().collect(),
+    };
     let text = text.replace("\r\n", "\n");
     policy::check(&text).map_err(|violation| StateError::Policy { location: at_file(), violation })?;
 
@@ -93,15 +98,22 @@ pub(crate) fn load_layers(
         if defines_environment {
             environment = gather(&merged, &inputs)?;
         }
+        // As helmfile: once environments are defined, the selected one must
+        // be among them before any later part renders with its values.
+        if !merged.environments.is_empty()
+            && opts.environment != DEFAULT_ENVIRONMENT
+            && !merged.environments.contains_key(opts.environment)
+        {
+            return Err(undefined(&merged));
+        }
         line_offset += part.lines().count() + 1;
     }
 
-    if opts.environment != DEFAULT_ENVIRONMENT && !merged.environments.contains_key(opts.environment) {
-        return Err(StateError::UndefinedEnvironment {
-            location: at_file(),
-            name: opts.environment.to_string(),
-            defined: merged.environments.keys().cloned().collect(),
-        });
+    // No environments at all: only an error when nothing else supplies
+    // environment values (helmfile's `hasEnv`).
+    let has_overrides = opts.overrides.as_mapping().is_some_and(|m| !m.is_empty());
+    if merged.environments.is_empty() && opts.environment != DEFAULT_ENVIRONMENT && !has_overrides {
+        return Err(undefined(&merged));
     }
     Ok(Layered { doc: merged, environment, release_text, release_line_offset })
 }
@@ -112,6 +124,9 @@ impl HelmfileDoc {
     fn merge_from(&mut self, later: HelmfileDoc) {
         if !later.releases.is_empty() {
             self.releases = later.releases;
+        }
+        if !later.helmfiles.is_empty() {
+            self.helmfiles = later.helmfiles;
         }
         if !later.repositories.is_empty() {
             self.repositories = later.repositories;

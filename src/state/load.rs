@@ -33,6 +33,8 @@ pub struct StateFile {
     pub environment: Environment,
     /// Its chart repositories.
     pub repositories: Vec<super::schema::RepositorySpec>,
+    /// Its `helmfiles:` entries (already loaded before it by [`load`]).
+    pub helmfiles: Vec<super::schema::SubHelmfileEntry>,
     /// The releases, resolved, in declaration order.
     pub releases: Vec<Release>,
 }
@@ -60,7 +62,86 @@ pub fn load(source: &StateSource, opts: &LoadOptions<'_>) -> Result<Vec<StateFil
 }
 
 fn load_all(files: &[PathBuf], opts: &LoadOptions<'_>) -> Result<Vec<StateFile>, StateError> {
-    files.iter().map(|path| load_file(path, opts)).collect()
+    let mut states = Vec::new();
+    for path in files {
+        load_tree(path, opts, Level::Top, &mut states)?;
+    }
+    Ok(states)
+}
+
+/// Whether a state file was named by the user or by a `helmfiles:` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Top,
+    Sub,
+}
+
+/// Loads a state file and, before it, its sub-helmfiles (depth first), as
+/// helmfile orders them. A sub-helmfile that does not define the selected
+/// environment is skipped, as helmfile skips it.
+fn load_tree(path: &Path, opts: &LoadOptions<'_>, level: Level, out: &mut Vec<StateFile>) -> Result<(), StateError> {
+    let state = match load_file(path, opts) {
+        Err(StateError::UndefinedEnvironment { .. }) if level == Level::Sub => return Ok(()),
+        other => other?,
+    };
+    for entry in &state.helmfiles {
+        let values = sub_helmfile_values(&state, entry.values(), opts)?;
+        let mut overrides = opts.overrides.clone();
+        super::values::merge(&mut overrides, values);
+        let sub_opts = LoadOptions { overrides: &overrides, ..*opts };
+        for sub in expand(&state.base_dir, entry.path(), &state.path)? {
+            load_tree(&sub, &sub_opts, Level::Sub, out)?;
+        }
+    }
+    out.push(state);
+    Ok(())
+}
+
+/// The `values:` of a `helmfiles:` entry, merged.
+fn sub_helmfile_values(
+    parent: &StateFile,
+    entries: &[super::schema::ValuesEntry],
+    opts: &LoadOptions<'_>,
+) -> Result<serde_yaml_ng::Value, StateError> {
+    let inputs = super::environment::EnvironmentInputs {
+        name: opts.environment,
+        overrides: opts.overrides,
+        namespace: opts.namespace,
+        state_path: &parent.path,
+        base_dir: &parent.base_dir,
+        engine: opts.engine,
+    };
+    let mut merged = super::values::empty();
+    for entry in entries {
+        if let Some(value) = super::environment::load_entry(entry, &parent.environment, &inputs, true)? {
+            super::values::merge(&mut merged, value);
+        }
+    }
+    Ok(merged)
+}
+
+/// A `helmfiles:` path or glob, relative to the parent's directory.
+fn expand(base_dir: &Path, pattern: &str, parent: &Path) -> Result<Vec<PathBuf>, StateError> {
+    let joined = base_dir.join(pattern);
+    let text = joined.to_string_lossy();
+    if !text.contains(['*', '?', '[']) {
+        if !joined.exists() {
+            return Err(StateError::Invalid {
+                location: Location { path: parent.to_path_buf(), line: None, column: None },
+                message: format!("the sub-helmfile {} does not exist", joined.display()),
+            });
+        }
+        return Ok(vec![joined]);
+    }
+    let mut matches: Vec<PathBuf> = glob::glob(&text)
+        .map_err(|e| StateError::Invalid {
+            location: Location { path: parent.to_path_buf(), line: None, column: None },
+            message: format!("invalid sub-helmfile pattern `{pattern}`: {e}"),
+        })?
+        .filter_map(Result::ok)
+        .collect();
+    matches.sort();
+    Ok(matches)
 }
 
 /// helmfile's default search. In the current directory (`.`) the names stay
@@ -141,6 +222,7 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         base_dir: base_dir.to_path_buf(),
         environment: layered.environment,
         repositories: layered.doc.repositories,
+        helmfiles: layered.doc.helmfiles,
         releases,
     })
 }

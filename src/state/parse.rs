@@ -48,7 +48,13 @@ pub(crate) fn parse_part(text: &str, origin: PartOrigin<'_>) -> Result<HelmfileD
         .iter()
         .filter_map(|(n, e)| e.as_ref().map(|e| (e.pending_keys(), format!("environment `{n}`"))));
     let repositories = doc.repositories.iter().map(|r| (r.pending_keys(), format!("repository `{}`", r.name)));
-    for (pending, section) in releases.chain(templates).chain(environments).chain(repositories) {
+    let helmfiles = doc.helmfiles.iter().filter_map(|h| match h {
+        super::schema::SubHelmfileEntry::Spec(spec) => {
+            Some((spec.pending_keys(), format!("sub-helmfile `{}`", spec.path)))
+        }
+        super::schema::SubHelmfileEntry::Path(_) => None,
+    });
+    for (pending, section) in releases.chain(templates).chain(environments).chain(repositories).chain(helmfiles) {
         if let Some(key) = pending.first() {
             return Err(not_supported(origin.path, text, key, &section));
         }

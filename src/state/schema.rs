@@ -56,6 +56,8 @@ helmfile_schema! {
             values: Vec<ValuesEntry> = "values",
             /// Labels added to every release (a release's own label wins).
             common_labels: BTreeMap<String, String> = "commonLabels",
+            /// Sub-helmfiles, loaded before this file's releases.
+            helmfiles: Vec<SubHelmfileEntry> = "helmfiles",
             /// Chart repositories (`repo/chart` references resolve against them).
             repositories: Vec<RepositorySpec> = "repositories",
             /// Release templates, reused through `inherit:` or YAML anchors.
@@ -68,7 +70,6 @@ helmfile_schema! {
             kustomize_binary = "kustomizeBinary",
             bases = "bases",
             helm_defaults = "helmDefaults",
-            helmfiles = "helmfiles",
             kube_context = "kubeContext",
             namespace = "namespace",
             chart = "chart",
@@ -243,6 +244,51 @@ helmfile_schema! {
             verify = "verify",
             keyring = "keyring",
             plain_http = "plainHttp",
+        }
+    }
+}
+
+/// An entry of `helmfiles:`: a path (or glob), or a spec.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SubHelmfileEntry {
+    /// `- path/to/helmfile.yaml`
+    Path(String),
+    /// `- path: ...` with values.
+    Spec(SubHelmfileSpec),
+}
+
+impl SubHelmfileEntry {
+    /// The path or glob.
+    pub fn path(&self) -> &str {
+        match self {
+            SubHelmfileEntry::Path(p) => p,
+            SubHelmfileEntry::Spec(s) => &s.path,
+        }
+    }
+
+    /// Values layered over the sub-helmfile's environment values.
+    pub fn values(&self) -> &[ValuesEntry] {
+        match self {
+            SubHelmfileEntry::Path(_) => &[],
+            SubHelmfileEntry::Spec(s) => &s.values,
+        }
+    }
+}
+
+helmfile_schema! {
+    /// `helmfiles: - path: ...`
+    pub struct SubHelmfileSpec {
+        implemented {
+            /// Path or glob of the sub-helmfiles, relative to this file.
+            path: String = "path",
+            /// Values overriding the sub-helmfile's environment values.
+            values: Vec<ValuesEntry> = "values",
+        }
+        pending {
+            selectors = "selectors",
+            selectors_inherited = "selectorsInherited",
+            inherits = "inherits",
         }
     }
 }
