@@ -32,6 +32,11 @@ fn state_reads_files_only() {
 }
 
 #[test]
+fn plan_is_pure() {
+    assert_does_not_use("plan", &["exec", "helm", "output", "commands", "cli"]);
+}
+
+#[test]
 fn helm_knows_nothing_of_helmfile() {
     assert_does_not_use("helm", &["state", "exec", "output", "commands", "cli"]);
 }
@@ -44,7 +49,7 @@ fn exec_runs_work_without_knowing_what_it_is() {
 #[test]
 fn unsafe_code_lives_only_in_the_ffi_module() {
     let mut offenders = Vec::new();
-    for layer in ["", "cli", "commands", "exec", "helm", "output", "state"] {
+    for layer in ["", "cli", "commands", "exec", "helm", "output", "plan", "state"] {
         let dir = repo_root().join("src").join(layer);
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();

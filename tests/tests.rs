@@ -18,6 +18,7 @@ mod layering;
 mod no_helm;
 mod oracle;
 mod repositories;
+mod selection;
 mod shim_abi;
 mod template;
 mod version;

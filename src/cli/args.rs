@@ -37,6 +37,14 @@ pub struct GlobalArgs {
     /// Override state values from YAML files, merged in order (repeatable).
     #[arg(long = "state-values-file", global = true, value_name = "FILE")]
     pub state_values_file: Vec<PathBuf>,
+    /// Only releases matching this selector: `key=value,key!=value` (comma
+    /// is AND; repeat the flag for OR). `name`, `namespace` and `chart` are
+    /// implicit labels.
+    #[arg(short = 'l', long = "selector", global = true, value_name = "SELECTOR")]
+    pub selector: Vec<String>,
+    /// Exit 0 instead of 3 when the selectors match no release.
+    #[arg(long, global = true)]
+    pub allow_no_matching_release: bool,
     /// Put every release in this namespace, overriding the state file.
     #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
@@ -61,11 +69,64 @@ pub enum Command {
     Template(TemplateArgs),
     /// Show helmfire's version and the embedded Helm SDK's.
     Version(VersionArgs),
+    /// List the releases of the state (name, namespace, enabled, installed,
+    /// labels, chart, version).
+    List(ListArgs),
+    /// Show the releases' needs graph: the batches they run in.
+    ShowDag(ShowDagArgs),
+}
+
+/// `--skip-needs`, `--include-needs`, `--include-transitive-needs`.
+#[derive(Debug, Args)]
+pub struct NeedsArgs {
+    /// Leave out the releases the selected ones need (the default; pass
+    /// `--skip-needs=false` to make an unselected need an error).
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub skip_needs: bool,
+    /// Also process the releases the selected ones need.
+    #[arg(long)]
+    pub include_needs: bool,
+    /// Also process their needs, transitively.
+    #[arg(long)]
+    pub include_transitive_needs: bool,
+}
+
+/// `helmfire list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: super::settings::OutputFormat,
+    /// Accepted for helmfile compatibility: list never prepares charts.
+    #[arg(long)]
+    pub skip_charts: bool,
+}
+
+/// `helmfire show-dag`.
+#[derive(Debug, Args)]
+pub struct ShowDagArgs {
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: DagFormat,
+}
+
+/// Formats of `show-dag`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DagFormat {
+    /// helmfile's table.
+    Table,
+    /// A JSON array of {group, release, dependencies}.
+    Json,
+    /// A Graphviz digraph.
+    Dot,
 }
 
 /// `helmfire template`.
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
+    /// How `needs` of the selected releases are handled.
+    #[command(flatten)]
+    pub needs: NeedsArgs,
     /// Additional values for every release, as helm's `--set` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,

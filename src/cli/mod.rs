@@ -2,8 +2,8 @@
 //! and [`settings`] that resolve them, with the environment, into the typed
 //! settings commands take.
 
-pub use args::{Cli, Command, GlobalArgs, TemplateArgs, VersionArgs};
-pub use settings::{GlobalSettings, OutputFormat, TemplateSettings};
+pub use args::{Cli, Command, DagFormat, GlobalArgs, ListArgs, NeedsArgs, ShowDagArgs, TemplateArgs, VersionArgs};
+pub use settings::{GlobalSettings, NoMatch, OutputFormat, TemplateSettings};
 
 mod args;
 mod settings;

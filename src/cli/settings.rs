@@ -10,6 +10,7 @@ use serde_yaml_ng::Value;
 use crate::env_vars;
 use crate::exec::Concurrency;
 use crate::output::{ColorChoice, Verbosity};
+use crate::plan::{NeedsFlags, NeedsMode, Selectors};
 use crate::state::{SetKind, StateSource, merge_values, parse_set};
 
 use super::args::{GlobalArgs, TemplateArgs};
@@ -32,6 +33,10 @@ pub struct GlobalSettings {
     pub namespace_override: Option<String>,
     /// `-e`.
     pub environment: String,
+    /// `-l`.
+    pub selectors: Selectors,
+    /// `--allow-no-matching-release`.
+    pub no_match: NoMatch,
     /// The `--state-values-*` flags, merged: files, then `set`, then `set-string`.
     pub state_overrides: Value,
     /// Render plain `.yaml` state files as templates too.
@@ -70,6 +75,8 @@ impl GlobalSettings {
             source,
             namespace_override: args.namespace.clone(),
             environment: args.environment.clone(),
+            selectors: Selectors::parse(args.selector.iter().map(String::as_str))?,
+            no_match: if args.allow_no_matching_release { NoMatch::Allowed } else { NoMatch::Error },
             state_overrides: state_overrides(args)?,
             render_yaml: std::env::var(env_vars::HELMFILE_RENDER_YAML).is_ok_and(|v| v == "true"),
             verbosity,
@@ -98,8 +105,17 @@ fn state_overrides(args: &GlobalArgs) -> anyhow::Result<Value> {
     Ok(merged)
 }
 
+/// What it means when the selectors match no release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoMatch {
+    /// Exit 3, as helmfile.
+    Error,
+    /// Exit 0 (`--allow-no-matching-release`).
+    Allowed,
+}
+
 /// Settings of `template`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TemplateSettings {
     /// `--set` for every release.
     pub set: Vec<String>,
@@ -121,6 +137,8 @@ pub struct TemplateSettings {
     pub concurrency: Concurrency,
     /// `--skip-refresh`.
     pub skip_refresh: bool,
+    /// How needs are handled.
+    pub needs: NeedsMode,
 }
 
 impl TemplateSettings {
@@ -138,6 +156,13 @@ impl TemplateSettings {
             show_only: args.show_only,
             concurrency: Concurrency::from_flag(args.concurrency),
             skip_refresh: args.skip_refresh,
+            needs: NeedsFlags {
+                skip_needs: args.needs.skip_needs,
+                include_needs: args.needs.include_needs,
+                include_transitive_needs: args.needs.include_transitive_needs,
+            }
+            .mode()
+            .for_with_needs(),
         }
     }
 }

@@ -13,12 +13,17 @@ use crate::output::Printer;
 use crate::state::{self, LoadOptions, StateError, StateFile};
 
 pub use engine::ShimEngine;
+pub use list::ListCommand;
+pub use show_dag::ShowDagCommand;
 pub use template::TemplateCommand;
 pub use version::VersionCommand;
 
 mod engine;
+mod list;
 mod release_request;
 mod repos;
+mod selection;
+mod show_dag;
 mod template;
 mod version;
 
@@ -38,6 +43,8 @@ pub enum ExitStatus {
     Success,
     /// Some releases failed; each was reported.
     Failure,
+    /// The selectors matched no release (helmfile's exit code 3).
+    NoMatch,
 }
 
 impl ExitStatus {
@@ -46,6 +53,7 @@ impl ExitStatus {
         match self {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
+            ExitStatus::NoMatch => 3,
         }
     }
 }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use super::release_request::template_request;
 use super::repos::{Refresh, prepare};
+use super::selection::{Selected, check_any_matched, plan};
 use super::{Context, ExitStatus};
 use crate::cli::{GlobalSettings, TemplateSettings};
 use crate::exec::{Reporter, call_helm, run_ordered};
 use crate::helm::{HelmError, TemplateOutput};
 use crate::output::{TemplateReporter, report};
-use crate::state::{Location, Release, StateFile};
+use crate::state::{Location, Release};
 
 /// Renders the releases of the state.
 pub struct TemplateCommand {
@@ -50,9 +51,13 @@ impl TemplateCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
         let files = super::load_state(&self.global, &self.ctx)?;
+        let selected = plan(&files, &self.global, self.settings.needs)?;
+        if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
+            return Ok(status);
+        }
         let refresh = if self.settings.skip_refresh { Refresh::Skip } else { Refresh::Always };
         let repositories = prepare(&files, &self.ctx, refresh).await?;
-        let mut jobs = self.jobs(&files);
+        let mut jobs = self.jobs(&selected);
         if let Some(repositories) = &repositories {
             for job in &mut jobs {
                 job.request.repository_config = repositories.config.clone();
@@ -101,11 +106,12 @@ impl TemplateCommand {
         Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
     }
 
-    fn jobs(&self, files: &[StateFile]) -> Vec<Job> {
+    fn jobs(&self, selected: &[Selected<'_>]) -> Vec<Job> {
         let namespace = self.global.namespace_override.as_deref();
-        files
+        selected
             .iter()
-            .flat_map(|file| file.releases.iter().map(move |release| (file, release)))
+            // helmfile templates only releases that are to be installed.
+            .flat_map(|s| s.releases.iter().filter(|r| r.installed).map(move |release| (s.file, *release)))
             .map(|(file, release)| {
                 let mut request = template_request(release, namespace, &self.settings);
                 if let Some(dir) = &self.settings.output_dir {

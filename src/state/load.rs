@@ -210,8 +210,9 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         let location =
             Location { path: path.to_path_buf(), line: line.map(|l| l + layered.release_line_offset), column: None };
         let mut spec = apply_inheritance(spec, &layered.doc.templates, &layered.doc.default_inherit, &location)?;
+        // helmfile's ExecuteTemplates: commonLabels win over a release's own.
         for (key, value) in &layered.doc.common_labels {
-            spec.labels.entry(key.clone()).or_insert_with(|| value.clone());
+            spec.labels.insert(key.clone(), value.clone());
         }
         let spec = templating.apply(spec, &location)?;
         releases.push(Release::resolve(spec, base_dir, location)?);
@@ -348,12 +349,12 @@ mod tests {
     }
 
     #[test]
-    fn common_labels_apply_unless_the_release_sets_the_label() {
+    fn common_labels_override_the_releases_own() {
         let state =
             parse("commonLabels: {team: a, tier: x}\nreleases:\n- name: r\n  chart: ./c\n  labels: {tier: y}\n")
                 .unwrap();
         assert_eq!(state.releases[0].labels["team"], "a");
-        assert_eq!(state.releases[0].labels["tier"], "y");
+        assert_eq!(state.releases[0].labels["tier"], "x");
     }
 
     #[test]

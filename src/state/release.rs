@@ -126,13 +126,9 @@ fn resolve_chart(chart: &str, base_dir: &Path, location: Location) -> Result<Cha
     if chart.contains("://") || chart.contains("::") {
         return Err(unsupported("charts fetched by URL or go-getter"));
     }
-    match chart.split_once('/') {
-        Some((repo, name)) if !repo.is_empty() && !name.is_empty() && !name.contains('/') => {
-            Ok(ChartSource::Remote(chart.to_string()))
-        }
-        _ => Err(StateError::Invalid {
-            location,
-            message: format!("chart `{chart}` is neither a path that exists nor `repository/chart`"),
-        }),
-    }
+    // Anything else goes to Helm as written, as helmfile passes it to helm:
+    // `repo/chart` resolves against the repositories; a mistake is reported
+    // by Helm when the chart is needed, not when the state is loaded (`list`
+    // works without charts).
+    Ok(ChartSource::Remote(chart.to_string()))
 }

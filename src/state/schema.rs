@@ -54,7 +54,7 @@ helmfile_schema! {
             environments: BTreeMap<String, Option<EnvironmentSpec>> = "environments",
             /// Default values of every environment, merged before its own.
             values: Vec<ValuesEntry> = "values",
-            /// Labels added to every release (a release's own label wins).
+            /// Labels added to every release (they win over a release's own, as in helmfile).
             common_labels: BTreeMap<String, String> = "commonLabels",
             /// Sub-helmfiles, loaded before this file's releases.
             helmfiles: Vec<SubHelmfileEntry> = "helmfiles",

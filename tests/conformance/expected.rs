@@ -72,34 +72,27 @@ pub fn first_difference(expected: &str, actual: &str) -> String {
     format!("expected {} lines, got {}", expected.lines().count(), actual.lines().count())
 }
 
-/// Whether both texts hold the same data: YAML documents (build) or a table
-/// (list) compared cell by cell.
-pub fn same_data(expected: &str, actual: &str) -> bool {
-    let data_lines = |text: &str| -> Vec<String> {
+/// Whether two `list` tables hold the same cells (log lines dropped,
+/// whitespace between cells ignored).
+pub fn same_table(expected: &str, actual: &str) -> bool {
+    let cells = |text: &str| -> Vec<Vec<String>> {
         text.lines()
-            .filter(|l| !is_log_line(l))
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .filter(|l| !l.is_empty())
+            .filter(|l| !is_log_line(l) && !l.trim().is_empty())
+            .map(|l| l.split_whitespace().map(str::to_string).collect())
             .collect()
     };
+    cells(expected) == cells(actual)
+}
+
+/// Whether two `build` outputs hold the same YAML documents (log lines and
+/// `# Source` comments dropped).
+pub fn same_documents(expected: &str, actual: &str) -> bool {
     let docs = |text: &str| -> Option<Vec<serde_yaml_ng::Value>> {
-        serde_yaml_ng::Deserializer::from_str(text)
-            .map(serde_yaml_ng::Value::deserialize_from)
-            .collect::<Result<_, _>>()
+        let kept: String = text.split_inclusive('\n').filter(|l| !is_log_line(l.trim_end())).collect();
+        serde_yaml_ng::Deserializer::from_str(&kept)
+            .map(<serde_yaml_ng::Value as serde::Deserialize>::deserialize)
+            .collect::<Result<Vec<_>, _>>()
             .ok()
     };
-    match (docs(&data_lines(expected).join("\n")), docs(actual)) {
-        (Some(e), Some(a)) if !e.is_empty() => e == a,
-        _ => data_lines(expected) == data_lines(actual),
-    }
-}
-
-trait DeserializeFrom: Sized {
-    fn deserialize_from(d: serde_yaml_ng::Deserializer<'_>) -> Result<Self, serde_yaml_ng::Error>;
-}
-
-impl DeserializeFrom for serde_yaml_ng::Value {
-    fn deserialize_from(d: serde_yaml_ng::Deserializer<'_>) -> Result<Self, serde_yaml_ng::Error> {
-        serde::Deserialize::deserialize(d)
-    }
+    matches!((docs(expected), docs(actual)), (Some(e), Some(a)) if !e.is_empty() && e == a)
 }
