@@ -7,7 +7,9 @@ use std::sync::Arc;
 use clap::Parser;
 
 use helmfire::cli::{Cli, Command, GlobalSettings, TemplateSettings};
-use helmfire::commands::{Context, ExitStatus, ListCommand, ShowDagCommand, TemplateCommand, VersionCommand};
+use helmfire::commands::{
+    BuildCommand, Context, EmbedValues, ExitStatus, ListCommand, ShowDagCommand, TemplateCommand, VersionCommand,
+};
 use helmfire::env_vars;
 use helmfire::helm::{self, ShimBackend, ShimLogLevel};
 use helmfire::output::{ColorChoice, Printer, Verbosity, exit_code_for, report};
@@ -45,6 +47,10 @@ fn main() -> ExitCode {
 fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Context) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Version(args) => VersionCommand { format: args.output, ctx }.run(),
+        Command::Build(args) => {
+            let embed_values = if args.embed_values { EmbedValues::Yes } else { EmbedValues::No };
+            BuildCommand { global, embed_values, ctx }.run()
+        }
         Command::List(args) => ListCommand { global, format: args.output, ctx }.run(),
         Command::ShowDag(args) => ShowDagCommand { global, format: args.output, ctx }.run(),
         Command::Template(args) => {

@@ -69,6 +69,9 @@ pub enum Command {
     Template(TemplateArgs),
     /// Show helmfire's version and the embedded Helm SDK's.
     Version(VersionArgs),
+    /// Print the state as helmfile understands it, after rendering,
+    /// layering, inheritance and templating.
+    Build(BuildArgs),
     /// List the releases of the state (name, namespace, enabled, installed,
     /// labels, chart, version).
     List(ListArgs),
@@ -89,6 +92,14 @@ pub struct NeedsArgs {
     /// Also process their needs, transitively.
     #[arg(long)]
     pub include_transitive_needs: bool,
+}
+
+/// `helmfire build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Show the content of values files instead of their names.
+    #[arg(long)]
+    pub embed_values: bool,
 }
 
 /// `helmfire list`.

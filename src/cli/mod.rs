@@ -2,7 +2,9 @@
 //! and [`settings`] that resolve them, with the environment, into the typed
 //! settings commands take.
 
-pub use args::{Cli, Command, DagFormat, GlobalArgs, ListArgs, NeedsArgs, ShowDagArgs, TemplateArgs, VersionArgs};
+pub use args::{
+    BuildArgs, Cli, Command, DagFormat, GlobalArgs, ListArgs, NeedsArgs, ShowDagArgs, TemplateArgs, VersionArgs,
+};
 pub use settings::{GlobalSettings, NoMatch, OutputFormat, TemplateSettings};
 
 mod args;

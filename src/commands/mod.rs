@@ -12,12 +12,14 @@ use crate::helm::HelmBackend;
 use crate::output::Printer;
 use crate::state::{self, LoadOptions, StateError, StateFile};
 
+pub use build::{BuildCommand, EmbedValues};
 pub use engine::ShimEngine;
 pub use list::ListCommand;
 pub use show_dag::ShowDagCommand;
 pub use template::TemplateCommand;
 pub use version::VersionCommand;
 
+mod build;
 mod engine;
 mod list;
 mod release_request;

@@ -87,6 +87,7 @@ fn fill(into: &mut ReleaseSpec, from: ReleaseSpec) {
             *into = from;
         }
     }
+    into.fill_unimplemented(&from);
     string(&mut into.name, from.name);
     string(&mut into.namespace, from.namespace);
     string(&mut into.chart, from.chart);

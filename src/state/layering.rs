@@ -11,7 +11,7 @@ use super::environment::{DEFAULT_ENVIRONMENT, Environment, EnvironmentInputs, ga
 use super::error::{Location, StateError};
 use super::parse::{PartOrigin, parse_part};
 use super::policy;
-use super::schema::HelmfileDoc;
+use super::schema::{HelmfileDoc, Omit};
 
 /// What loading a state depends on beyond its files.
 #[derive(Clone, Copy)]
@@ -122,8 +122,12 @@ impl HelmfileDoc {
     /// Merges a later part over this one as helmfile does (mergo with
     /// override): a later non-empty list replaces, maps merge by key.
     fn merge_from(&mut self, later: HelmfileDoc) {
+        self.merge_deferred(&later);
         if !later.releases.is_empty() {
             self.releases = later.releases;
+        }
+        if !later.helm_defaults.omit() {
+            self.helm_defaults = later.helm_defaults.clone();
         }
         if !later.helmfiles.is_empty() {
             self.helmfiles = later.helmfiles;

@@ -35,6 +35,8 @@ pub struct StateFile {
     pub repositories: Vec<super::schema::RepositorySpec>,
     /// Its `helmfiles:` entries (already loaded before it by [`load`]).
     pub helmfiles: Vec<super::schema::SubHelmfileEntry>,
+    /// The merged document, releases taken out (for `build`).
+    pub doc: super::schema::HelmfileDoc,
     /// The releases, resolved, in declaration order.
     pub releases: Vec<Release>,
 }
@@ -195,7 +197,7 @@ fn load_file(path: &Path, opts: &LoadOptions<'_>) -> Result<StateFile, StateErro
 /// Loads one state file's text: layers rendered and merged, then releases
 /// labelled, templated and resolved.
 pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<'_>) -> Result<StateFile, StateError> {
-    let layered = load_layers(path, base_dir, text, opts)?;
+    let mut layered = load_layers(path, base_dir, text, opts)?;
     let count = layered.doc.releases.len();
     let lines = release_lines(&layered.release_text, count);
     let templating = ReleaseTemplating {
@@ -206,13 +208,17 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         base_dir,
     };
     let mut releases = Vec::with_capacity(count);
-    for (spec, line) in layered.doc.releases.into_iter().zip(lines) {
+    let specs = std::mem::take(&mut layered.doc.releases);
+    for (spec, line) in specs.into_iter().zip(lines) {
         let location =
             Location { path: path.to_path_buf(), line: line.map(|l| l + layered.release_line_offset), column: None };
         let mut spec = apply_inheritance(spec, &layered.doc.templates, &layered.doc.default_inherit, &location)?;
         // helmfile's ExecuteTemplates: commonLabels win over a release's own.
         for (key, value) in &layered.doc.common_labels {
             spec.labels.insert(key.clone(), value.clone());
+        }
+        if spec.kube_context.is_empty() {
+            spec.kube_context = layered.doc.helm_defaults.kube_context.clone();
         }
         let spec = templating.apply(spec, &location)?;
         releases.push(Release::resolve(spec, base_dir, location)?);
@@ -222,8 +228,9 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         path: path.to_path_buf(),
         base_dir: base_dir.to_path_buf(),
         environment: layered.environment,
-        repositories: layered.doc.repositories,
-        helmfiles: layered.doc.helmfiles,
+        repositories: layered.doc.repositories.clone(),
+        helmfiles: layered.doc.helmfiles.clone(),
+        doc: layered.doc,
         releases,
     })
 }
@@ -308,14 +315,22 @@ mod tests {
 
     #[test]
     fn pending_helmfile_keys_are_reported_not_ignored() {
-        let err = parse("helmDefaults:\n  wait: true\n---\nreleases: []\n").unwrap_err();
+        let err = parse("bases:\n- base.yaml\n---\nreleases: []\n").unwrap_err();
         match err {
             StateError::NotSupportedYet { key, location, .. } => {
-                assert_eq!(key, "helmDefaults");
+                assert_eq!(key, "bases");
                 assert_eq!(location.line, Some(1));
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn deferred_keys_are_kept_for_cluster_commands_and_do_not_stop_offline_ones() {
+        let state = parse("helmDefaults:\n  wait: true\n  kubeContext: ctx\nreleases:\n- name: a\n  chart: ./c\n  trackMode: kubedog\n").unwrap();
+        assert_eq!(state.releases[0].spec.deferred_keys(), ["trackMode"]);
+        assert_eq!(state.releases[0].kube_context, "ctx", "helmDefaults.kubeContext applies");
+        assert_eq!(state.doc.helm_defaults.deferred_keys(), ["wait"]);
     }
 
     #[test]

@@ -54,7 +54,10 @@ pub(crate) fn parse_part(text: &str, origin: PartOrigin<'_>) -> Result<HelmfileD
         }
         super::schema::SubHelmfileEntry::Path(_) => None,
     });
-    for (pending, section) in releases.chain(templates).chain(environments).chain(repositories).chain(helmfiles) {
+    let defaults = std::iter::once((doc.helm_defaults.pending_keys(), "helmDefaults".to_string()));
+    for (pending, section) in
+        releases.chain(templates).chain(environments).chain(repositories).chain(helmfiles).chain(defaults)
+    {
         if let Some(key) = pending.first() {
             return Err(not_supported(origin.path, text, key, &section));
         }

@@ -58,11 +58,15 @@ pub struct Release {
     pub condition: String,
     /// Where the release is declared.
     pub location: Location,
+    /// The release as written, after inheritance and templating (`build`
+    /// shows it, deferred keys included).
+    pub spec: ReleaseSpec,
 }
 
 impl Release {
     /// Checks a parsed release and resolves its paths against `base_dir`.
     pub(crate) fn resolve(spec: ReleaseSpec, base_dir: &Path, location: Location) -> Result<Release, StateError> {
+        let written = spec.clone();
         let invalid = |message: String| StateError::Invalid { location: location.clone(), message };
         if spec.name.is_empty() {
             return Err(invalid("a release has no `name`".into()));
@@ -101,6 +105,7 @@ impl Release {
             installed: spec.installed.unwrap_or(true),
             condition: spec.condition,
             location,
+            spec: written,
         })
     }
 }

@@ -31,13 +31,7 @@ impl ReleaseTemplating<'_> {
         }
         let mut pass = 0;
         loop {
-            let before = (
-                spec.name.clone(),
-                spec.chart.clone(),
-                spec.namespace.clone(),
-                spec.version.clone(),
-                spec.labels.clone(),
-            );
+            let before = snapshot(&spec);
             let data = self.data(&spec);
             spec.name = self.field(&spec.name, &data, location, "name")?;
             spec.chart = self.field(&spec.chart, &data, location, "chart")?;
@@ -46,15 +40,10 @@ impl ReleaseTemplating<'_> {
             for (key, value) in spec.labels.iter_mut() {
                 *value = self.field(value, &data, location, &format!("labels.{key}"))?;
             }
-            if before
-                == (
-                    spec.name.clone(),
-                    spec.chart.clone(),
-                    spec.namespace.clone(),
-                    spec.version.clone(),
-                    spec.labels.clone(),
-                )
-            {
+            for (i, need) in spec.needs.iter_mut().enumerate() {
+                *need = self.field(need, &data, location, &format!("needs[{i}]"))?;
+            }
+            if before == snapshot(&spec) {
                 break;
             }
             pass += 1;
@@ -149,10 +138,25 @@ impl ReleaseTemplating<'_> {
     }
 }
 
+/// The fields one pass may change, to detect the fixpoint.
+fn snapshot(spec: &ReleaseSpec) -> Snapshot {
+    (
+        spec.name.clone(),
+        spec.chart.clone(),
+        spec.namespace.clone(),
+        spec.version.clone(),
+        spec.labels.clone(),
+        spec.needs.clone(),
+    )
+}
+
+type Snapshot = (String, String, String, String, std::collections::BTreeMap<String, String>, Vec<String>);
+
 fn has_templates(spec: &ReleaseSpec) -> bool {
     let strings = [&spec.name, &spec.chart, &spec.namespace, &spec.version];
     strings.iter().any(|s| s.contains("{{"))
         || spec.labels.values().any(|v| v.contains("{{"))
+        || spec.needs.iter().any(|v| v.contains("{{"))
         || !spec.values_template.is_empty()
         || spec.values.iter().any(|v| matches!(v, ValuesEntry::File(p) if p.contains("{{")))
         || spec.installed_template.is_some()

@@ -8,36 +8,108 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use serde_yaml_ng::Value;
 
-/// Declares a schema struct from its implemented keys (typed fields) and its
-/// pending keys (recognised, not implemented yet), generating the list of
-/// every valid key (for suggestions) and `pending_keys()`.
+/// Whether a field is left out of `build` output (helmfile's `omitempty`).
+pub(crate) trait Omit {
+    fn omit(&self) -> bool;
+}
+
+impl Omit for String {
+    fn omit(&self) -> bool {
+        self.is_empty()
+    }
+}
+impl Omit for bool {
+    fn omit(&self) -> bool {
+        !*self
+    }
+}
+impl<T> Omit for Vec<T> {
+    fn omit(&self) -> bool {
+        self.is_empty()
+    }
+}
+impl<K, V> Omit for BTreeMap<K, V> {
+    fn omit(&self) -> bool {
+        self.is_empty()
+    }
+}
+impl Omit for HelmDefaults {
+    fn omit(&self) -> bool {
+        self.kube_context.is_empty() && self.deferred_keys().is_empty() && self.pending_keys().is_empty()
+    }
+}
+impl<T> Omit for Option<T> {
+    fn omit(&self) -> bool {
+        self.is_none()
+    }
+}
+
+fn omit<T: Omit>(value: &T) -> bool {
+    value.omit()
+}
+
+/// Declares a schema struct from three lists of keys:
+/// - `implemented`: typed fields helmfire acts on;
+/// - `deferred`: keys that only matter to cluster operations (waits,
+///   timeouts, tracking...). They are kept as data and shown by `build`;
+///   offline commands ignore them as helmfile's do; cluster commands must
+///   refuse those they do not implement (see `deferred_keys()`);
+/// - `pending`: keys that would change what offline commands produce and
+///   are not implemented yet: using one is an error.
+///
+/// It generates the list of every valid key (for suggestions),
+/// `pending_keys()` and `deferred_keys()`.
 macro_rules! helmfile_schema {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
             implemented { $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $key:literal ),* $(,)? }
+            deferred { $( $dfield:ident = $dkey:literal ),* $(,)? }
             pending { $( $pfield:ident = $pkey:literal ),* $(,)? }
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Default, Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
-            $( $(#[$fmeta])* #[serde(rename = $key, default)] pub $field: $ty, )*
-            $( #[serde(rename = $pkey, default)] $pfield: Option<IgnoredAny>, )*
+            $( $(#[$fmeta])* #[serde(rename = $key, default, skip_serializing_if = "omit")] pub $field: $ty, )*
+            $( #[serde(rename = $dkey, default, skip_serializing_if = "Option::is_none")] $dfield: Option<Value>, )*
+            $( #[serde(rename = $pkey, default, skip_serializing_if = "Option::is_none")] $pfield: Option<Value>, )*
         }
 
         impl $name {
             /// Every key this part of the schema accepts.
-            pub const KEYS: &'static [&'static str] = &[ $($key,)* $($pkey,)* ];
+            pub const KEYS: &'static [&'static str] = &[ $($key,)* $($dkey,)* $($pkey,)* ];
 
-            /// The keys present in the file that helmfire does not implement yet.
+            /// The keys present that helmfire does not implement yet.
             pub fn pending_keys(&self) -> Vec<&'static str> {
                 let mut present = Vec::new();
                 $( if self.$pfield.is_some() { present.push($pkey); } )*
+                present
+            }
+
+            /// Takes the deferred keys a later part sets (the later one wins).
+            #[allow(dead_code, unused_variables)]
+            pub(crate) fn merge_deferred(&mut self, later: &Self) {
+                $( if later.$dfield.is_some() { self.$dfield = later.$dfield.clone(); } )*
+            }
+
+            /// Fills the deferred and pending keys this one lacks from `from`
+            /// (mergo without override, as release templates are inherited).
+            #[allow(dead_code, unused_variables)]
+            pub(crate) fn fill_unimplemented(&mut self, from: &Self) {
+                $( if self.$dfield.is_none() { self.$dfield = from.$dfield.clone(); } )*
+                $( if self.$pfield.is_none() { self.$pfield = from.$pfield.clone(); } )*
+            }
+
+            /// The keys present that only cluster operations use.
+            pub fn deferred_keys(&self) -> Vec<&'static str> {
+                #[allow(unused_mut)]
+                let mut present = Vec::new();
+                $( if self.$dfield.is_some() { present.push($dkey); } )*
                 present
             }
         }
@@ -56,6 +128,8 @@ helmfile_schema! {
             values: Vec<ValuesEntry> = "values",
             /// Labels added to every release (they win over a release's own, as in helmfile).
             common_labels: BTreeMap<String, String> = "commonLabels",
+            /// Defaults for every release.
+            helm_defaults: HelmDefaults = "helmDefaults",
             /// Sub-helmfiles, loaded before this file's releases.
             helmfiles: Vec<SubHelmfileEntry> = "helmfiles",
             /// Chart repositories (`repo/chart` references resolve against them).
@@ -65,11 +139,12 @@ helmfile_schema! {
             /// Templates every release inherits, before its own `inherit:`.
             default_inherit: Vec<String> = "defaultInherit",
         }
-        pending {
+        deferred {
             helm_binary = "helmBinary",
             kustomize_binary = "kustomizeBinary",
+        }
+        pending {
             bases = "bases",
-            helm_defaults = "helmDefaults",
             kube_context = "kubeContext",
             namespace = "namespace",
             chart = "chart",
@@ -121,13 +196,7 @@ helmfile_schema! {
             /// Release templates to inherit from, in order.
             inherit: Vec<InheritSpec> = "inherit",
         }
-        pending {
-            chart_path = "chartPath",
-            directory = "directory",
-            verify = "verify",
-            keyring = "keyring",
-            enable_dns = "enableDNS",
-            devel = "devel",
+        deferred {
             wait = "wait",
             wait_retries = "waitRetries",
             wait_for_jobs = "waitForJobs",
@@ -145,33 +214,10 @@ helmfile_schema! {
             disable_open_api_validation = "disableOpenAPIValidation",
             disable_validation = "disableValidation",
             disable_validation_on_install = "disableValidationOnInstall",
-            missing_file_handler = "missingFileHandler",
-            missing_file_handler_config = "missingFileHandlerConfig",
-            hooks = "hooks",
             unit_tests = "unitTests",
             description = "description",
-            secrets = "secrets",
-            set_template = "setTemplate",
-            api_versions = "apiVersions",
-            kube_version = "kubeVersion",
-            env = "env",
-            values_path_prefix = "valuesPathPrefix",
-            insecure_skip_tls_verify = "insecureSkipTLSVerify",
-            plain_http = "plainHttp",
-            verify_template = "verifyTemplate",
             wait_template = "waitTemplate",
-            dependencies = "dependencies",
-            json_patches = "jsonPatches",
-            strategic_merge_patches = "strategicMergePatches",
-            transformers = "transformers",
             adopt = "adopt",
-            force_go_getter = "forceGoGetter",
-            force_namespace = "forceNamespace",
-            skip_deps = "skipDeps",
-            skip_refresh = "skipRefresh",
-            post_renderer = "postRenderer",
-            skip_schema_validation = "skipSchemaValidation",
-            post_renderer_args = "postRendererArgs",
             cascade = "cascade",
             suppress_output_line_regex = "suppressOutputLineRegex",
             disable_auto_detected_kube_version_for_diff = "disableAutoDetectedKubeVersionForDiff",
@@ -193,6 +239,37 @@ helmfile_schema! {
             kubedog_burst = "kubedogBurst",
             track_fail_on_error = "trackFailOnError",
         }
+        pending {
+            chart_path = "chartPath",
+            directory = "directory",
+            verify = "verify",
+            keyring = "keyring",
+            enable_dns = "enableDNS",
+            devel = "devel",
+            missing_file_handler = "missingFileHandler",
+            missing_file_handler_config = "missingFileHandlerConfig",
+            hooks = "hooks",
+            secrets = "secrets",
+            set_template = "setTemplate",
+            api_versions = "apiVersions",
+            kube_version = "kubeVersion",
+            env = "env",
+            values_path_prefix = "valuesPathPrefix",
+            insecure_skip_tls_verify = "insecureSkipTLSVerify",
+            plain_http = "plainHttp",
+            verify_template = "verifyTemplate",
+            dependencies = "dependencies",
+            json_patches = "jsonPatches",
+            strategic_merge_patches = "strategicMergePatches",
+            transformers = "transformers",
+            force_go_getter = "forceGoGetter",
+            force_namespace = "forceNamespace",
+            skip_deps = "skipDeps",
+            skip_refresh = "skipRefresh",
+            post_renderer = "postRenderer",
+            skip_schema_validation = "skipSchemaValidation",
+            post_renderer_args = "postRendererArgs",
+        }
     }
 }
 
@@ -206,6 +283,8 @@ helmfile_schema! {
             kube_context: String = "kubeContext",
             /// What a missing values file means: Error (default), Warn, Info, Debug.
             missing_file_handler: String = "missingFileHandler",
+        }
+        deferred {
         }
         pending {
             secrets = "secrets",
@@ -237,6 +316,8 @@ helmfile_schema! {
             /// Skip TLS verification.
             skip_tls_verify: bool = "skipTLSVerify",
         }
+        deferred {
+        }
         pending {
             registry_config = "registryConfig",
             managed = "managed",
@@ -248,14 +329,69 @@ helmfile_schema! {
     }
 }
 
+helmfile_schema! {
+    /// `helmDefaults:`, applied to every release that does not say otherwise.
+    pub struct HelmDefaults {
+        implemented {
+            /// The kube context of releases that set none.
+            kube_context: String = "kubeContext",
+        }
+        deferred {
+            wait = "wait",
+            wait_retries = "waitRetries",
+            wait_for_jobs = "waitForJobs",
+            timeout = "timeout",
+            recreate_pods = "recreatePods",
+            force = "force",
+            atomic = "atomic",
+            rollback_on_failure = "rollbackOnFailure",
+            cleanup_on_fail = "cleanupOnFail",
+            force_conflicts = "forceConflicts",
+            history_max = "historyMax",
+            create_namespace = "createNamespace",
+            reuse_values = "reuseValues",
+            cascade = "cascade",
+            suppress_output_line_regex = "suppressOutputLineRegex",
+            disable_auto_detected_kube_version_for_diff = "disableAutoDetectedKubeVersionForDiff",
+            disable_validation = "disableValidation",
+            disable_open_a_p_i_validation = "disableOpenAPIValidation",
+            delete_wait = "deleteWait",
+            delete_timeout = "deleteTimeout",
+            sync_release_labels = "syncReleaseLabels",
+            take_ownership = "takeOwnership",
+            server_side = "serverSide",
+            track_mode = "trackMode",
+            helm_stuck_grace = "helmStuckGrace",
+            diff_args = "diffArgs",
+            sync_args = "syncArgs",
+        }
+        pending {
+            args = "args",
+            template_args = "templateArgs",
+            verify = "verify",
+            keyring = "keyring",
+            enable_dns = "enableDNS",
+            skip_schema_validation = "skipSchemaValidation",
+            devel = "devel",
+            skip_crds = "skipCRDs",
+            skip_deps = "skipDeps",
+            skip_refresh = "skipRefresh",
+            post_renderer = "postRenderer",
+            post_renderer_args = "postRendererArgs",
+            insecure_skip_tls_verify = "insecureSkipTLSVerify",
+            plain_http = "plainHttp",
+        }
+    }
+}
+
 /// An entry of `helmfiles:`: a path (or glob), or a spec.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum SubHelmfileEntry {
     /// `- path/to/helmfile.yaml`
     Path(String),
     /// `- path: ...` with values.
-    Spec(SubHelmfileSpec),
+    Spec(Box<SubHelmfileSpec>),
 }
 
 impl SubHelmfileEntry {
@@ -285,6 +421,8 @@ helmfile_schema! {
             /// Values overriding the sub-helmfile's environment values.
             values: Vec<ValuesEntry> = "values",
         }
+        deferred {
+        }
         pending {
             selectors = "selectors",
             selectors_inherited = "selectorsInherited",
@@ -294,18 +432,18 @@ helmfile_schema! {
 }
 
 /// One entry of a release's `inherit:` list.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct InheritSpec {
     /// The name of an entry of `templates:`.
     pub template: String,
     /// Fields not to inherit: labels, values, valuesTemplate, set, setString...
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub except: Vec<String>,
 }
 
 /// One entry of a release's `values:` list.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum ValuesEntry {
     /// A values file, relative to the state file's directory.
@@ -315,19 +453,19 @@ pub enum ValuesEntry {
 }
 
 /// One `set:` or `setString:` entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetValue {
     /// The value path, e.g. `image.tag`.
     pub name: String,
     /// A single value; YAML scalars keep their literal text.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// A file whose content becomes the value (`--set-file`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     /// A list value (`name={a,b}`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
 }
 

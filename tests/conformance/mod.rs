@@ -81,7 +81,9 @@ fn helmfile_snapshot_suite() {
         }
     }
     println!("helmfile snapshot conformance:\n{table}");
-    println!("conformance summary: {passed} pass / {failed} fail / {skipped} skipped (fails are features not built yet)");
+    println!(
+        "conformance summary: {passed} pass / {failed} fail / {skipped} skipped (fails are features not built yet)"
+    );
     if !newly_passing.is_empty() {
         println!("passing but not in tests/conformance/baseline.txt (add them): {newly_passing:?}");
     }

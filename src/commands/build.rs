@@ -1,0 +1,102 @@
+//! `helmfire build`: the loaded state as helmfile prints it, one YAML
+//! document per state file: what each file means after rendering, layering,
+//! inheritance and templating.
+
+use serde_yaml_ng::{Mapping, Value};
+
+use super::selection::filter;
+use super::{Context, ExitStatus};
+use crate::cli::GlobalSettings;
+use crate::plan::{release_labels, resolved_needs};
+use crate::state::{Release, StateFile, ValuesEntry};
+
+/// Prints the state.
+pub struct BuildCommand {
+    /// Global settings.
+    pub global: GlobalSettings,
+    /// `--embed-values`: values files are replaced by their content.
+    pub embed_values: EmbedValues,
+    /// Shared context.
+    pub ctx: Context,
+}
+
+/// Whether `build` inlines values files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbedValues {
+    /// Show file names, as written.
+    No,
+    /// Show each file's content instead (`--embed-values`).
+    Yes,
+}
+
+impl BuildCommand {
+    /// Runs the command.
+    pub fn run(self) -> anyhow::Result<ExitStatus> {
+        let files = super::load_state(&self.global, &self.ctx)?;
+        let selected = filter(&files, &self.global)?;
+        let mut out = String::new();
+        for group in &selected {
+            let doc = self.document(group.file, &group.releases)?;
+            out += &format!("---\n#  Source: {}\n\n{}", group.file.path.display(), serde_yaml_ng::to_string(&doc)?);
+        }
+        self.ctx.printer.stdout(&out)?;
+        Ok(ExitStatus::Success)
+    }
+
+    /// helmfile's HelmState fields, in its order, empty ones left out.
+    fn document(&self, file: &StateFile, releases: &[&Release]) -> anyhow::Result<Value> {
+        let mut doc = match serde_yaml_ng::to_value(&file.doc)? {
+            Value::Mapping(m) => m,
+            _ => Mapping::new(),
+        };
+        let mut out = Mapping::new();
+        let name = file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        out.insert("filepath".into(), name.into());
+        out.insert("helmBinary".into(), doc.remove("helmBinary").unwrap_or_else(|| "helm".into()));
+        out.insert("kustomizeBinary".into(), doc.remove("kustomizeBinary").unwrap_or_else(|| "kustomize".into()));
+        for key in ["helmDefaults", "helmfiles", "commonLabels", "values"] {
+            if let Some(value) = doc.remove(key) {
+                out.insert(key.into(), value);
+            }
+        }
+        if let Some(Value::Mapping(envs)) = doc.remove("environments") {
+            // `prod:` with nothing under it is an empty environment.
+            let envs: Mapping = envs
+                .into_iter()
+                .map(|(k, v)| (k, if v.is_null() { Value::Mapping(Mapping::new()) } else { v }))
+                .collect();
+            out.insert("environments".into(), Value::Mapping(envs));
+        }
+        if let Some(value) = doc.remove("repositories") {
+            out.insert("repositories".into(), value);
+        }
+        let releases: Vec<Value> = releases.iter().map(|r| self.release(r)).collect::<anyhow::Result<_>>()?;
+        if !releases.is_empty() {
+            out.insert("releases".into(), Value::Sequence(releases));
+        }
+        out.insert("templates".into(), doc.remove("templates").unwrap_or_else(|| Value::Mapping(Mapping::new())));
+        for (key, value) in doc {
+            out.insert(key, value);
+        }
+        out.insert("renderedvalues".into(), file.environment.values.clone());
+        Ok(Value::Mapping(out))
+    }
+
+    /// A release as helmfile shows it: labels with the implicit ones, needs
+    /// as release ids.
+    fn release(&self, release: &Release) -> anyhow::Result<Value> {
+        let mut spec = release.spec.clone();
+        spec.labels = release_labels(release, &Default::default());
+        spec.needs = resolved_needs(release);
+        if self.embed_values == EmbedValues::Yes {
+            for entry in &mut spec.values {
+                if let ValuesEntry::File(path) = entry {
+                    let full = release.location.path.parent().unwrap_or(std::path::Path::new(".")).join(&*path);
+                    let text = fs_err::read_to_string(&full)?;
+                    *entry = ValuesEntry::Inline(serde_yaml_ng::from_str(&text)?);
+                }
+            }
+        }
+        Ok(serde_yaml_ng::to_value(&spec)?)
+    }
+}
