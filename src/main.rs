@@ -8,7 +8,8 @@ use clap::Parser;
 
 use helmfire::cli::{Cli, Command, GlobalSettings, TemplateSettings};
 use helmfire::commands::{
-    BuildCommand, Context, EmbedValues, ExitStatus, ListCommand, ShowDagCommand, TemplateCommand, VersionCommand,
+    BuildCommand, Context, EmbedValues, ExitStatus, ListCommand, PrintEnvCommand, ShowDagCommand, TemplateCommand,
+    VersionCommand, WriteValuesCommand,
 };
 use helmfire::env_vars;
 use helmfire::helm::{self, ShimBackend, ShimLogLevel};
@@ -51,6 +52,11 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             let embed_values = if args.embed_values { EmbedValues::Yes } else { EmbedValues::No };
             BuildCommand { global, embed_values, ctx }.run()
         }
+        Command::WriteValues(args) => {
+            let values = args.values.iter().map(|v| cwd.join(v)).collect();
+            WriteValuesCommand { global, output_file_template: args.output_file_template, values, ctx }.run()
+        }
+        Command::PrintEnv(args) => PrintEnvCommand { global, format: args.output, ctx }.run(),
         Command::List(args) => ListCommand { global, format: args.output, ctx }.run(),
         Command::ShowDag(args) => ShowDagCommand { global, format: args.output, ctx }.run(),
         Command::Template(args) => {

@@ -16,6 +16,7 @@ mod chart_repo;
 mod conformance;
 mod layering;
 mod no_helm;
+mod offline_commands;
 mod oracle;
 mod repositories;
 mod selection;

@@ -72,6 +72,10 @@ pub enum Command {
     /// Print the state as helmfile understands it, after rendering,
     /// layering, inheritance and templating.
     Build(BuildArgs),
+    /// Write each release's merged values to a file.
+    WriteValues(WriteValuesArgs),
+    /// Print the environment (name, kube context, values) of each state file.
+    PrintEnv(PrintEnvArgs),
     /// List the releases of the state (name, namespace, enabled, installed,
     /// labels, chart, version).
     List(ListArgs),
@@ -100,6 +104,26 @@ pub struct BuildArgs {
     /// Show the content of values files instead of their names.
     #[arg(long)]
     pub embed_values: bool,
+}
+
+/// `helmfire write-values`.
+#[derive(Debug, Args)]
+pub struct WriteValuesArgs {
+    /// Go template of each file's path (default
+    /// `{{ .State.BaseName }}-{{ .State.AbsPathSHA1 }}/{{ .Release.Name }}.yaml`).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub output_file_template: Option<String>,
+    /// More values files, merged last (repeatable).
+    #[arg(long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+}
+
+/// `helmfire print-env`.
+#[derive(Debug, Args)]
+pub struct PrintEnvArgs {
+    /// Output format: YAML (text) or JSON.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: super::settings::OutputFormat,
 }
 
 /// `helmfire list`.
@@ -147,6 +171,10 @@ pub struct TemplateArgs {
     /// Write each release's manifests under this directory instead of stdout.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Go template of each release's directory under --output-dir
+    /// (default `{{ .OutputDir }}/{{ .State.BaseName }}-{{ .State.AbsPathSHA1 }}-{{ .Release.Name}}`).
+    #[arg(long, value_name = "TEMPLATE", requires = "output_dir")]
+    pub output_dir_template: Option<String>,
     /// Kubernetes version for `.Capabilities.KubeVersion`.
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,

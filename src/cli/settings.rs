@@ -123,6 +123,8 @@ pub struct TemplateSettings {
     pub values: Vec<PathBuf>,
     /// `--output-dir`.
     pub output_dir: Option<PathBuf>,
+    /// `--output-dir-template`.
+    pub output_dir_template: Option<String>,
     /// `--kube-version`.
     pub kube_version: Option<String>,
     /// `--api-versions`.
@@ -149,6 +151,7 @@ impl TemplateSettings {
             set: args.set,
             values: args.values.into_iter().map(|v| cwd.join(v)).collect(),
             output_dir: args.output_dir,
+            output_dir_template: args.output_dir_template,
             kube_version: args.kube_version,
             api_versions: args.api_versions.into_iter().filter(|a| !a.is_empty()).collect(),
             include_crds: args.include_crds,

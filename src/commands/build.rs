@@ -2,13 +2,14 @@
 //! document per state file: what each file means after rendering, layering,
 //! inheritance and templating.
 
+use anyhow::Context as _;
 use serde_yaml_ng::{Mapping, Value};
 
 use super::selection::filter;
 use super::{Context, ExitStatus};
 use crate::cli::GlobalSettings;
 use crate::plan::{release_labels, resolved_needs};
-use crate::state::{Release, StateFile, ValuesEntry};
+use crate::state::{Release, StateFile, ValuesEntry, ValuesInput};
 
 /// Prints the state.
 pub struct BuildCommand {
@@ -89,12 +90,16 @@ impl BuildCommand {
         spec.labels = release_labels(release, &Default::default());
         spec.needs = resolved_needs(release);
         if self.embed_values == EmbedValues::Yes {
-            for entry in &mut spec.values {
-                if let ValuesEntry::File(path) = entry {
-                    let full = release.location.path.parent().unwrap_or(std::path::Path::new(".")).join(&*path);
-                    let text = fs_err::read_to_string(&full)?;
-                    *entry = ValuesEntry::Inline(serde_yaml_ng::from_str(&text)?);
-                }
+            // The resolved inputs line up with the written entries; `.gotmpl`
+            // files are already rendered there.
+            for (entry, input) in spec.values.iter_mut().zip(&release.values) {
+                let text = match input {
+                    ValuesInput::File(path) => fs_err::read_to_string(path)?,
+                    ValuesInput::Inline(text) => text.clone(),
+                };
+                let embedded: Mapping = serde_yaml_ng::from_str(&text)
+                    .with_context(|| format!("embedding the values of release `{}`", release.name))?;
+                *entry = ValuesEntry::Inline(embedded);
             }
         }
         Ok(serde_yaml_ng::to_value(&spec)?)

@@ -15,19 +15,24 @@ use crate::state::{self, LoadOptions, StateError, StateFile};
 pub use build::{BuildCommand, EmbedValues};
 pub use engine::ShimEngine;
 pub use list::ListCommand;
+pub use print_env::PrintEnvCommand;
 pub use show_dag::ShowDagCommand;
 pub use template::TemplateCommand;
 pub use version::VersionCommand;
+pub use write_values::WriteValuesCommand;
 
 mod build;
 mod engine;
 mod list;
+mod output_paths;
+mod print_env;
 mod release_request;
 mod repos;
 mod selection;
 mod show_dag;
 mod template;
 mod version;
+mod write_values;
 
 /// What every command gets.
 #[derive(Clone)]

@@ -1,9 +1,10 @@
 //! `helmfire template`: renders every release offline, concurrently, and
 //! prints the manifests in declaration order.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::engine::ShimEngine;
+use super::output_paths::{DEFAULT_OUTPUT_DIR_TEMPLATE, render_output_path};
 use super::release_request::template_request;
 use super::repos::{Refresh, prepare};
 use super::selection::{Selected, check_any_matched, plan};
@@ -12,7 +13,7 @@ use crate::cli::{GlobalSettings, TemplateSettings};
 use crate::exec::{Reporter, call_helm, run_ordered};
 use crate::helm::{HelmError, TemplateOutput};
 use crate::output::{TemplateReporter, report};
-use crate::state::{Location, Release};
+use crate::state::Location;
 
 /// Renders the releases of the state.
 pub struct TemplateCommand {
@@ -57,7 +58,7 @@ impl TemplateCommand {
         }
         let refresh = if self.settings.skip_refresh { Refresh::Skip } else { Refresh::Always };
         let repositories = prepare(&files, &self.ctx, refresh).await?;
-        let mut jobs = self.jobs(&selected);
+        let mut jobs = self.jobs(&selected)?;
         if let Some(repositories) = &repositories {
             for job in &mut jobs {
                 job.request.repository_config = repositories.config.clone();
@@ -106,7 +107,9 @@ impl TemplateCommand {
         Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
     }
 
-    fn jobs(&self, selected: &[Selected<'_>]) -> Vec<Job> {
+    fn jobs(&self, selected: &[Selected<'_>]) -> anyhow::Result<Vec<Job>> {
+        let engine = ShimEngine::new(Arc::clone(&self.ctx.backend));
+        let dir_template = self.settings.output_dir_template.as_deref().unwrap_or(DEFAULT_OUTPUT_DIR_TEMPLATE);
         let namespace = self.global.namespace_override.as_deref();
         selected
             .iter()
@@ -115,48 +118,16 @@ impl TemplateCommand {
             .map(|(file, release)| {
                 let mut request = template_request(release, namespace, &self.settings);
                 if let Some(dir) = &self.settings.output_dir {
-                    request.output_dir = release_output_dir(dir, &file.path, release).display().to_string();
+                    let dir = render_output_path(&engine, dir_template, &dir.display().to_string(), file, release)
+                        .map_err(|e| anyhow::anyhow!("rendering the --output-dir-template: {e}"))?;
+                    request.output_dir = dir.display().to_string();
                 }
-                Job {
+                Ok(Job {
                     label: format!("release={}, chart={}", release.name, release.chart_ref),
                     release: ReleaseId { name: release.name.clone(), location: release.location.clone() },
                     request,
-                }
+                })
             })
             .collect()
     }
-}
-
-/// helmfile's default `--output-dir-template`:
-/// `{{ .OutputDir }}/{{ .State.BaseName }}-{{ .State.AbsPathSHA1 }}-{{ .Release.Name }}`,
-/// where BaseName is the state path as given without its extension and
-/// AbsPathSHA1 the first 8 hex digits of the SHA-1 of its absolute path.
-fn release_output_dir(output_dir: &Path, state_path: &Path, release: &Release) -> PathBuf {
-    let absolute = std::path::absolute(state_path).unwrap_or_else(|_| state_path.to_path_buf());
-    let digest = sha1_smol::Sha1::from(absolute.to_string_lossy().as_bytes()).digest().to_string();
-    let as_given = state_path.to_string_lossy();
-    let base = match state_path.extension() {
-        Some(ext) => &as_given[..as_given.len() - ext.len() - 1],
-        None => &as_given[..],
-    };
-    go_join(output_dir, &format!("{base}-{}-{}", &digest[..8], release.name))
-}
-
-/// Go's `filepath.Join`: concatenates even when the second part is absolute
-/// (so `-f /abs/helmfile.yaml` lands under the output directory, as with
-/// helmfile) and cleans `.` and `..` lexically.
-fn go_join(dir: &Path, rest: &str) -> PathBuf {
-    let joined = format!("{}/{rest}", dir.display());
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|p| *p != "..") => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    let cleaned = parts.join("/");
-    PathBuf::from(if joined.starts_with('/') { format!("/{cleaned}") } else { cleaned })
 }

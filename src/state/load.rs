@@ -221,7 +221,8 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
             spec.kube_context = layered.doc.helm_defaults.kube_context.clone();
         }
         let spec = templating.apply(spec, &location)?;
-        releases.push(Release::resolve(spec, base_dir, location)?);
+        let rendered = templating.render_values_files(&spec, &location)?;
+        releases.push(Release::resolve(spec, &rendered, base_dir, location)?);
     }
     check_unique(&releases)?;
     Ok(StateFile {

@@ -22,8 +22,9 @@ pub enum ChartSource {
 pub enum ValuesInput {
     /// A values file (absolute path).
     File(PathBuf),
-    /// An inline document, kept as YAML text so helm parses it exactly as it
-    /// parses a file (helmfile writes these to temporary files).
+    /// An inline document, or a rendered `.gotmpl` values file, kept as YAML
+    /// text so helm parses it exactly as it parses a file (helmfile writes
+    /// these to temporary files).
     Inline(String),
 }
 
@@ -65,7 +66,14 @@ pub struct Release {
 
 impl Release {
     /// Checks a parsed release and resolves its paths against `base_dir`.
-    pub(crate) fn resolve(spec: ReleaseSpec, base_dir: &Path, location: Location) -> Result<Release, StateError> {
+    /// `rendered` holds, per `values` entry, the rendered text of a
+    /// `.gotmpl` values file (see `ReleaseTemplating::render_values_files`).
+    pub(crate) fn resolve(
+        spec: ReleaseSpec,
+        rendered: &[Option<String>],
+        base_dir: &Path,
+        location: Location,
+    ) -> Result<Release, StateError> {
         let written = spec.clone();
         let invalid = |message: String| StateError::Invalid { location: location.clone(), message };
         if spec.name.is_empty() {
@@ -78,7 +86,11 @@ impl Release {
         let values = spec
             .values
             .into_iter()
-            .map(|entry| match entry {
+            .enumerate()
+            .map(|(i, entry)| match entry {
+                ValuesEntry::File(_) if rendered.get(i).is_some_and(Option::is_some) => {
+                    Ok(ValuesInput::Inline(rendered[i].clone().unwrap_or_default()))
+                }
                 ValuesEntry::File(file) => Ok(ValuesInput::File(base_dir.join(file))),
                 ValuesEntry::Inline(map) => serde_yaml_ng::to_string(&map)
                     .map(ValuesInput::Inline)

@@ -82,6 +82,38 @@ impl ReleaseTemplating<'_> {
         Ok(spec)
     }
 
+    /// Renders the release's `.gotmpl` values files with the release's data,
+    /// as helmfile does before handing them to helm. Returns, for each
+    /// `values` entry, the rendered text of a `.gotmpl` file.
+    pub(crate) fn render_values_files(
+        &self,
+        spec: &ReleaseSpec,
+        location: &Location,
+    ) -> Result<Vec<Option<String>>, StateError> {
+        let data = self.data(spec);
+        spec.values
+            .iter()
+            .map(|entry| match entry {
+                ValuesEntry::File(path) if path.ends_with(".gotmpl") => {
+                    let file = self.base_dir.join(path);
+                    let text = fs_err::read_to_string(&file).map_err(|e| StateError::Invalid {
+                        location: location.clone(),
+                        message: format!("release `{}`: {e}", spec.name),
+                    })?;
+                    let dir = file.parent().unwrap_or(self.base_dir);
+                    self.engine
+                        .render(RenderRequest { name: &file, text: &text, data: &data, base_dir: dir })
+                        .map(Some)
+                        .map_err(|message| StateError::Template {
+                            location: Location { path: file.clone(), line: None, column: None },
+                            message,
+                        })
+                }
+                _ => Ok(None),
+            })
+            .collect()
+    }
+
     fn data(&self, spec: &ReleaseSpec) -> Value {
         let mut release = Mapping::new();
         release.insert("Name".into(), spec.name.clone().into());

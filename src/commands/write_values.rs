@@ -1,0 +1,74 @@
+//! `helmfire write-values`: each release's merged values written to a file,
+//! as helmfile writes them (the release's values documents merged in order;
+//! `set` entries are not values files and are not included, as in helmfile).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use serde_yaml_ng::Value;
+
+use super::engine::ShimEngine;
+use super::output_paths::{DEFAULT_OUTPUT_FILE_TEMPLATE, render_output_path};
+use super::selection::{check_any_matched, filter};
+use super::{Context, ExitStatus};
+use crate::cli::GlobalSettings;
+use crate::state::{Release, ValuesInput, merge_values};
+
+/// Writes values files.
+pub struct WriteValuesCommand {
+    /// Global settings.
+    pub global: GlobalSettings,
+    /// `--output-file-template`.
+    pub output_file_template: Option<String>,
+    /// `--values`: more files merged last.
+    pub values: Vec<PathBuf>,
+    /// Shared context.
+    pub ctx: Context,
+}
+
+impl WriteValuesCommand {
+    /// Runs the command.
+    pub fn run(self) -> anyhow::Result<ExitStatus> {
+        let files = super::load_state(&self.global, &self.ctx)?;
+        let selected = filter(&files, &self.global)?;
+        if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
+            return Ok(status);
+        }
+        let engine = ShimEngine::new(Arc::clone(&self.ctx.backend));
+        let template = self.output_file_template.as_deref().unwrap_or(DEFAULT_OUTPUT_FILE_TEMPLATE);
+        for group in &selected {
+            for release in group.releases.iter().filter(|r| r.installed) {
+                let path = render_output_path(&engine, template, "", group.file, release)
+                    .map_err(|e| anyhow::anyhow!("rendering the --output-file-template: {e}"))?;
+                self.ctx.printer.info(&format!("Writing values file {}", path.display()));
+                let merged = self.merged_values(release)?;
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    fs_err::create_dir_all(dir)?;
+                }
+                fs_err::write(&path, serde_yaml_ng::to_string(&merged)?)?;
+            }
+        }
+        Ok(ExitStatus::Success)
+    }
+
+    fn merged_values(&self, release: &Release) -> anyhow::Result<Value> {
+        let mut merged = Value::Mapping(Default::default());
+        let extra = self.values.iter().map(|p| ValuesInput::File(p.clone()));
+        for input in release.values.iter().cloned().chain(extra) {
+            let (text, origin) = match input {
+                ValuesInput::File(path) => (
+                    fs_err::read_to_string(&path)
+                        .with_context(|| format!("reading the values of release `{}`", release.name))?,
+                    path.display().to_string(),
+                ),
+                ValuesInput::Inline(text) => (text, format!("inline values of release `{}`", release.name)),
+            };
+            let value: Value = serde_yaml_ng::from_str(&text).with_context(|| format!("parsing {origin}"))?;
+            if !value.is_null() {
+                merge_values(&mut merged, value);
+            }
+        }
+        Ok(merged)
+    }
+}

@@ -1,0 +1,92 @@
+//! The offline commands besides `template`: `build`, `write-values`,
+//! `print-env`, and `.gotmpl` values and output path templates.
+
+use crate::util::{Workspace, chart};
+
+fn workspace() -> Workspace {
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml.gotmpl",
+        &format!(
+            "environments:\n  default:\n    values:\n    - env.yaml\n  prod:\n    kubeContext: prod-ctx\n    values:\n    - env.yaml\n    - {{team: sre}}\n---\n\
+             releases:\n- name: api\n  namespace: '{{{{ .Values.team }}}}'\n  chart: {}\n  values:\n  - base.yaml\n  - extra.yaml.gotmpl\n  - {{name: inline}}\n",
+            chart("named-templates").display()
+        ),
+    );
+    ws.write("env.yaml", "team: platform\nreplicas: 2\n");
+    ws.write("base.yaml", "name: base\nlabels:\n  a: '1'\n");
+    ws.write("extra.yaml.gotmpl", "labels:\n  release: {{ .Release.Name }}\n  env: {{ .Environment.Name }}\n");
+    ws
+}
+
+#[test]
+fn gotmpl_values_files_render_with_the_release() {
+    let ws = workspace();
+    let out = assert_success!(ws.run(&["template"]));
+    assert!(out.contains("release: \"api\""), "{out}");
+    assert!(out.contains("env: \"default\""), "{out}");
+    assert!(out.contains("name: api-inline"), "later values win: {out}");
+}
+
+#[test]
+fn write_values_writes_the_merged_values_where_helmfile_does() {
+    let ws = workspace();
+    let out = ws.run(&["write-values"]);
+    assert_success!(out);
+    let digest = sha1_smol::Sha1::from(ws.path().join("helmfile.yaml.gotmpl").to_str().unwrap()).digest().to_string();
+    let path = ws.path().join(format!("helmfile.yaml-{}/api.yaml", &digest[..8]));
+    let written: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(&path).expect("values file")).unwrap();
+    let expected: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str("name: inline\nlabels: {a: '1', release: api, env: default}\n").unwrap();
+    assert_eq!(written, expected);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Writing values file"));
+
+    assert_success!(ws.run(&[
+        "write-values",
+        "--output-file-template",
+        "out/{{ .Release.Namespace }}-{{ .Release.Name }}.yaml"
+    ]));
+    assert!(ws.path().join("out/platform-api.yaml").is_file());
+}
+
+#[test]
+fn print_env_shows_the_environment() {
+    let ws = workspace();
+    let out = assert_success!(ws.run(&["-e", "prod", "print-env", "-o", "json"]));
+    let envs: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(envs[0]["name"], "prod");
+    assert_eq!(envs[0]["kubeContext"], "prod-ctx");
+    assert_eq!(envs[0]["values"]["team"], "sre");
+    assert_eq!(envs[0]["values"]["replicas"], 2);
+}
+
+#[test]
+fn build_shows_the_state_and_embeds_values_on_request() {
+    let ws = workspace();
+    let out = assert_success!(ws.run(&["build"]));
+    assert!(out.starts_with("---\n#  Source: helmfile.yaml.gotmpl\n"), "{out}");
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(out.split_once("\n\n").unwrap().1).unwrap();
+    assert_eq!(doc["releases"][0]["namespace"], "platform");
+    assert_eq!(doc["releases"][0]["labels"]["chart"], "named-templates");
+    assert_eq!(doc["renderedvalues"]["replicas"], 2);
+    assert_eq!(doc["releases"][0]["values"][0], "base.yaml");
+
+    let out = assert_success!(ws.run(&["build", "--embed-values"]));
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(out.split_once("\n\n").unwrap().1).unwrap();
+    assert_eq!(doc["releases"][0]["values"][0]["name"], "base");
+}
+
+#[test]
+fn output_dir_template_places_each_release() {
+    let ws = workspace();
+    let out = assert_success!(ws.run(&[
+        "template",
+        "--output-dir",
+        "out",
+        "--output-dir-template",
+        "{{ .OutputDir }}/{{ .Environment.Name }}/{{ .Release.Name }}"
+    ]));
+    assert!(out.contains("wrote out/default/api/named-templates/templates/service.yaml"), "{out}");
+    assert!(ws.path().join("out/default/api/named-templates/templates/service.yaml").is_file());
+}
