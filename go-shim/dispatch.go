@@ -11,10 +11,13 @@ import (
 type method func(ctx context.Context, params json.RawMessage) (any, error)
 
 var methods = map[string]method{
-	"version":  runVersion,
-	"template": runTemplate,
-	"repos":    runRepos,
-	"render":   runRender,
+	"version":    runVersion,
+	"template":   runTemplate,
+	"repos":      runRepos,
+	"render":     runRender,
+	"hcl_values": runHCLValues,
+	"deps_build": runDepsBuild,
+	"chartify":   runChartify,
 }
 
 type request struct {

@@ -90,3 +90,40 @@ fn output_dir_template_places_each_release() {
     assert!(out.contains("wrote out/default/api/named-templates/templates/service.yaml"), "{out}");
     assert!(ws.path().join("out/default/api/named-templates/templates/service.yaml").is_file());
 }
+
+#[test]
+fn bases_come_first_and_their_environments_merge() {
+    let ws = Workspace::new();
+    let c = chart("files");
+    ws.write("bases/envs.yaml", "environments:\n  default:\n    values:\n    - {team: base, region: eu}\n");
+    ws.write(
+        "bases/common.yaml",
+        &format!("environments:\n  default:\n    values:\n    - {{region: us}}\n---\nreleases:\n- name: shared\n  chart: {}\n", c.display()),
+    );
+    ws.write(
+        "helmfile.yaml",
+        &format!("bases:\n- bases/envs.yaml\n- bases/common.yaml\nreleases:\n- name: own\n  chart: {}\n", c.display()),
+    );
+    let list = assert_success!(ws.run(&["list", "-o", "json"]));
+    let names: Vec<String> = serde_json::from_str::<serde_json::Value>(&list)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["shared", "own"], "base releases come first");
+    let env: serde_json::Value = serde_json::from_str(&assert_success!(ws.run(&["print-env", "-o", "json"]))).unwrap();
+    assert_eq!(env[0]["values"]["team"], "base");
+    assert_eq!(env[0]["values"]["region"], "us", "later bases win");
+}
+
+#[test]
+fn nested_bases_are_refused_as_in_helmfile() {
+    let ws = Workspace::new();
+    ws.write("a.yaml", "bases:\n- b.yaml\n");
+    ws.write("b.yaml", "releases: []\n");
+    ws.write("helmfile.yaml", "bases:\n- a.yaml\nreleases: []\n");
+    let out = ws.run(&["list"]);
+    assert_clean_failure!(out, "has `bases:` of its own");
+}

@@ -60,6 +60,10 @@ pub struct GlobalArgs {
     /// Never colour the output (also: NO_COLOR).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Accepted for helmfile compatibility: helmfire runs Helm in-process
+    /// and its output is always shown as it happens.
+    #[arg(long, global = true)]
+    pub enable_live_output: bool,
 }
 
 /// The commands.
@@ -194,7 +198,7 @@ pub struct TemplateArgs {
     /// Use the chart repository indexes already cached instead of refreshing them.
     #[arg(long)]
     pub skip_refresh: bool,
-    /// Accepted for helmfile compatibility: helmfire builds no dependencies yet.
+    /// Do not build the dependencies of local charts.
     #[arg(long)]
     pub skip_deps: bool,
     /// How many releases render at once; 0 means no limit.

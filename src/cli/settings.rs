@@ -139,6 +139,8 @@ pub struct TemplateSettings {
     pub concurrency: Concurrency,
     /// `--skip-refresh`.
     pub skip_refresh: bool,
+    /// `--skip-deps`.
+    pub skip_deps: bool,
     /// How needs are handled.
     pub needs: NeedsMode,
 }
@@ -159,6 +161,7 @@ impl TemplateSettings {
             show_only: args.show_only,
             concurrency: Concurrency::from_flag(args.concurrency),
             skip_refresh: args.skip_refresh,
+            skip_deps: args.skip_deps,
             needs: NeedsFlags {
                 skip_needs: args.needs.skip_needs,
                 include_needs: args.needs.include_needs,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::env_vars;
-use crate::helm::{HelmBackend, RenderTemplateRequest};
+use crate::helm::{HclValuesRequest, HelmBackend, RenderTemplateRequest};
 use crate::state::{RenderRequest, TemplateEngine};
 
 /// Renders helmfile's Go templates in the shim.
@@ -33,6 +33,14 @@ impl TemplateEngine for ShimEngine {
             helpers,
         };
         self.backend.render_template(&wire).map(|out| out.text).map_err(|e| e.to_string())
+    }
+
+    fn evaluate_hcl(&self, files: &[&std::path::Path], base_dir: &std::path::Path) -> Result<String, String> {
+        let request = HclValuesRequest {
+            files: files.iter().map(|f| f.display().to_string()).collect(),
+            base_dir: base_dir.display().to_string(),
+        };
+        self.backend.hcl_values(&request).map(|out| out.values_yaml).map_err(|e| e.to_string())
     }
 }
 

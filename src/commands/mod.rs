@@ -22,6 +22,7 @@ pub use version::VersionCommand;
 pub use write_values::WriteValuesCommand;
 
 mod build;
+mod charts;
 mod engine;
 mod list;
 mod output_paths;

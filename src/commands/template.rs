@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::charts::{self, Dependencies, PreparedCharts};
 use super::engine::ShimEngine;
 use super::output_paths::{DEFAULT_OUTPUT_DIR_TEMPLATE, render_output_path};
 use super::release_request::template_request;
@@ -58,7 +59,12 @@ impl TemplateCommand {
         }
         let refresh = if self.settings.skip_refresh { Refresh::Skip } else { Refresh::Always };
         let repositories = prepare(&files, &self.ctx, refresh).await?;
-        let mut jobs = self.jobs(&selected)?;
+        let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);
+        let dependencies = if self.settings.skip_deps { Dependencies::Skip } else { Dependencies::Build };
+        let charts =
+            charts::prepare(to_render, &self.ctx, repositories.as_ref(), dependencies, self.settings.skip_refresh)
+                .await?;
+        let mut jobs = self.jobs(&selected, &charts)?;
         if let Some(repositories) = &repositories {
             for job in &mut jobs {
                 job.request.repository_config = repositories.config.clone();
@@ -107,7 +113,7 @@ impl TemplateCommand {
         Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
     }
 
-    fn jobs(&self, selected: &[Selected<'_>]) -> anyhow::Result<Vec<Job>> {
+    fn jobs(&self, selected: &[Selected<'_>], charts: &PreparedCharts) -> anyhow::Result<Vec<Job>> {
         let engine = ShimEngine::new(Arc::clone(&self.ctx.backend));
         let dir_template = self.settings.output_dir_template.as_deref().unwrap_or(DEFAULT_OUTPUT_DIR_TEMPLATE);
         let namespace = self.global.namespace_override.as_deref();
@@ -117,6 +123,11 @@ impl TemplateCommand {
             .flat_map(|s| s.releases.iter().filter(|r| r.installed).map(move |release| (s.file, *release)))
             .map(|(file, release)| {
                 let mut request = template_request(release, namespace, &self.settings);
+                if let Some(chart) = charts.chart_for(release) {
+                    request.chart = chart.to_string();
+                    // The wrapper is a local chart; its version is its own.
+                    request.chart_version.clear();
+                }
                 if let Some(dir) = &self.settings.output_dir {
                     let dir = render_output_path(&engine, dir_template, &dir.display().to_string(), file, release)
                         .map_err(|e| anyhow::anyhow!("rendering the --output-dir-template: {e}"))?;

@@ -9,8 +9,9 @@
 pub use error::HelmError;
 pub use shim::ShimBackend;
 pub use wire::{
-    RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Repository, SdkVersion, TemplateOutput,
-    TemplateRequest, ValueOverrides, ValueSource,
+    AdhocDependency, ChartifyOutput, ChartifyRequest, DepsBuildOutput, DepsBuildRequest, HclValuesOutput,
+    HclValuesRequest, RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Repository, SdkVersion,
+    TemplateOutput, TemplateRequest, ValueOverrides, ValueSource,
 };
 
 mod error;
@@ -33,6 +34,12 @@ pub trait HelmBackend: Send + Sync {
     fn version(&self) -> Result<SdkVersion, HelmError>;
     /// Registers chart repositories and refreshes their indexes.
     fn repos(&self, call: CallId, request: &ReposRequest) -> Result<ReposOutput, HelmError>;
+    /// `helm dependency build` of a local chart.
+    fn deps_build(&self, call: CallId, request: &DepsBuildRequest) -> Result<DepsBuildOutput, HelmError>;
+    /// Builds the wrapper chart of a release with ad-hoc `dependencies:`.
+    fn chartify(&self, call: CallId, request: &ChartifyRequest) -> Result<ChartifyOutput, HelmError>;
+    /// Evaluates HCL values files together, as helmfile does.
+    fn hcl_values(&self, request: &HclValuesRequest) -> Result<HclValuesOutput, HelmError>;
     /// Renders a Go template with helmfile's functions.
     fn render_template(&self, request: &RenderTemplateRequest) -> Result<RenderTemplateOutput, HelmError>;
     /// Renders one release offline (`helm template`).

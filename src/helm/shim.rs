@@ -7,8 +7,9 @@ use serde::de::DeserializeOwned;
 
 use super::error::HelmError;
 use super::wire::{
-    Envelope, RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Request, SdkVersion,
-    TemplateOutput, TemplateRequest,
+    ChartifyOutput, ChartifyRequest, DepsBuildOutput, DepsBuildRequest, Envelope, HclValuesOutput, HclValuesRequest,
+    RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Request, SdkVersion, TemplateOutput,
+    TemplateRequest,
 };
 use super::{CallId, HelmBackend, ffi};
 
@@ -59,6 +60,18 @@ impl HelmBackend for ShimBackend {
 
     fn repos(&self, call: CallId, request: &ReposRequest) -> Result<ReposOutput, HelmError> {
         self.invoke(call, "repos", request)
+    }
+
+    fn deps_build(&self, call: CallId, request: &DepsBuildRequest) -> Result<DepsBuildOutput, HelmError> {
+        self.invoke(call, "deps_build", request)
+    }
+
+    fn chartify(&self, call: CallId, request: &ChartifyRequest) -> Result<ChartifyOutput, HelmError> {
+        self.invoke(call, "chartify", request)
+    }
+
+    fn hcl_values(&self, request: &HclValuesRequest) -> Result<HclValuesOutput, HelmError> {
+        self.invoke(CallId(0), "hcl_values", request)
     }
 
     fn render_template(&self, request: &RenderTemplateRequest) -> Result<RenderTemplateOutput, HelmError> {

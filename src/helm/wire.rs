@@ -203,3 +203,83 @@ pub struct RenderTemplateOutput {
     /// What the template produced.
     pub text: String,
 }
+
+/// HCL values files of one `values:` list, evaluated together.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HclValuesRequest {
+    /// The `.hcl` files, in the order listed.
+    pub files: Vec<String>,
+    /// Relative file paths resolve against this.
+    pub base_dir: String,
+}
+
+/// The evaluated values.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HclValuesOutput {
+    /// One YAML mapping (numbers are floats, as in helmfile).
+    pub values_yaml: String,
+}
+
+/// `helm dependency build` of a local chart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DepsBuildRequest {
+    /// Absolute chart directory.
+    pub chart: String,
+    /// The repositories file from [`ReposRequest`], or empty for helm's.
+    pub repository_config: String,
+    /// Use cached indexes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_refresh: bool,
+}
+
+/// What the build printed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DepsBuildOutput {
+    /// helm's output ("Saving 1 charts", ...).
+    pub log: String,
+    /// Whether a build ran.
+    pub updated: bool,
+}
+
+/// One ad-hoc dependency of a release.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AdhocDependency {
+    /// `repo/chart`, an absolute local path or `oci://...`.
+    pub chart: String,
+    /// Version constraint.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub version: String,
+    /// Subchart alias.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub alias: String,
+}
+
+/// Builds the wrapper chart of a release with `dependencies:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChartifyRequest {
+    /// Release name (the wrapper's directory).
+    pub release_name: String,
+    /// The release's chart: absolute local path, or a reference.
+    pub chart: String,
+    /// Its version constraint.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub chart_version: String,
+    /// The dependencies to add.
+    pub dependencies: Vec<AdhocDependency>,
+    /// The repositories file.
+    pub repository_config: String,
+    /// Where the wrapper is built.
+    pub work_dir: String,
+    /// Use cached indexes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_refresh: bool,
+}
+
+/// The wrapper chart.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChartifyOutput {
+    /// Path of the chart to render.
+    pub chart: String,
+    /// What helm printed.
+    pub log: String,
+}

@@ -21,9 +21,14 @@ pub struct RenderRequest<'a> {
     pub base_dir: &'a Path,
 }
 
-/// Renders Go templates the way helmfile does.
+/// What the state layer needs evaluated in Go, the way helmfile does it:
+/// Go templates, and HCL values files.
 pub trait TemplateEngine: Send + Sync {
     /// Renders `request.text` with `request.data`; the error is the
     /// engine's message, which names the file, line and function.
     fn render(&self, request: RenderRequest<'_>) -> Result<String, String>;
+
+    /// Evaluates the `.hcl` files of one values list together (they refer
+    /// to each other through `hv.`) into one mapping, as YAML text.
+    fn evaluate_hcl(&self, files: &[&Path], base_dir: &Path) -> Result<String, String>;
 }

@@ -63,13 +63,41 @@ pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Resul
     let mut env =
         Environment { name: inputs.name.to_string(), kube_context: spec.kube_context.clone(), values: empty() };
     let missing_is_error = matches!(spec.missing_file_handler.as_str(), "" | "Error");
-    for entry in doc.values.iter().chain(&spec.values) {
-        if let Some(values) = load_entry(entry, &env, inputs, missing_is_error)? {
-            merge(&mut env.values, values);
+    // helmfile's order: the top-level list, then the environment's own;
+    // within a list, YAML entries in order, then its HCL files together.
+    for list in [&doc.values, &spec.values] {
+        let mut hcl_files = Vec::new();
+        for entry in list {
+            if let ValuesEntry::File(file) = entry
+                && file.ends_with(".hcl")
+            {
+                let path = inputs.base_dir.join(file);
+                let path = std::path::absolute(&path).unwrap_or(path);
+                if path.is_file() || missing_is_error {
+                    hcl_files.push(path);
+                }
+                continue;
+            }
+            if let Some(values) = load_entry(entry, &env, inputs, missing_is_error)? {
+                merge(&mut env.values, values);
+            }
+        }
+        if !hcl_files.is_empty() {
+            merge(&mut env.values, evaluate_hcl(&hcl_files, inputs)?);
         }
     }
     merge(&mut env.values, inputs.overrides.clone());
     Ok(env)
+}
+
+fn evaluate_hcl(files: &[std::path::PathBuf], inputs: &EnvironmentInputs<'_>) -> Result<Value, StateError> {
+    let refs: Vec<&Path> = files.iter().map(|f| f.as_path()).collect();
+    let location = Location { path: inputs.state_path.to_path_buf(), line: None, column: None };
+    let text = inputs
+        .engine
+        .evaluate_hcl(&refs, inputs.base_dir)
+        .map_err(|message| StateError::Template { location: location.clone(), message })?;
+    serde_yaml_ng::from_str(&text).map_err(|e| StateError::Invalid { location, message: format!("HCL values: {e}") })
 }
 
 /// Loads one values entry (a file, rendered first when it is `.gotmpl`, or

@@ -102,6 +102,9 @@ fn fill(into: &mut ReleaseSpec, from: ReleaseSpec) {
     into.set.extend(from.set);
     into.set_string.extend(from.set_string);
     into.needs.extend(from.needs);
+    into.dependencies.extend(from.dependencies);
+    option(&mut into.skip_deps, from.skip_deps);
+    option(&mut into.skip_refresh, from.skip_refresh);
     for (key, value) in from.labels {
         into.labels.entry(key).or_insert(value);
     }

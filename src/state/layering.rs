@@ -56,6 +56,26 @@ pub(crate) fn load_layers(
     text: &str,
     opts: &LoadOptions<'_>,
 ) -> Result<Layered, StateError> {
+    load_file_layers(path, base_dir, text, opts, Kind::State)
+}
+
+/// A state file, or a file named by `bases:`.
+#[derive(Clone, Copy)]
+enum Kind<'a> {
+    State,
+    /// Rendered with the environment of the part that names it; its own
+    /// `bases:` are refused and the environment checks are left to the
+    /// state file, as helmfile does.
+    Base(&'a Environment),
+}
+
+fn load_file_layers(
+    path: &Path,
+    base_dir: &Path,
+    text: &str,
+    opts: &LoadOptions<'_>,
+    kind: Kind<'_>,
+) -> Result<Layered, StateError> {
     let at_file = || Location { path: path.to_path_buf(), line: None, column: None };
     let undefined = |merged: &HelmfileDoc| StateError::UndefinedEnvironment {
         location: at_file(),
@@ -74,7 +94,10 @@ pub(crate) fn load_layers(
         base_dir,
         engine: opts.engine,
     };
-    let mut environment = Environment::initial(opts.environment, opts.overrides);
+    let mut environment = match kind {
+        Kind::State => Environment::initial(opts.environment, opts.overrides),
+        Kind::Base(start) => start.clone(),
+    };
     let mut merged = HelmfileDoc::default();
     let mut release_text = String::new();
     let mut release_line_offset = 0;
@@ -88,7 +111,17 @@ pub(crate) fn load_layers(
         } else {
             part.to_string()
         };
-        let doc = parse_part(&rendered, PartOrigin { path, line_offset, rendered: render })?;
+        let mut doc = parse_part(&rendered, PartOrigin { path, line_offset, rendered: render })?;
+        if !doc.bases.is_empty() {
+            if let Kind::Base(_) = kind {
+                return Err(StateError::Invalid {
+                    location: at_file(),
+                    message: "a file named in `bases:` has `bases:` of its own, which helmfile does not support either"
+                        .into(),
+                });
+            }
+            doc = with_bases(doc, base_dir, opts, &environment)?;
+        }
         if !doc.releases.is_empty() {
             release_text = rendered;
             release_line_offset = line_offset;
@@ -100,7 +133,8 @@ pub(crate) fn load_layers(
         }
         // As helmfile: once environments are defined, the selected one must
         // be among them before any later part renders with its values.
-        if !merged.environments.is_empty()
+        if matches!(kind, Kind::State)
+            && !merged.environments.is_empty()
             && opts.environment != DEFAULT_ENVIRONMENT
             && !merged.environments.contains_key(opts.environment)
         {
@@ -112,13 +146,80 @@ pub(crate) fn load_layers(
     // No environments at all: only an error when nothing else supplies
     // environment values (helmfile's `hasEnv`).
     let has_overrides = opts.overrides.as_mapping().is_some_and(|m| !m.is_empty());
-    if merged.environments.is_empty() && opts.environment != DEFAULT_ENVIRONMENT && !has_overrides {
+    if matches!(kind, Kind::State)
+        && merged.environments.is_empty()
+        && opts.environment != DEFAULT_ENVIRONMENT
+        && !has_overrides
+    {
         return Err(undefined(&merged));
     }
     Ok(Layered { doc: merged, environment, release_text, release_line_offset })
 }
 
+/// `bases:` of one part: each base file loaded with the environment so
+/// far, then the part itself, merged as helmfile's `loadBases` merges them
+/// (mergo with appended lists and override).
+fn with_bases(
+    doc: HelmfileDoc,
+    base_dir: &Path,
+    opts: &LoadOptions<'_>,
+    environment: &Environment,
+) -> Result<HelmfileDoc, StateError> {
+    let mut layers: Option<HelmfileDoc> = None;
+    for base in &doc.bases {
+        let file = base_dir.join(base);
+        let text = fs_err::read_to_string(&file)?;
+        let dir = file.parent().unwrap_or(base_dir).to_path_buf();
+        let layered = load_file_layers(&file, &dir, &text, opts, Kind::Base(environment))?;
+        match &mut layers {
+            None => layers = Some(layered.doc),
+            Some(acc) => acc.append_from(layered.doc),
+        }
+    }
+    let mut merged = layers.unwrap_or_default();
+    let mut own = doc;
+    own.bases.clear();
+    merged.append_from(own);
+    Ok(merged)
+}
+
 impl HelmfileDoc {
+    /// Merges a layer of `bases:` (mergo with appended slices and override):
+    /// lists are concatenated, maps merged, environments merged per name
+    /// with their values lists concatenated.
+    fn append_from(&mut self, later: HelmfileDoc) {
+        self.merge_deferred(&later);
+        self.releases.extend(later.releases);
+        self.repositories.extend(later.repositories);
+        self.helmfiles.extend(later.helmfiles);
+        self.values.extend(later.values);
+        self.default_inherit.extend(later.default_inherit);
+        self.common_labels.extend(later.common_labels);
+        self.templates.extend(later.templates);
+        if !later.helm_defaults.omit() {
+            self.helm_defaults = later.helm_defaults;
+        }
+        for (name, spec) in later.environments {
+            match (self.environments.get_mut(&name), spec) {
+                (Some(Some(existing)), Some(spec)) => {
+                    existing.values.extend(spec.values);
+                    if !spec.kube_context.is_empty() {
+                        existing.kube_context = spec.kube_context;
+                    }
+                    if !spec.missing_file_handler.is_empty() {
+                        existing.missing_file_handler = spec.missing_file_handler;
+                    }
+                }
+                (Some(existing), spec) if existing.is_none() => *existing = spec,
+                (Some(_), None) => {}
+                (None, spec) => {
+                    self.environments.insert(name, spec);
+                }
+                (Some(_), Some(_)) => unreachable!("handled above"),
+            }
+        }
+    }
+
     /// Merges a later part over this one as helmfile does (mergo with
     /// override): a later non-empty list replaces, maps merge by key.
     fn merge_from(&mut self, later: HelmfileDoc) {

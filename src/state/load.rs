@@ -217,9 +217,12 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         for (key, value) in &layered.doc.common_labels {
             spec.labels.insert(key.clone(), value.clone());
         }
+        let defaults = &layered.doc.helm_defaults;
         if spec.kube_context.is_empty() {
-            spec.kube_context = layered.doc.helm_defaults.kube_context.clone();
+            spec.kube_context = defaults.kube_context.clone();
         }
+        spec.skip_deps = spec.skip_deps.or(defaults.skip_deps.then_some(true));
+        spec.skip_refresh = spec.skip_refresh.or(defaults.skip_refresh.then_some(true));
         let spec = templating.apply(spec, &location)?;
         let rendered = templating.render_values_files(&spec, &location)?;
         releases.push(Release::resolve(spec, &rendered, base_dir, location)?);
@@ -255,6 +258,10 @@ mod tests {
                 return Err(format!("template: {}:1: function \"fail\" not defined", r.name.display()));
             }
             Ok(r.text.replace("{{ .Environment.Name }}", &env).replace("{{ .Release.Name }}", &release))
+        }
+
+        fn evaluate_hcl(&self, _files: &[&Path], _base_dir: &Path) -> Result<String, String> {
+            Err("no HCL in unit tests".into())
         }
     }
 
@@ -316,10 +323,10 @@ mod tests {
 
     #[test]
     fn pending_helmfile_keys_are_reported_not_ignored() {
-        let err = parse("bases:\n- base.yaml\n---\nreleases: []\n").unwrap_err();
+        let err = parse("lockFilePath: x.lock\n---\nreleases: []\n").unwrap_err();
         match err {
             StateError::NotSupportedYet { key, location, .. } => {
-                assert_eq!(key, "bases");
+                assert_eq!(key, "lockFilePath");
                 assert_eq!(location.line, Some(1));
             }
             other => panic!("unexpected {other:?}"),

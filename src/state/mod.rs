@@ -12,7 +12,9 @@ pub use layering::LoadOptions;
 pub use load::{StateFile, StateSource, load, parse_state};
 pub use policy::PolicyViolation;
 pub use release::{ChartSource, Release, ValuesInput};
-pub use schema::{EnvironmentSpec, HelmfileDoc, InheritSpec, ReleaseSpec, RepositorySpec, SetValue, ValuesEntry};
+pub use schema::{
+    DependencySpec, EnvironmentSpec, HelmfileDoc, InheritSpec, ReleaseSpec, RepositorySpec, SetValue, ValuesEntry,
+};
 pub use values::{SetKind, merge as merge_values, parse_set};
 
 mod engine;

@@ -57,6 +57,12 @@ pub struct Release {
     pub installed: bool,
     /// `condition`, possibly empty.
     pub condition: String,
+    /// Ad-hoc `dependencies:` (a wrapper chart is built from them).
+    pub dependencies: Vec<super::schema::DependencySpec>,
+    /// `skipDeps` (release, else helmDefaults).
+    pub skip_deps: bool,
+    /// `skipRefresh` (release, else helmDefaults).
+    pub skip_refresh: bool,
     /// Where the release is declared.
     pub location: Location,
     /// The release as written, after inheritance and templating (`build`
@@ -116,6 +122,9 @@ impl Release {
             kube_context: spec.kube_context,
             installed: spec.installed.unwrap_or(true),
             condition: spec.condition,
+            dependencies: spec.dependencies,
+            skip_deps: spec.skip_deps.unwrap_or(false),
+            skip_refresh: spec.skip_refresh.unwrap_or(false),
             location,
             spec: written,
         })

@@ -38,7 +38,11 @@ impl<K, V> Omit for BTreeMap<K, V> {
 }
 impl Omit for HelmDefaults {
     fn omit(&self) -> bool {
-        self.kube_context.is_empty() && self.deferred_keys().is_empty() && self.pending_keys().is_empty()
+        self.kube_context.is_empty()
+            && !self.skip_deps
+            && !self.skip_refresh
+            && self.deferred_keys().is_empty()
+            && self.pending_keys().is_empty()
     }
 }
 impl<T> Omit for Option<T> {
@@ -128,6 +132,8 @@ helmfile_schema! {
             values: Vec<ValuesEntry> = "values",
             /// Labels added to every release (they win over a release's own, as in helmfile).
             common_labels: BTreeMap<String, String> = "commonLabels",
+            /// State files merged under this part: their lists come first.
+            bases: Vec<String> = "bases",
             /// Defaults for every release.
             helm_defaults: HelmDefaults = "helmDefaults",
             /// Sub-helmfiles, loaded before this file's releases.
@@ -144,7 +150,6 @@ helmfile_schema! {
             kustomize_binary = "kustomizeBinary",
         }
         pending {
-            bases = "bases",
             kube_context = "kubeContext",
             namespace = "namespace",
             chart = "chart",
@@ -195,6 +200,13 @@ helmfile_schema! {
             condition_template: Option<String> = "conditionTemplate",
             /// Release templates to inherit from, in order.
             inherit: Vec<InheritSpec> = "inherit",
+            /// Charts added as subcharts of a wrapper chart (helmfile's
+            /// chartify `dependencies:`).
+            dependencies: Vec<DependencySpec> = "dependencies",
+            /// Do not build the chart's dependencies.
+            skip_deps: Option<bool> = "skipDeps",
+            /// Use cached repository indexes.
+            skip_refresh: Option<bool> = "skipRefresh",
         }
         deferred {
             wait = "wait",
@@ -258,14 +270,11 @@ helmfile_schema! {
             insecure_skip_tls_verify = "insecureSkipTLSVerify",
             plain_http = "plainHttp",
             verify_template = "verifyTemplate",
-            dependencies = "dependencies",
             json_patches = "jsonPatches",
             strategic_merge_patches = "strategicMergePatches",
             transformers = "transformers",
             force_go_getter = "forceGoGetter",
             force_namespace = "forceNamespace",
-            skip_deps = "skipDeps",
-            skip_refresh = "skipRefresh",
             post_renderer = "postRenderer",
             skip_schema_validation = "skipSchemaValidation",
             post_renderer_args = "postRendererArgs",
@@ -335,6 +344,10 @@ helmfile_schema! {
         implemented {
             /// The kube context of releases that set none.
             kube_context: String = "kubeContext",
+            /// Do not build chart dependencies.
+            skip_deps: bool = "skipDeps",
+            /// Use cached repository indexes.
+            skip_refresh: bool = "skipRefresh",
         }
         deferred {
             wait = "wait",
@@ -374,8 +387,6 @@ helmfile_schema! {
             skip_schema_validation = "skipSchemaValidation",
             devel = "devel",
             skip_crds = "skipCRDs",
-            skip_deps = "skipDeps",
-            skip_refresh = "skipRefresh",
             post_renderer = "postRenderer",
             post_renderer_args = "postRendererArgs",
             insecure_skip_tls_verify = "insecureSkipTLSVerify",
@@ -429,6 +440,20 @@ helmfile_schema! {
             inherits = "inherits",
         }
     }
+}
+
+/// One entry of a release's `dependencies:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependencySpec {
+    /// `repo/chart`, a local path, or `oci://...`.
+    pub chart: String,
+    /// Version constraint.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
+    /// Name of the subchart in the wrapper (and of its values key).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub alias: String,
 }
 
 /// One entry of a release's `inherit:` list.

@@ -1,0 +1,116 @@
+//! Getting each release's chart ready before it is rendered, as helmfile's
+//! chart preparation does: a wrapper chart for ad-hoc `dependencies:`
+//! (helmfile's chartify), then `helm dependency build` of local charts
+//! (unless `--skip-deps` / `skipDeps`). Done in release order, one at a
+//! time, as helmfile does it, so the log reads the same.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use super::Context;
+use super::repos::PreparedRepositories;
+use crate::exec::call_helm;
+use crate::helm::{AdhocDependency, ChartifyRequest, DepsBuildRequest};
+use crate::state::{ChartSource, Release};
+
+/// Whether local charts get their dependencies built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dependencies {
+    /// Build them (helmfile's default).
+    Build,
+    /// `--skip-deps`.
+    Skip,
+}
+
+/// The charts to render instead of the ones written, and the work
+/// directory holding wrapper charts (removed when dropped).
+pub(crate) struct PreparedCharts {
+    _work: tempfile::TempDir,
+    replaced: HashMap<(String, String, String), String>,
+}
+
+impl PreparedCharts {
+    /// The chart to render for `release`, when preparation replaced it.
+    pub(crate) fn chart_for(&self, release: &Release) -> Option<&str> {
+        self.replaced.get(&key(release)).map(String::as_str)
+    }
+}
+
+fn key(release: &Release) -> (String, String, String) {
+    (release.kube_context.clone(), release.namespace.clone(), release.name.clone())
+}
+
+/// Prepares the charts of `releases` (in order).
+pub(crate) async fn prepare<'a>(
+    releases: impl IntoIterator<Item = &'a Release>,
+    ctx: &Context,
+    repositories: Option<&PreparedRepositories>,
+    dependencies: Dependencies,
+    skip_refresh: bool,
+) -> anyhow::Result<PreparedCharts> {
+    let work = tempfile::Builder::new().prefix("helmfire-charts-").tempdir().context("creating a temp directory")?;
+    let repository_config = repositories.map(|r| r.config.clone()).unwrap_or_default();
+    let mut replaced = HashMap::new();
+    for (index, release) in releases.into_iter().enumerate() {
+        let base_dir = release.location.path.parent().unwrap_or(Path::new("."));
+        let mut chart = match &release.chart {
+            ChartSource::Local(path) => path.display().to_string(),
+            ChartSource::Remote(reference) => reference.clone(),
+        };
+        let refresh = skip_refresh || release.skip_refresh;
+        if !release.dependencies.is_empty() {
+            let request = ChartifyRequest {
+                release_name: release.name.clone(),
+                chart: chart.clone(),
+                chart_version: release.version.clone(),
+                dependencies: release.dependencies.iter().map(|d| adhoc(d, base_dir)).collect(),
+                repository_config: repository_config.clone(),
+                work_dir: work.path().join(index.to_string()).display().to_string(),
+                skip_refresh: refresh,
+            };
+            let out = call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.chartify(call, &request))
+                .await
+                .with_context(|| {
+                    format!("release `{}`: building the wrapper chart for its dependencies", release.name)
+                })?;
+            ctx.printer.debug(out.log.trim_end());
+            chart = out.chart;
+            replaced.insert(key(release), chart.clone());
+        }
+        let local = matches!(release.chart, ChartSource::Local(_));
+        if local && dependencies == Dependencies::Build && !release.skip_deps {
+            let shown = if release.dependencies.is_empty() { release.chart_ref.clone() } else { chart.clone() };
+            ctx.printer.info(&format!("Building dependency release={}, chart={shown}", release.name));
+            let request = DepsBuildRequest {
+                chart: chart.clone(),
+                repository_config: repository_config.clone(),
+                skip_refresh: refresh,
+            };
+            let out = call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.deps_build(call, &request))
+                .await
+                .with_context(|| {
+                    format!("release `{}`: building the dependencies of chart {}", release.name, release.chart_ref)
+                })?;
+            for line in out.log.lines() {
+                ctx.printer.info(line);
+            }
+        }
+    }
+    Ok(PreparedCharts { _work: work, replaced })
+}
+
+/// A dependency as chartify takes it: local paths made absolute.
+fn adhoc(dependency: &crate::state::DependencySpec, base_dir: &Path) -> AdhocDependency {
+    let chart = &dependency.chart;
+    let local = chart.starts_with('.') || chart.starts_with('/') || base_dir.join(chart).is_dir();
+    let chart = if local {
+        let path = base_dir.join(chart);
+        std::path::absolute(&path).unwrap_or(path).display().to_string()
+    } else {
+        chart.clone()
+    };
+    AdhocDependency { chart, version: dependency.version.clone(), alias: dependency.alias.clone() }
+}
