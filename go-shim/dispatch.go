@@ -18,6 +18,7 @@ var methods = map[string]method{
 	"hcl_values": runHCLValues,
 	"deps_build": runDepsBuild,
 	"chartify":   runChartify,
+	"lint":       runLint,
 }
 
 type request struct {

@@ -8,8 +8,8 @@ use clap::Parser;
 
 use helmfire::cli::{Cli, Command, GlobalSettings, TemplateSettings};
 use helmfire::commands::{
-    BuildCommand, Context, EmbedValues, ExitStatus, ListCommand, PrintEnvCommand, ShowDagCommand, TemplateCommand,
-    VersionCommand, WriteValuesCommand,
+    BuildCommand, Context, EmbedValues, ExitStatus, LintCommand, ListCommand, PrintEnvCommand, ShowDagCommand,
+    TemplateCommand, VersionCommand, WriteValuesCommand,
 };
 use helmfire::env_vars;
 use helmfire::helm::{self, ShimBackend, ShimLogLevel};
@@ -51,6 +51,10 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
         Command::Build(args) => {
             let embed_values = if args.embed_values { EmbedValues::Yes } else { EmbedValues::No };
             BuildCommand { global, embed_values, ctx }.run()
+        }
+        Command::Lint(args) => {
+            let settings = TemplateSettings::resolve(args, cwd);
+            runtime()?.block_on(LintCommand { global, settings, ctx }.run())
         }
         Command::WriteValues(args) => {
             let values = args.values.iter().map(|v| cwd.join(v)).collect();

@@ -127,3 +127,20 @@ fn nested_bases_are_refused_as_in_helmfile() {
     let out = ws.run(&["list"]);
     assert_clean_failure!(out, "has `bases:` of its own");
 }
+
+#[test]
+fn lint_prints_what_helm_lint_prints_and_fails_on_errors() {
+    for (chart_name, ok) in [("schema", true), ("broken", false)] {
+        let ws = Workspace::new();
+        let c = chart(chart_name);
+        ws.write("helmfile.yaml", &format!("releases:\n- name: a\n  chart: {}\n", c.display()));
+        let ours = ws.run(&["lint"]);
+        assert_eq!(ours.status.success(), ok, "{}", String::from_utf8_lossy(&ours.stderr));
+        let helm = std::process::Command::new(crate::util::helm_cli())
+            .args(["lint", c.to_str().unwrap()])
+            .env("HELM_CONFIG_HOME", ws.path().join("h"))
+            .output()
+            .unwrap();
+        similar_asserts::assert_eq!(String::from_utf8_lossy(&helm.stdout), String::from_utf8_lossy(&ours.stdout));
+    }
+}

@@ -271,3 +271,19 @@ fn the_quickstart_example_renders_as_helm_does() {
     ));
     assert_eq!(expected, ours);
 }
+
+#[test]
+fn state_and_release_kube_version_and_api_versions() {
+    check(
+        "capabilities",
+        Case {
+            helmfile: "kubeVersion: v1.26.0\napiVersions: [monitoring.coreos.com/v1]\nreleases:\n- name: caps\n  chart: CHART\n- name: own\n  chart: CHART\n  kubeVersion: v1.31.2\n  apiVersions: [policy/v1/PodDisruptionBudget]\n",
+            files: &[],
+            helmfire_args: &[],
+            helm_runs: &[
+                &["caps", "CHART", "--kube-version", "v1.26.0", "--api-versions", "monitoring.coreos.com/v1"],
+                &["own", "CHART", "--kube-version", "v1.31.2", "--api-versions", "policy/v1/PodDisruptionBudget"],
+            ],
+        },
+    );
+}

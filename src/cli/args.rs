@@ -73,6 +73,8 @@ pub enum Command {
     Template(TemplateArgs),
     /// Show helmfire's version and the embedded Helm SDK's.
     Version(VersionArgs),
+    /// Lint the selected releases' charts with their values (`helm lint`).
+    Lint(TemplateArgs),
     /// Print the state as helmfile understands it, after rendering,
     /// layering, inheritance and templating.
     Build(BuildArgs),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::Context;
-use super::repos::PreparedRepositories;
+use super::repos::{PreparedRepositories, Refresh};
 use crate::exec::call_helm;
 use crate::helm::{AdhocDependency, ChartifyRequest, DepsBuildRequest};
 use crate::state::{ChartSource, Release};
@@ -41,6 +41,24 @@ impl PreparedCharts {
 
 fn key(release: &Release) -> (String, String, String) {
     (release.kube_context.clone(), release.namespace.clone(), release.name.clone())
+}
+
+/// Registers the state's repositories, then prepares the charts of the
+/// selected releases that are to be installed: what `template`, `lint`
+/// and the cluster commands do before rendering.
+pub(crate) async fn prepare_selected(
+    files: &[crate::state::StateFile],
+    selected: &[super::selection::Selected<'_>],
+    ctx: &Context,
+    skip_deps: bool,
+    skip_refresh: bool,
+) -> anyhow::Result<(Option<PreparedRepositories>, PreparedCharts)> {
+    let refresh = if skip_refresh { Refresh::Skip } else { Refresh::Always };
+    let repositories = super::repos::prepare(files, ctx, refresh).await?;
+    let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);
+    let dependencies = if skip_deps { Dependencies::Skip } else { Dependencies::Build };
+    let charts = prepare(to_render, ctx, repositories.as_ref(), dependencies, skip_refresh).await?;
+    Ok((repositories, charts))
 }
 
 /// Prepares the charts of `releases` (in order).

@@ -14,6 +14,7 @@ use crate::state::{self, LoadOptions, StateError, StateFile};
 
 pub use build::{BuildCommand, EmbedValues};
 pub use engine::ShimEngine;
+pub use lint::LintCommand;
 pub use list::ListCommand;
 pub use print_env::PrintEnvCommand;
 pub use show_dag::ShowDagCommand;
@@ -24,6 +25,7 @@ pub use write_values::WriteValuesCommand;
 mod build;
 mod charts;
 mod engine;
+mod lint;
 mod list;
 mod output_paths;
 mod print_env;

@@ -46,8 +46,9 @@ pub(crate) fn template_request(
         chart_version: release.version.clone(),
         values,
         overrides,
-        kube_version: settings.kube_version.clone().unwrap_or_default(),
-        api_versions: settings.api_versions.clone(),
+        // The command line wins over the release, which wins over the state.
+        kube_version: settings.kube_version.clone().unwrap_or_else(|| release.kube_version.clone()),
+        api_versions: release.api_versions.iter().chain(&settings.api_versions).cloned().collect(),
         include_crds: settings.include_crds,
         skip_tests: settings.skip_tests,
         is_upgrade: false,

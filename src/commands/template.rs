@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use super::charts::{self, Dependencies, PreparedCharts};
+use super::charts::{self, PreparedCharts};
 use super::engine::ShimEngine;
 use super::output_paths::{DEFAULT_OUTPUT_DIR_TEMPLATE, render_output_path};
 use super::release_request::template_request;
-use super::repos::{Refresh, prepare};
 use super::selection::{Selected, check_any_matched, plan};
 use super::{Context, ExitStatus};
 use crate::cli::{GlobalSettings, TemplateSettings};
@@ -57,12 +56,8 @@ impl TemplateCommand {
         if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
             return Ok(status);
         }
-        let refresh = if self.settings.skip_refresh { Refresh::Skip } else { Refresh::Always };
-        let repositories = prepare(&files, &self.ctx, refresh).await?;
-        let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);
-        let dependencies = if self.settings.skip_deps { Dependencies::Skip } else { Dependencies::Build };
-        let charts =
-            charts::prepare(to_render, &self.ctx, repositories.as_ref(), dependencies, self.settings.skip_refresh)
+        let (repositories, charts) =
+            charts::prepare_selected(&files, &selected, &self.ctx, self.settings.skip_deps, self.settings.skip_refresh)
                 .await?;
         let mut jobs = self.jobs(&selected, &charts)?;
         if let Some(repositories) = &repositories {

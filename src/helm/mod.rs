@@ -10,8 +10,8 @@ pub use error::HelmError;
 pub use shim::ShimBackend;
 pub use wire::{
     AdhocDependency, ChartifyOutput, ChartifyRequest, DepsBuildOutput, DepsBuildRequest, HclValuesOutput,
-    HclValuesRequest, RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Repository, SdkVersion,
-    TemplateOutput, TemplateRequest, ValueOverrides, ValueSource,
+    HclValuesRequest, LintOutput, LintRequest, RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest,
+    Repository, SdkVersion, TemplateOutput, TemplateRequest, ValueOverrides, ValueSource,
 };
 
 mod error;
@@ -38,6 +38,8 @@ pub trait HelmBackend: Send + Sync {
     fn deps_build(&self, call: CallId, request: &DepsBuildRequest) -> Result<DepsBuildOutput, HelmError>;
     /// Builds the wrapper chart of a release with ad-hoc `dependencies:`.
     fn chartify(&self, call: CallId, request: &ChartifyRequest) -> Result<ChartifyOutput, HelmError>;
+    /// `helm lint` of one chart.
+    fn lint(&self, call: CallId, request: &LintRequest) -> Result<LintOutput, HelmError>;
     /// Evaluates HCL values files together, as helmfile does.
     fn hcl_values(&self, request: &HclValuesRequest) -> Result<HclValuesOutput, HelmError>;
     /// Renders a Go template with helmfile's functions.

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use super::error::HelmError;
 use super::wire::{
     ChartifyOutput, ChartifyRequest, DepsBuildOutput, DepsBuildRequest, Envelope, HclValuesOutput, HclValuesRequest,
-    RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Request, SdkVersion, TemplateOutput,
-    TemplateRequest,
+    LintOutput, LintRequest, RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Request,
+    SdkVersion, TemplateOutput, TemplateRequest,
 };
 use super::{CallId, HelmBackend, ffi};
 
@@ -68,6 +68,10 @@ impl HelmBackend for ShimBackend {
 
     fn chartify(&self, call: CallId, request: &ChartifyRequest) -> Result<ChartifyOutput, HelmError> {
         self.invoke(call, "chartify", request)
+    }
+
+    fn lint(&self, call: CallId, request: &LintRequest) -> Result<LintOutput, HelmError> {
+        self.invoke(call, "lint", request)
     }
 
     fn hcl_values(&self, request: &HclValuesRequest) -> Result<HclValuesOutput, HelmError> {

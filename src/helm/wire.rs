@@ -283,3 +283,29 @@ pub struct ChartifyOutput {
     /// What helm printed.
     pub log: String,
 }
+
+/// `helm lint` of one local chart with a release's values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LintRequest {
+    /// Local chart directory or archive.
+    pub chart: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Values documents in merge order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<ValueSource>,
+    /// `--set`-style overrides.
+    pub overrides: ValueOverrides,
+    /// `.Capabilities.KubeVersion`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kube_version: String,
+}
+
+/// What `helm lint` printed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LintOutput {
+    /// helm's report, summary line included.
+    pub output: String,
+    /// Whether helm lint would fail.
+    pub failed: bool,
+}

@@ -103,6 +103,8 @@ fn fill(into: &mut ReleaseSpec, from: ReleaseSpec) {
     into.set_string.extend(from.set_string);
     into.needs.extend(from.needs);
     into.dependencies.extend(from.dependencies);
+    into.api_versions.extend(from.api_versions);
+    string(&mut into.kube_version, from.kube_version);
     option(&mut into.skip_deps, from.skip_deps);
     option(&mut into.skip_refresh, from.skip_refresh);
     for (key, value) in from.labels {

@@ -191,6 +191,10 @@ impl HelmfileDoc {
         self.merge_deferred(&later);
         self.releases.extend(later.releases);
         self.repositories.extend(later.repositories);
+        self.api_versions.extend(later.api_versions);
+        if !later.kube_version.is_empty() {
+            self.kube_version = later.kube_version;
+        }
         self.helmfiles.extend(later.helmfiles);
         self.values.extend(later.values);
         self.default_inherit.extend(later.default_inherit);
@@ -235,6 +239,12 @@ impl HelmfileDoc {
         }
         if !later.repositories.is_empty() {
             self.repositories = later.repositories;
+        }
+        if !later.api_versions.is_empty() {
+            self.api_versions = later.api_versions;
+        }
+        if !later.kube_version.is_empty() {
+            self.kube_version = later.kube_version;
         }
         if !later.values.is_empty() {
             self.values = later.values;

@@ -222,6 +222,14 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
             spec.kube_context = defaults.kube_context.clone();
         }
         spec.skip_deps = spec.skip_deps.or(defaults.skip_deps.then_some(true));
+        // helmfile's ExecuteTemplates: the state's apiVersions and
+        // kubeVersion apply to releases that set none.
+        if spec.api_versions.is_empty() {
+            spec.api_versions = layered.doc.api_versions.clone();
+        }
+        if spec.kube_version.is_empty() {
+            spec.kube_version = layered.doc.kube_version.clone();
+        }
         spec.skip_refresh = spec.skip_refresh.or(defaults.skip_refresh.then_some(true));
         let spec = templating.apply(spec, &location)?;
         let rendered = templating.render_values_files(&spec, &location)?;

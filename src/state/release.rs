@@ -63,6 +63,10 @@ pub struct Release {
     pub skip_deps: bool,
     /// `skipRefresh` (release, else helmDefaults).
     pub skip_refresh: bool,
+    /// `apiVersions` (release, else state).
+    pub api_versions: Vec<String>,
+    /// `kubeVersion` (release, else state).
+    pub kube_version: String,
     /// Where the release is declared.
     pub location: Location,
     /// The release as written, after inheritance and templating (`build`
@@ -125,6 +129,8 @@ impl Release {
             dependencies: spec.dependencies,
             skip_deps: spec.skip_deps.unwrap_or(false),
             skip_refresh: spec.skip_refresh.unwrap_or(false),
+            api_versions: spec.api_versions,
+            kube_version: spec.kube_version,
             location,
             spec: written,
         })

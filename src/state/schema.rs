@@ -132,6 +132,10 @@ helmfile_schema! {
             values: Vec<ValuesEntry> = "values",
             /// Labels added to every release (they win over a release's own, as in helmfile).
             common_labels: BTreeMap<String, String> = "commonLabels",
+            /// `.Capabilities.APIVersions` additions for every release.
+            api_versions: Vec<String> = "apiVersions",
+            /// `.Capabilities.KubeVersion` for every release.
+            kube_version: String = "kubeVersion",
             /// State files merged under this part: their lists come first.
             bases: Vec<String> = "bases",
             /// Defaults for every release.
@@ -154,8 +158,6 @@ helmfile_schema! {
             namespace = "namespace",
             chart = "chart",
             llm = "llm",
-            api_versions = "apiVersions",
-            kube_version = "kubeVersion",
             hooks = "hooks",
             missing_file_handler = "missingFileHandler",
             missing_file_handler_config = "missingFileHandlerConfig",
@@ -205,6 +207,10 @@ helmfile_schema! {
             dependencies: Vec<DependencySpec> = "dependencies",
             /// Do not build the chart's dependencies.
             skip_deps: Option<bool> = "skipDeps",
+            /// `.Capabilities.APIVersions` additions (else the state's).
+            api_versions: Vec<String> = "apiVersions",
+            /// `.Capabilities.KubeVersion` (else the state's).
+            kube_version: String = "kubeVersion",
             /// Use cached repository indexes.
             skip_refresh: Option<bool> = "skipRefresh",
         }
@@ -263,8 +269,6 @@ helmfile_schema! {
             hooks = "hooks",
             secrets = "secrets",
             set_template = "setTemplate",
-            api_versions = "apiVersions",
-            kube_version = "kubeVersion",
             env = "env",
             values_path_prefix = "valuesPathPrefix",
             insecure_skip_tls_verify = "insecureSkipTLSVerify",

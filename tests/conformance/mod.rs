@@ -64,7 +64,7 @@ fn helmfile_snapshot_suite() {
             }
             Outcome::Fail(reason) => {
                 failed += 1;
-                ("FAIL", reason.clone())
+                ("fail", reason.clone())
             }
             Outcome::Skipped(reason) => {
                 skipped += 1;
