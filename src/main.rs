@@ -8,8 +8,8 @@ use clap::Parser;
 
 use helmfire::cli::{Cli, Command, GlobalSettings, TemplateSettings};
 use helmfire::commands::{
-    BuildCommand, Context, EmbedValues, ExitStatus, LintCommand, ListCommand, PrintEnvCommand, ShowDagCommand,
-    TemplateCommand, VersionCommand, WriteValuesCommand,
+    BuildCommand, Context, EmbedValues, ExitStatus, LintCommand, ListCommand, PrintEnvCommand, ReposCommand,
+    ShowDagCommand, TemplateCommand, VersionCommand, WriteValuesCommand,
 };
 use helmfire::env_vars;
 use helmfire::helm::{self, ShimBackend, ShimLogLevel};
@@ -56,6 +56,7 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             let settings = TemplateSettings::resolve(args, cwd);
             runtime()?.block_on(LintCommand { global, settings, ctx }.run())
         }
+        Command::Repos => runtime()?.block_on(ReposCommand { global, ctx }.run()),
         Command::WriteValues(args) => {
             let values = args.values.iter().map(|v| cwd.join(v)).collect();
             WriteValuesCommand { global, output_file_template: args.output_file_template, values, ctx }.run()

@@ -82,3 +82,26 @@ fn the_users_helm_configuration_is_not_written() {
     assert_success!(ws.run(&["template"]));
     assert!(!ws.path().join(".helm/config/repositories.yaml").exists(), "helmfire wrote the user's repositories.yaml");
 }
+
+#[test]
+fn repos_refreshes_the_index_in_helms_cache() {
+    let repo = ChartRepo::serve(&[chart("files")], None);
+    let ws = Workspace::new();
+    ws.write("helmfile.yaml", &format!("repositories:\n- name: cached\n  url: {}\nreleases: []\n", repo.url));
+    assert_success!(ws.run(&["repos"]));
+    assert!(ws.path().join(".helm/cache/repository/cached-index.yaml").is_file());
+    // With the index cached, --skip-refresh renders without the server.
+    ws.write(
+        "helmfile.yaml",
+        &format!("repositories:\n- name: cached\n  url: {}\nreleases:\n- name: a\n  chart: cached/files\n", repo.url),
+    );
+    drop(repo);
+    let out = ws.run(&["template", "--skip-refresh"]);
+    // The chart itself still has to be downloaded once; the index is not refetched.
+    assert_clean_failure!(out, "release `a`");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("cannot read the index"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -73,6 +73,9 @@ pub enum Command {
     Template(TemplateArgs),
     /// Show helmfire's version and the embedded Helm SDK's.
     Version(VersionArgs),
+    /// Refresh the indexes of the state's chart repositories (helmfire never
+    /// writes your helm repositories.yaml).
+    Repos,
     /// Lint the selected releases' charts with their values (`helm lint`).
     Lint(TemplateArgs),
     /// Print the state as helmfile understands it, after rendering,

@@ -1,0 +1,28 @@
+//! `helmfire repos`: refreshes the indexes of the state's chart
+//! repositories in helm's cache. Unlike helmfile, which runs `helm repo
+//! add`, helmfire never writes the user's repositories.yaml: the state's
+//! repositories are registered for each run only.
+
+use super::repos::{Refresh, prepare};
+use super::{Context, ExitStatus};
+use crate::cli::GlobalSettings;
+
+/// Refreshes repository indexes.
+pub struct ReposCommand {
+    /// Global settings.
+    pub global: GlobalSettings,
+    /// Shared context.
+    pub ctx: Context,
+}
+
+impl ReposCommand {
+    /// Runs the command.
+    pub async fn run(self) -> anyhow::Result<ExitStatus> {
+        let files = super::load_state(&self.global, &self.ctx)?;
+        match prepare(&files, &self.ctx, Refresh::Always).await? {
+            Some(_) => self.ctx.printer.info("Update Complete. Repository indexes are cached for later runs."),
+            None => self.ctx.printer.info("The state declares no repositories."),
+        }
+        Ok(ExitStatus::Success)
+    }
+}
