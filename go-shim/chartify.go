@@ -19,6 +19,8 @@ import (
 	"helm.sh/helm/v4/pkg/cli"
 	"helm.sh/helm/v4/pkg/registry"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
+
+	"github.com/helmfire/helmfire/go-shim/internal/syncbuf"
 )
 
 // chartifyParams is a release with helmfile's ad-hoc `dependencies:`.
@@ -254,7 +256,7 @@ func onlyChartIn(dir string) (string, error) {
 // pullChart is `helm pull CHART --untar -d DIR [--version V]`, as chartify
 // runs it for a remote chart, and returns the chart directory.
 func pullChart(ref, version, dir string, settings *cli.EnvSettings) (string, string, error) {
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	registryClient, err := registry.NewClient(
 		registry.ClientOptDebug(settings.Debug),
 		registry.ClientOptEnableCache(true),

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -28,6 +27,8 @@ import (
 	"helm.sh/helm/v4/pkg/downloader"
 	"helm.sh/helm/v4/pkg/getter"
 	"helm.sh/helm/v4/pkg/registry"
+
+	"github.com/helmfire/helmfire/go-shim/internal/syncbuf"
 )
 
 // depsBuildParams is `helm dependency build CHART [--skip-refresh]` for a
@@ -220,30 +221,11 @@ func hashDependencies(req, lock []*chart.Dependency) (string, error) {
 	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
-// lockedBuffer collects helm's output: the Manager refreshes repositories in
-// parallel goroutines that all write to Out.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // manageDependencies runs helm's `dependency build` (update=false) or
 // `dependency update` (update=true) on a chart directory and returns what
 // helm prints. The caller holds the directory's lock.
 func manageDependencies(dir string, settings *cli.EnvSettings, skipRefresh, update bool) (string, error) {
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	man, err := newDependencyManager(dir, settings, out, skipRefresh)
 	if err != nil {
 		return "", err

@@ -56,24 +56,12 @@ mod tests {
 
     use super::*;
     use crate::plan::selector::Selectors;
-    use crate::plan::test_support::{names, release_in};
+    use crate::plan::test_support::{helmfile_app_fixture, names, release_in};
 
     /// The state of helmfile's pkg/app/app_template_test.go and
     /// app_diff_test.go, run with `--kube-context default`.
     fn fixture() -> Vec<Release> {
-        let mut releases = vec![
-            release_in("default", "kube-system", "logging", &[]),
-            release_in("default", "kube-system", "kubernetes-external-secrets", &["kube-system/logging"]),
-            release_in("default", "default", "external-secrets", &["kube-system/kubernetes-external-secrets"]),
-            release_in("default", "default", "my-release", &["default/external-secrets"]),
-            release_in("default", "kube-system", "disabled", &[]),
-            release_in("default", "", "test2", &["kube-system/disabled"]),
-            release_in("default", "", "test3", &["test2"]),
-        ];
-        releases[2].labels.insert("app".into(), "test".into());
-        releases[3].labels.insert("app".into(), "test".into());
-        releases[4].installed = false;
-        releases
+        helmfile_app_fixture()
     }
 
     fn plan(releases: &[Release], selectors: &[&str], needs: NeedsMode) -> Result<Plan, PlanError> {

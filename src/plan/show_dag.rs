@@ -122,23 +122,12 @@ mod tests {
 
     use super::*;
     use crate::plan::selector::Selectors;
-    use crate::plan::test_support::release_in;
+    use crate::plan::test_support::{helmfile_app_fixture, release_in};
 
     /// helmfile's pkg/app/dag_test.go state, run with `--kube-context default`.
     fn fixture() -> Vec<Release> {
-        let mut releases = vec![
-            release_in("default", "kube-system", "logging", &[]),
-            release_in("default", "kube-system", "kubernetes-external-secrets", &["kube-system/logging"]),
-            release_in("default", "default", "external-secrets", &["kube-system/kubernetes-external-secrets"]),
-            release_in("default", "default", "my-release", &["default/external-secrets"]),
-            release_in("default", "kube-system", "disabled", &[]),
-            release_in("default", "", "test2", &["kube-system/disabled"]),
-            release_in("default", "", "test3", &["test2"]),
-            release_in("default", "", "test4", &["test2", "test3"]),
-        ];
-        releases[2].labels.insert("app".into(), "test".into());
-        releases[3].labels.insert("app".into(), "test".into());
-        releases[4].installed = false;
+        let mut releases = helmfile_app_fixture();
+        releases.push(release_in("default", "", "test4", &["test2", "test3"]));
         releases
     }
 

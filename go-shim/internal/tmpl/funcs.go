@@ -11,10 +11,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
+
+	"github.com/helmfire/helmfire/go-shim/internal/syncbuf"
 )
 
 // DisabledError is what exec, envExec, readFile, readDir and readDirEntries
@@ -201,7 +202,7 @@ func (e *engine) output(cmd *exec.Cmd) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
 	// stdout and stderr are copied by two goroutines; helmfile shares an
 	// unlocked buffer between them (a data race), this one is locked.
-	combined := &lockedBuffer{}
+	combined := &syncbuf.Buffer{}
 	cmd.Stdout = io.MultiWriter(&stdout, combined)
 	cmd.Stderr = io.MultiWriter(&stderr, combined)
 
@@ -225,23 +226,6 @@ func (e *engine) output(cmd *exec.Cmd) ([]byte, error) {
 		return nil, exitError(cmd.Path, cmd.Args, exitErr.ExitCode(), exitErr, stderr.String(), combined.String())
 	}
 	return nil, fmt.Errorf("unexpected error: %v", err)
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // exitError formats a failed command as helmfile's helmexec.newExitError.
