@@ -144,3 +144,19 @@ fn lint_prints_what_helm_lint_prints_and_fails_on_errors() {
         similar_asserts::assert_eq!(String::from_utf8_lossy(&helm.stdout), String::from_utf8_lossy(&ours.stdout));
     }
 }
+
+#[test]
+fn merge_strategy_fallback_lets_earlier_environment_files_win() {
+    let ws = Workspace::new();
+    ws.write("first.yaml", "a: first\nnested: {x: 1}\n");
+    ws.write("second.yaml", "a: second\nb: filled\nnested: {x: 2, y: 3}\n");
+    ws.write(
+        "helmfile.yaml",
+        "values:\n- {a: top, c: top}\nenvironments:\n  default:\n    mergeStrategy: fallback\n    values:\n    - first.yaml\n    - second.yaml\n---\nreleases: []\n",
+    );
+    let env: serde_json::Value = serde_json::from_str(&assert_success!(ws.run(&["print-env", "-o", "json"]))).unwrap();
+    assert_eq!(
+        env[0]["values"],
+        serde_json::json!({"a": "first", "b": "filled", "c": "top", "nested": {"x": 1, "y": 3}})
+    );
+}

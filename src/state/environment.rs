@@ -9,7 +9,7 @@ use serde_yaml_ng::{Mapping, Value};
 use super::engine::{RenderRequest, TemplateEngine};
 use super::error::{Location, StateError};
 use super::schema::{HelmfileDoc, ValuesEntry};
-use super::values::{empty, merge};
+use super::values::{empty, merge, merge_fallback};
 
 /// helmfile's implicit environment.
 pub const DEFAULT_ENVIRONMENT: &str = "default";
@@ -63,9 +63,28 @@ pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Resul
     let mut env =
         Environment { name: inputs.name.to_string(), kube_context: spec.kube_context.clone(), values: empty() };
     let missing_is_error = matches!(spec.missing_file_handler.as_str(), "" | "Error");
+    let fallback = match spec.merge_strategy.as_str() {
+        "" | "override" => false,
+        "fallback" => true,
+        other => {
+            return Err(StateError::Invalid {
+                location: Location { path: inputs.state_path.to_path_buf(), line: None, column: None },
+                message: format!(
+                    "environment `{}` has mergeStrategy `{other}`; use `override` or `fallback`",
+                    inputs.name
+                ),
+            });
+        }
+    };
     // helmfile's order: the top-level list, then the environment's own;
     // within a list, YAML entries in order, then its HCL files together.
-    for list in [&doc.values, &spec.values] {
+    // `fallback` applies within the environment's own list: its earlier
+    // files win over its later ones; the list still wins over the top level.
+    for (list, strategy_applies) in [(&doc.values, false), (&spec.values, true)] {
+        let combine = |into: &mut Value, new: Value| {
+            if fallback && strategy_applies { merge_fallback(into, new) } else { merge(into, new) }
+        };
+        let mut list_values = empty();
         let mut hcl_files = Vec::new();
         for entry in list {
             if let ValuesEntry::File(file) = entry
@@ -78,13 +97,17 @@ pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Resul
                 }
                 continue;
             }
-            if let Some(values) = load_entry(entry, &env, inputs, missing_is_error)? {
-                merge(&mut env.values, values);
+            // `.gotmpl` files see everything gathered so far.
+            let mut so_far = env.clone();
+            merge(&mut so_far.values, list_values.clone());
+            if let Some(values) = load_entry(entry, &so_far, inputs, missing_is_error)? {
+                combine(&mut list_values, values);
             }
         }
         if !hcl_files.is_empty() {
-            merge(&mut env.values, evaluate_hcl(&hcl_files, inputs)?);
+            combine(&mut list_values, evaluate_hcl(&hcl_files, inputs)?);
         }
+        merge(&mut env.values, list_values);
     }
     merge(&mut env.values, inputs.overrides.clone());
     Ok(env)

@@ -296,6 +296,9 @@ helmfile_schema! {
             kube_context: String = "kubeContext",
             /// What a missing values file means: Error (default), Warn, Info, Debug.
             missing_file_handler: String = "missingFileHandler",
+            /// `override` (default: later values files win) or `fallback`
+            /// (earlier files win; later ones only fill gaps).
+            merge_strategy: String = "mergeStrategy",
         }
         deferred {
         }

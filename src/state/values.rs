@@ -22,6 +22,28 @@ pub fn merge(base: &mut Value, overlay: Value) {
     }
 }
 
+/// helmfile's `mergeStrategy: fallback`: what `base` already holds wins;
+/// `overlay` only fills gaps (missing keys and explicit nulls); maps are
+/// merged deeply.
+pub fn merge_fallback(base: &mut Value, overlay: Value) {
+    match (base, overlay) {
+        (Value::Mapping(base), Value::Mapping(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(existing) if existing.is_mapping() && value.is_mapping() => merge_fallback(existing, value),
+                    Some(existing) if existing.is_null() => *existing = value,
+                    Some(_) => {}
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, overlay) if base.is_null() => *base = overlay,
+        _ => {}
+    }
+}
+
 /// How a `--state-values-set` value is typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetKind {
@@ -100,6 +122,13 @@ mod tests {
         let mut base = yaml("a: {x: 1, y: [1, 2]}\nb: keep\n");
         merge(&mut base, yaml("a: {y: [3], z: 2}\nc: new\n"));
         assert_eq!(base, yaml("a: {x: 1, y: [3], z: 2}\nb: keep\nc: new\n"));
+    }
+
+    #[test]
+    fn fallback_keeps_what_is_there_and_fills_gaps() {
+        let mut base = yaml("a: {x: 1, n: null}\nb: keep\nl: []\n");
+        merge_fallback(&mut base, yaml("a: {x: 2, n: 3, y: 4}\nb: lose\nc: new\nl: [1]\n"));
+        assert_eq!(base, yaml("a: {x: 1, n: 3, y: 4}\nb: keep\nc: new\nl: []\n"));
     }
 
     #[test]
