@@ -31,8 +31,14 @@ fn main() {
     let mut samples = Vec::new();
     for run in 0..runs {
         let env = ENVIRONMENTS[run % ENVIRONMENTS.len()];
-        let opts =
-            LoadOptions { environment: env, overrides: &overrides, namespace: "", engine: &engine, render_yaml: false };
+        let opts = LoadOptions {
+            environment: env,
+            overrides: &overrides,
+            namespace: "",
+            engine: &engine,
+            render_yaml: false,
+            selectors_conflict: &|_| false,
+        };
         let start = Instant::now();
         let states = load(&StateSource::Path(file.clone()), &opts).expect("the generated state loads");
         let selectors = Selectors::parse(["tier!=t3"]).unwrap();

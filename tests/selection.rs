@@ -126,3 +126,36 @@ fn a_missing_need_is_named() {
     let out = ws.run(&["template"]);
     assert_clean_failure!(out, "ghost");
 }
+
+fn sub_helmfile_workspace() -> Workspace {
+    let ws = Workspace::new();
+    let c = chart("files");
+    let c = c.display();
+    let sub = format!(
+        "releases:\n- name: a\n  chart: {c}\n  labels: {{tier: x}}\n- name: b\n  chart: {c}\n  labels: {{tier: y}}\n"
+    );
+    ws.write("subs/explicit.yaml", &sub);
+    ws.write("subs/all.yaml", &sub.replace("name: a", "name: c").replace("name: b", "name: d"));
+    ws.write("subs/inherited.yaml", &sub.replace("name: a", "name: e").replace("name: b", "name: f"));
+    ws.write(
+        "helmfile.yaml",
+        "helmfiles:\n- path: subs/explicit.yaml\n  selectors: [tier=x]\n- path: subs/all.yaml\n  selectors: []\n- path: subs/inherited.yaml\n  selectorsInherited: true\n",
+    );
+    ws
+}
+
+fn listed(ws: &Workspace, args: &[&str]) -> Vec<String> {
+    let mut full = args.to_vec();
+    full.extend(["list", "-o", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&assert_success!(ws.run(&full))).unwrap();
+    json.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn sub_helmfile_selectors_replace_or_inherit_the_command_lines() {
+    let ws = sub_helmfile_workspace();
+    assert_eq!(listed(&ws, &[]), ["a", "c", "d", "e", "f"]);
+    // tier=y conflicts with the explicit tier=x: that sub-helmfile is skipped;
+    // `selectors: []` keeps all; the inheriting one applies tier=y.
+    assert_eq!(listed(&ws, &["-l", "tier=y"]), ["c", "d", "f"]);
+}

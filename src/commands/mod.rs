@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::cli::GlobalSettings;
 use crate::helm::HelmBackend;
 use crate::output::Printer;
+use crate::plan::Selectors;
 use crate::state::{self, LoadOptions, StateError, StateFile};
 
 pub use build::{BuildCommand, EmbedValues};
@@ -74,12 +75,18 @@ impl ExitStatus {
 pub(crate) fn load_state(global: &GlobalSettings, ctx: &Context) -> Result<Vec<StateFile>, StateError> {
     let engine = engine::ShimEngine::new(Arc::clone(&ctx.backend));
     let namespace = global.namespace_override.as_deref().unwrap_or_default();
+    let selectors_conflict = |own: &[String]| {
+        // helmfile compares only with selectors given on the command line.
+        !global.selectors.is_empty()
+            && Selectors::parse(own.iter().map(String::as_str)).is_ok_and(|own| !global.selectors.compatible_with(&own))
+    };
     let opts = LoadOptions {
         environment: &global.environment,
         overrides: &global.state_overrides,
         namespace,
         engine: &engine,
         render_yaml: global.render_yaml,
+        selectors_conflict: &selectors_conflict,
     };
     state::load(&global.source, &opts)
 }

@@ -8,7 +8,7 @@ use super::ExitStatus;
 use crate::cli::{GlobalSettings, NoMatch};
 use crate::output::{Printer, report};
 use crate::plan::{Criteria, NeedsMode, PlanError, Selectors, filter_releases, plan_with_needs};
-use crate::state::{Release, StateFile};
+use crate::state::{Release, SelectorScope, StateFile};
 
 /// The selectors matched no release in any state file.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,15 @@ fn criteria<'a>(
     Criteria { selectors, common_labels: no_common, values: &file.environment.values }
 }
 
+/// The selectors that pick a file's releases: the command line's, or the
+/// `selectors:` of the `helmfiles:` entry that loaded it.
+fn selectors_for(file: &StateFile, global: &GlobalSettings) -> Result<Selectors, PlanError> {
+    match &file.selectors {
+        SelectorScope::CommandLine => Ok(global.selectors.clone()),
+        SelectorScope::Explicit(own) => Selectors::parse(own.iter().map(String::as_str)),
+    }
+}
+
 /// Plans every state file with `needs`: releases in batch order.
 pub(crate) fn plan<'a>(
     files: &'a [StateFile],
@@ -42,7 +51,8 @@ pub(crate) fn plan<'a>(
     let no_common = BTreeMap::new();
     let mut out = Vec::with_capacity(files.len());
     for file in files {
-        let plan = plan_with_needs(&file.releases, &criteria(file, &global.selectors, &no_common), needs)?;
+        let selectors = selectors_for(file, global)?;
+        let plan = plan_with_needs(&file.releases, &criteria(file, &selectors, &no_common), needs)?;
         let releases = plan.batches.iter().flatten().map(|&i| &file.releases[i]).collect();
         out.push(Selected { file, releases });
     }
@@ -54,7 +64,8 @@ pub(crate) fn filter<'a>(files: &'a [StateFile], global: &GlobalSettings) -> Res
     let no_common = BTreeMap::new();
     let mut out = Vec::with_capacity(files.len());
     for file in files {
-        let kept = filter_releases(&file.releases, &criteria(file, &global.selectors, &no_common))?;
+        let selectors = selectors_for(file, global)?;
+        let kept = filter_releases(&file.releases, &criteria(file, &selectors, &no_common))?;
         out.push(Selected { file, releases: kept.into_iter().map(|i| &file.releases[i]).collect() });
     }
     Ok(out)

@@ -27,6 +27,9 @@ pub struct LoadOptions<'a> {
     pub engine: &'a dyn TemplateEngine,
     /// Render plain `.yaml` files too (helmfile's `HELMFILE_RENDER_YAML=true`).
     pub render_yaml: bool,
+    /// Whether a sub-helmfile's own selectors can match nothing the
+    /// command line selects (then it is skipped unloaded, as in helmfile).
+    pub selectors_conflict: &'a dyn Fn(&[String]) -> bool,
 }
 
 impl std::fmt::Debug for LoadOptions<'_> {

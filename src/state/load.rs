@@ -22,6 +22,18 @@ pub enum StateSource {
     Stdin,
 }
 
+/// Which selectors apply to a state file's releases.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SelectorScope {
+    /// The command line's `-l` (files named on the command line, and
+    /// sub-helmfiles that inherit).
+    #[default]
+    CommandLine,
+    /// The `selectors:` of the `helmfiles:` entry that loaded it (or of an
+    /// ancestor it inherited from); empty selects every release.
+    Explicit(Vec<String>),
+}
+
 /// One loaded state file: its releases in declaration order.
 #[derive(Debug, Clone)]
 pub struct StateFile {
@@ -35,6 +47,8 @@ pub struct StateFile {
     pub repositories: Vec<super::schema::RepositorySpec>,
     /// Its `helmfiles:` entries (already loaded before it by [`load`]).
     pub helmfiles: Vec<super::schema::SubHelmfileEntry>,
+    /// Which selectors pick this file's releases.
+    pub selectors: SelectorScope,
     /// The merged document, releases taken out (for `build`).
     pub doc: super::schema::HelmfileDoc,
     /// The releases, resolved, in declaration order.
@@ -66,7 +80,7 @@ pub fn load(source: &StateSource, opts: &LoadOptions<'_>) -> Result<Vec<StateFil
 fn load_all(files: &[PathBuf], opts: &LoadOptions<'_>) -> Result<Vec<StateFile>, StateError> {
     let mut states = Vec::new();
     for path in files {
-        load_tree(path, opts, Level::Top, &mut states)?;
+        load_tree(path, opts, Level::Top, &SelectorScope::CommandLine, &mut states)?;
     }
     Ok(states)
 }
@@ -81,18 +95,34 @@ enum Level {
 /// Loads a state file and, before it, its sub-helmfiles (depth first), as
 /// helmfile orders them. A sub-helmfile that does not define the selected
 /// environment is skipped, as helmfile skips it.
-fn load_tree(path: &Path, opts: &LoadOptions<'_>, level: Level, out: &mut Vec<StateFile>) -> Result<(), StateError> {
-    let state = match load_file(path, opts) {
+fn load_tree(
+    path: &Path,
+    opts: &LoadOptions<'_>,
+    level: Level,
+    scope: &SelectorScope,
+    out: &mut Vec<StateFile>,
+) -> Result<(), StateError> {
+    let mut state = match load_file(path, opts) {
         Err(StateError::UndefinedEnvironment { .. }) if level == Level::Sub => return Ok(()),
         other => other?,
     };
+    state.selectors = scope.clone();
     for entry in &state.helmfiles {
+        // helmfile skips, without loading it, a sub-helmfile whose own
+        // selectors cannot match anything the command line selects.
+        let own = entry.own_selectors();
+        if let Some(own) = own
+            && (opts.selectors_conflict)(own)
+        {
+            continue;
+        }
+        let sub_scope = own.map_or_else(|| state.selectors.clone(), |own| SelectorScope::Explicit(own.to_vec()));
         let values = sub_helmfile_values(&state, entry.values(), opts)?;
         let mut overrides = opts.overrides.clone();
         super::values::merge(&mut overrides, values);
         let sub_opts = LoadOptions { overrides: &overrides, ..*opts };
         for sub in expand(&state.base_dir, entry.path(), &state.path)? {
-            load_tree(&sub, &sub_opts, Level::Sub, out)?;
+            load_tree(&sub, &sub_opts, Level::Sub, &sub_scope, out)?;
         }
     }
     out.push(state);
@@ -242,6 +272,7 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         environment: layered.environment,
         repositories: layered.doc.repositories.clone(),
         helmfiles: layered.doc.helmfiles.clone(),
+        selectors: SelectorScope::CommandLine,
         doc: layered.doc,
         releases,
     })
@@ -281,6 +312,7 @@ mod tests {
             namespace: "",
             engine: &FakeEngine,
             render_yaml: false,
+            selectors_conflict: &|_| false,
         };
         parse_state(Path::new(name), Path::new("/base"), text, &opts)
     }

@@ -9,7 +9,7 @@ pub use engine::{RenderRequest, TemplateEngine};
 pub use environment::{DEFAULT_ENVIRONMENT, Environment};
 pub use error::{Location, StateError};
 pub use layering::LoadOptions;
-pub use load::{StateFile, StateSource, load, parse_state};
+pub use load::{SelectorScope, StateFile, StateSource, load, parse_state};
 pub use policy::PolicyViolation;
 pub use release::{ChartSource, Release, ValuesInput};
 pub use schema::{

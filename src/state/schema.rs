@@ -421,6 +421,17 @@ impl SubHelmfileEntry {
         }
     }
 
+    /// The selectors the entry sets, when it sets its own: `None` when the
+    /// sub-helmfile uses its parent's (helmfile's legacy inheritance, or
+    /// `selectorsInherited: true`).
+    pub fn own_selectors(&self) -> Option<&[String]> {
+        match self {
+            SubHelmfileEntry::Path(_) => None,
+            SubHelmfileEntry::Spec(s) if s.selectors_inherited => None,
+            SubHelmfileEntry::Spec(s) => s.selectors.as_deref(),
+        }
+    }
+
     /// Values layered over the sub-helmfile's environment values.
     pub fn values(&self) -> &[ValuesEntry] {
         match self {
@@ -438,12 +449,15 @@ helmfile_schema! {
             path: String = "path",
             /// Values overriding the sub-helmfile's environment values.
             values: Vec<ValuesEntry> = "values",
+            /// Selectors for the sub-helmfile's releases instead of the
+            /// parent's (`[]` selects all of them).
+            selectors: Option<Vec<String>> = "selectors",
+            /// Use the parent's (or the command line's) selectors.
+            selectors_inherited: bool = "selectorsInherited",
         }
         deferred {
         }
         pending {
-            selectors = "selectors",
-            selectors_inherited = "selectorsInherited",
             inherits = "inherits",
         }
     }
