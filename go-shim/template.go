@@ -35,6 +35,10 @@ type templateParams struct {
 	SkipTests    bool           `json:"skip_tests,omitempty"`
 	IsUpgrade    bool           `json:"is_upgrade,omitempty"`
 	ShowOnly     []string       `json:"show_only,omitempty"`
+	// PostRenderer is a program the manifests are piped through (helm 3's
+	// --post-renderer, helmfile's postRenderer:), with PostRendererArgs.
+	PostRenderer     string   `json:"post_renderer,omitempty"`
+	PostRendererArgs []string `json:"post_renderer_args,omitempty"`
 	// RepositoryConfig is the repositories file written by the repos method,
 	// used to resolve `repo/chart` references; empty means helm's own.
 	RepositoryConfig string `json:"repository_config,omitempty"`
@@ -76,6 +80,13 @@ func runTemplate(ctx context.Context, raw json.RawMessage) (any, error) {
 		client.KubeVersion = parsed
 	}
 
+	if p.PostRenderer != "" {
+		pr, err := newExecPostRenderer(ctx, p.PostRenderer, p.PostRendererArgs)
+		if err != nil {
+			return nil, err
+		}
+		client.PostRenderer = pr
+	}
 	settings := cli.New()
 	if p.RepositoryConfig != "" {
 		settings.RepositoryConfig = p.RepositoryConfig

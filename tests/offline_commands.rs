@@ -160,3 +160,34 @@ fn merge_strategy_fallback_lets_earlier_environment_files_win() {
         serde_json::json!({"a": "first", "b": "filled", "c": "top", "nested": {"x": 1, "y": 3}})
     );
 }
+
+#[test]
+fn post_renderers_from_the_state_and_the_command_line() {
+    let ws = Workspace::new();
+    let renderer = crate::util::repo_root().join("tests/fixtures/postrenderers/add-cm.sh");
+    std::fs::copy(&renderer, ws.path().join("add-cm.sh")).unwrap();
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "helmDefaults:\n  postRenderer: ./add-cm.sh\n  postRendererArgs: [from-defaults]\nreleases:\n\
+             - name: a\n  chart: {0}\n\
+             - name: b\n  chart: {0}\n  postRenderer: ./add-cm.sh\n  postRendererArgs: [from-release]\n\
+             - name: c\n  chart: {0}\n  setTemplate:\n  - name: name\n    value: '{{{{ .Release.Name }}}}-set'\n",
+            chart("named-templates").display()
+        ),
+    );
+    let out = assert_success!(ws.run(&["template"]));
+    assert!(out.contains("name: from-defaults"), "{out}");
+    assert!(out.contains("name: from-release"), "{out}");
+    // helm 4 annotates what a post-renderer adds.
+    assert!(out.contains("# Source: generated-by-postrender-1.yaml"), "{out}");
+    assert!(out.contains("name: c-c-set"), "setTemplate is rendered with .Release: {out}");
+
+    let out =
+        assert_success!(ws.run(&["template", "--post-renderer", "./add-cm.sh", "--post-renderer-args", "from-cli"]));
+    assert_eq!(out.matches("name: from-cli").count(), 3, "{out}");
+    assert!(!out.contains("from-defaults"));
+
+    let out = ws.run(&["template", "--post-renderer", "./missing.sh"]);
+    assert_clean_failure!(out, "post-renderer", "missing.sh");
+}

@@ -200,6 +200,13 @@ pub struct TemplateArgs {
     /// Only show manifests rendered from these templates (repeatable).
     #[arg(long, value_name = "TEMPLATE")]
     pub show_only: Vec<String>,
+    /// Pipe every release's manifests through this program (stdin to
+    /// stdout), overriding the state's postRenderer.
+    #[arg(long, value_name = "PROGRAM")]
+    pub post_renderer: Option<String>,
+    /// Arguments of --post-renderer (repeatable).
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    pub post_renderer_args: Vec<String>,
     /// Use the chart repository indexes already cached instead of refreshing them.
     #[arg(long)]
     pub skip_refresh: bool,

@@ -141,6 +141,10 @@ pub struct TemplateSettings {
     pub skip_refresh: bool,
     /// `--skip-deps`.
     pub skip_deps: bool,
+    /// `--post-renderer`, absolute when given as a path.
+    pub post_renderer: Option<String>,
+    /// `--post-renderer-args`.
+    pub post_renderer_args: Vec<String>,
     /// How needs are handled.
     pub needs: NeedsMode,
 }
@@ -162,6 +166,10 @@ impl TemplateSettings {
             concurrency: Concurrency::from_flag(args.concurrency),
             skip_refresh: args.skip_refresh,
             skip_deps: args.skip_deps,
+            post_renderer: args
+                .post_renderer
+                .map(|p| if p.contains('/') { cwd.join(p).display().to_string() } else { p }),
+            post_renderer_args: args.post_renderer_args,
             needs: NeedsFlags {
                 skip_needs: args.needs.skip_needs,
                 include_needs: args.needs.include_needs,

@@ -55,6 +55,13 @@ pub(crate) fn template_request(
         show_only: settings.show_only.clone(),
         output_dir: String::new(),
         repository_config: String::new(),
+        // The command line wins over the release (and helmDefaults).
+        post_renderer: settings.post_renderer.clone().unwrap_or_else(|| release.post_renderer.clone()),
+        post_renderer_args: if settings.post_renderer.is_some() {
+            settings.post_renderer_args.clone()
+        } else {
+            release.post_renderer_args.clone()
+        },
     }
 }
 

@@ -105,6 +105,12 @@ pub struct TemplateRequest {
     /// The repositories file from [`ReposRequest`], to resolve `repo/chart`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub repository_config: String,
+    /// A program the manifests are piped through.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub post_renderer: String,
+    /// Its arguments.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub post_renderer_args: Vec<String>,
 }
 
 /// An HTTP(S) chart repository.

@@ -58,7 +58,8 @@ fn resolve(
                 "valuesTemplate" => source.values_template.clear(),
                 "set" => source.set.clear(),
                 "setString" => source.set_string.clear(),
-                "setTemplate" | "secrets" => {}
+                "setTemplate" => source.set_template.clear(),
+                "secrets" => {}
                 other => {
                     return Err(invalid(format!(
                         "`{other}` is not allowed under `inherit.except`; allowed are {}",
@@ -104,6 +105,9 @@ fn fill(into: &mut ReleaseSpec, from: ReleaseSpec) {
     into.needs.extend(from.needs);
     into.dependencies.extend(from.dependencies);
     into.api_versions.extend(from.api_versions);
+    into.set_template.extend(from.set_template);
+    string(&mut into.post_renderer, from.post_renderer);
+    into.post_renderer_args.extend(from.post_renderer_args);
     string(&mut into.kube_version, from.kube_version);
     option(&mut into.skip_deps, from.skip_deps);
     option(&mut into.skip_refresh, from.skip_refresh);

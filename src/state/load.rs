@@ -261,6 +261,10 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
             spec.kube_version = layered.doc.kube_version.clone();
         }
         spec.skip_refresh = spec.skip_refresh.or(defaults.skip_refresh.then_some(true));
+        if spec.post_renderer.is_empty() {
+            spec.post_renderer = defaults.post_renderer.clone();
+            spec.post_renderer_args = defaults.post_renderer_args.clone();
+        }
         let spec = templating.apply(spec, &location)?;
         let rendered = templating.render_values_files(&spec, &location)?;
         releases.push(Release::resolve(spec, &rendered, base_dir, location)?);

@@ -63,6 +63,11 @@ pub struct Release {
     pub skip_deps: bool,
     /// `skipRefresh` (release, else helmDefaults).
     pub skip_refresh: bool,
+    /// The post-renderer program (release, else helmDefaults), resolved
+    /// against the state file's directory when it is a relative path.
+    pub post_renderer: String,
+    /// Its arguments.
+    pub post_renderer_args: Vec<String>,
     /// `apiVersions` (release, else state).
     pub api_versions: Vec<String>,
     /// `kubeVersion` (release, else state).
@@ -129,6 +134,8 @@ impl Release {
             dependencies: spec.dependencies,
             skip_deps: spec.skip_deps.unwrap_or(false),
             skip_refresh: spec.skip_refresh.unwrap_or(false),
+            post_renderer: resolve_program(&spec.post_renderer, base_dir),
+            post_renderer_args: spec.post_renderer_args,
             api_versions: spec.api_versions,
             kube_version: spec.kube_version,
             location,
@@ -163,4 +170,14 @@ fn resolve_chart(chart: &str, base_dir: &Path, location: Location) -> Result<Cha
     // by Helm when the chart is needed, not when the state is loaded (`list`
     // works without charts).
     Ok(ChartSource::Remote(chart.to_string()))
+}
+
+/// A program named with a path is taken relative to the state file; a bare
+/// name is looked up on PATH when it runs.
+fn resolve_program(program: &str, base_dir: &Path) -> String {
+    if program.is_empty() || !program.contains('/') || Path::new(program).is_absolute() {
+        return program.to_string();
+    }
+    let path = base_dir.join(program);
+    std::path::absolute(&path).unwrap_or(path).display().to_string()
 }

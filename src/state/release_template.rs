@@ -72,6 +72,19 @@ impl ReleaseTemplating<'_> {
             });
         }
         spec.values = values;
+        // setTemplate: rendered `set` entries, after the plain ones.
+        for (i, mut entry) in std::mem::take(&mut spec.set_template).into_iter().enumerate() {
+            let field = format!("setTemplate[{i}]");
+            entry.name = self.field(&entry.name, &data, location, &field)?;
+            if let Some(value) = entry.value.take() {
+                entry.value = Some(self.field(&value, &data, location, &field)?);
+            }
+            if let Some(values) = entry.values.take() {
+                entry.values =
+                    Some(values.iter().map(|v| self.field(v, &data, location, &field)).collect::<Result<_, _>>()?);
+            }
+            spec.set.push(entry);
+        }
         if let Some(template) = spec.installed_template.take() {
             let rendered = self.field(&template, &data, location, "installedTemplate")?;
             spec.installed = Some(rendered.trim() == "true");
@@ -192,5 +205,6 @@ fn has_templates(spec: &ReleaseSpec) -> bool {
         || !spec.values_template.is_empty()
         || spec.values.iter().any(|v| matches!(v, ValuesEntry::File(p) if p.contains("{{")))
         || spec.installed_template.is_some()
+        || !spec.set_template.is_empty()
         || spec.condition_template.is_some()
 }

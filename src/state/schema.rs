@@ -41,6 +41,8 @@ impl Omit for HelmDefaults {
         self.kube_context.is_empty()
             && !self.skip_deps
             && !self.skip_refresh
+            && self.post_renderer.is_empty()
+            && self.post_renderer_args.is_empty()
             && self.deferred_keys().is_empty()
             && self.pending_keys().is_empty()
     }
@@ -207,6 +209,12 @@ helmfile_schema! {
             dependencies: Vec<DependencySpec> = "dependencies",
             /// Do not build the chart's dependencies.
             skip_deps: Option<bool> = "skipDeps",
+            /// A program the rendered manifests are piped through.
+            post_renderer: String = "postRenderer",
+            /// Its arguments.
+            post_renderer_args: Vec<String> = "postRendererArgs",
+            /// `set` entries rendered with `.Release` first.
+            set_template: Vec<SetValue> = "setTemplate",
             /// `.Capabilities.APIVersions` additions (else the state's).
             api_versions: Vec<String> = "apiVersions",
             /// `.Capabilities.KubeVersion` (else the state's).
@@ -268,7 +276,6 @@ helmfile_schema! {
             missing_file_handler_config = "missingFileHandlerConfig",
             hooks = "hooks",
             secrets = "secrets",
-            set_template = "setTemplate",
             env = "env",
             values_path_prefix = "valuesPathPrefix",
             insecure_skip_tls_verify = "insecureSkipTLSVerify",
@@ -279,9 +286,7 @@ helmfile_schema! {
             transformers = "transformers",
             force_go_getter = "forceGoGetter",
             force_namespace = "forceNamespace",
-            post_renderer = "postRenderer",
             skip_schema_validation = "skipSchemaValidation",
-            post_renderer_args = "postRendererArgs",
         }
     }
 }
@@ -355,6 +360,10 @@ helmfile_schema! {
             skip_deps: bool = "skipDeps",
             /// Use cached repository indexes.
             skip_refresh: bool = "skipRefresh",
+            /// A program every release's manifests are piped through.
+            post_renderer: String = "postRenderer",
+            /// Its arguments.
+            post_renderer_args: Vec<String> = "postRendererArgs",
         }
         deferred {
             wait = "wait",
@@ -394,8 +403,6 @@ helmfile_schema! {
             skip_schema_validation = "skipSchemaValidation",
             devel = "devel",
             skip_crds = "skipCRDs",
-            post_renderer = "postRenderer",
-            post_renderer_args = "postRendererArgs",
             insecure_skip_tls_verify = "insecureSkipTLSVerify",
             plain_http = "plainHttp",
         }

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"helm.sh/helm/v4/pkg/postrenderer"
+)
+
+// execPostRenderer is helm 3's `--post-renderer PROGRAM`: the rendered
+// manifests go to the program's stdin and its stdout replaces them. helm 4's
+// CLI only takes plugins; helmfile's `postRenderer:` names programs, so
+// helmfire implements the SDK's PostRenderer interface by running one.
+type execPostRenderer struct {
+	ctx     context.Context
+	program string
+	args    []string
+}
+
+var _ postrenderer.PostRenderer = (*execPostRenderer)(nil)
+
+func newExecPostRenderer(ctx context.Context, program string, args []string) (*execPostRenderer, error) {
+	path, err := exec.LookPath(program)
+	if err != nil {
+		return nil, failf(KindRender, "post-renderer %q cannot be run: %v", program, err)
+	}
+	return &execPostRenderer{ctx: ctx, program: path, args: args}, nil
+}
+
+func (p *execPostRenderer) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
+	cmd := exec.CommandContext(p.ctx, p.program, p.args...)
+	cmd.Stdin = rendered
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("post-renderer %s failed: %v: %s", p.program, err, strings.TrimSpace(stderr.String()))
+	}
+	return &stdout, nil
+}
