@@ -7,9 +7,11 @@
 //! must not import `state` or `output`.
 
 pub use blocking::call_helm;
+pub use dag::{NeverStop, StopSignal, Task, TaskOutcome, run_dag};
 pub use ordered::{Concurrency, run_ordered};
 pub use reporter::{NoReporter, Reporter};
 
 mod blocking;
+mod dag;
 mod ordered;
 mod reporter;
