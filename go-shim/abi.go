@@ -9,6 +9,11 @@ package main
 // (-4 debug, 0 info, 4 warn, 8 error); message is not NUL-terminated and is
 // only valid for the duration of the call.
 typedef void (*helmfire_log_fn)(int32_t level, const char *message, size_t len);
+
+// helmfire_signal_fn receives the number of a termination signal (SIGINT,
+// SIGTERM) the process got. It is called on a Go thread and must return
+// quickly.
+typedef void (*helmfire_signal_fn)(int32_t signal);
 */
 import "C"
 
@@ -53,4 +58,13 @@ func helmfire_free(s *C.char) {
 //export helmfire_set_log_sink
 func helmfire_set_log_sink(sink C.helmfire_log_fn, minLevel C.int32_t) {
 	setLogSink(sink, int32(minLevel))
+}
+
+// helmfire_set_signal_sink makes the Go runtime own SIGINT and SIGTERM (so
+// no handler installed outside Go can crash it) and forward each one to
+// sink. A NULL sink restores the default behaviour of both signals.
+//
+//export helmfire_set_signal_sink
+func helmfire_set_signal_sink(sink C.helmfire_signal_fn) {
+	setSignalSink(sink)
 }

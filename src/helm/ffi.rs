@@ -8,8 +8,11 @@
 //! - Go keeps no pointer to Rust memory past a call.
 //! - `helmfire_cancel` may be called from any thread, before or during the
 //!   call it names.
-//! - The log sink is a plain function: it is called from Go threads and must
-//!   never unwind into Go.
+//! - The log and signal sinks are plain functions: they are called from Go
+//!   threads and must never unwind into Go.
+//! - SIGINT and SIGTERM are caught by Go (`helmfire_set_signal_sink`): a
+//!   handler installed from Rust without SA_ONSTACK could crash the Go
+//!   runtime.
 
 #![allow(unsafe_code)]
 
@@ -99,6 +102,35 @@ unsafe extern "C" fn forward_log(level: i32, message: *const c_char, len: usize)
             && let Some(sink) = slot.as_ref()
         {
             sink(level, &text);
+        }
+    }));
+}
+
+/// Receives a termination signal number.
+pub(crate) type SignalSink = Box<dyn Fn(i32) + Send + Sync>;
+
+static SIGNAL_SINK: RwLock<Option<SignalSink>> = RwLock::new(None);
+
+/// Makes the Go runtime own SIGINT and SIGTERM and forward them to `sink`
+/// (None restores their default behaviour).
+pub(crate) fn set_signal_sink(sink: Option<SignalSink>) {
+    let enabled = sink.is_some();
+    if let Ok(mut slot) = SIGNAL_SINK.write() {
+        *slot = sink;
+    }
+    let callback: sys::helmfire_signal_fn = if enabled { Some(forward_signal) } else { None };
+    // SAFETY: `forward_signal` has the C signature the shim expects and stays
+    // valid for the life of the process.
+    unsafe { sys::helmfire_set_signal_sink(callback) }
+}
+
+/// Called by Go on its own threads; must not unwind into Go.
+unsafe extern "C" fn forward_signal(signal: i32) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if let Ok(slot) = SIGNAL_SINK.read()
+            && let Some(sink) = slot.as_ref()
+        {
+            sink(signal);
         }
     }));
 }

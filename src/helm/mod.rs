@@ -80,3 +80,10 @@ pub fn set_log_sink(sink: Option<ShimLogSink>, min: ShimLogLevel) {
     let sink = sink.map(|f| -> ffi::LogSink { Box::new(move |level, text| f(ShimLogLevel::from_slog(level), text)) });
     ffi::set_log_sink(sink, min as i32);
 }
+
+/// Calls `sink` with the signal number each time the process gets SIGINT or
+/// SIGTERM. The Go runtime catches them (see `ffi.rs`); once this is set,
+/// neither signal ends the process by itself.
+pub fn on_termination_signal(sink: Box<dyn Fn(i32) + Send + Sync>) {
+    ffi::set_signal_sink(Some(sink));
+}
