@@ -8,10 +8,12 @@
 
 pub use blocking::call_helm;
 pub use dag::{NeverStop, StopSignal, Task, TaskOutcome, run_dag};
+pub use interrupt::{EXIT_INTERRUPTED, InFlight, Interrupts};
 pub use ordered::{Concurrency, run_ordered};
 pub use reporter::{NoReporter, Reporter};
 
 mod blocking;
 mod dag;
+mod interrupt;
 mod ordered;
 mod reporter;
