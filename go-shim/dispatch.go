@@ -19,6 +19,16 @@ var methods = map[string]method{
 	"deps_build": runDepsBuild,
 	"chartify":   runChartify,
 	"lint":       runLint,
+
+	"upgrade":      runUpgrade,
+	"uninstall":    runUninstall,
+	"list":         runList,
+	"status":       runStatus,
+	"history":      runHistory,
+	"rollback":     runRollback,
+	"get_manifest": runGetManifest,
+	"get_values":   runGetValues,
+	"test":         runReleaseTest,
 }
 
 type request struct {

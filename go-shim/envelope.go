@@ -21,6 +21,8 @@ const (
 	KindSchema       ErrorKind = "values_schema" // values violate the chart's values.schema.json
 	KindRender       ErrorKind = "render"        // a chart template failed to render
 	KindRepository   ErrorKind = "repository"    // a chart repository is unreachable or refuses access
+	KindKube         ErrorKind = "kube"          // the cluster is unusable as configured: context, reachability, credentials, RBAC
+	KindRelease      ErrorKind = "release"       // a release is missing or busy, or its operation failed in the cluster
 	KindIO           ErrorKind = "io"            // writing output failed
 	KindCancelled    ErrorKind = "cancelled"     // the call was cancelled from Rust
 	KindPanic        ErrorKind = "panic"         // a Go panic was recovered (a bug)

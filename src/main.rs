@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use helmfire::cli::{Cli, Command, GlobalSettings, TemplateSettings};
+use helmfire::cli::{Cli, Command, DeploySettings, GlobalSettings, TemplateSettings};
 use helmfire::commands::{
-    BuildCommand, Context, EmbedValues, ExitStatus, LintCommand, ListCommand, PrintEnvCommand, ReposCommand,
-    ShowDagCommand, TemplateCommand, VersionCommand, WriteValuesCommand,
+    BuildCommand, Context, DestroyCommand, EmbedValues, ExitStatus, LintCommand, ListCommand, PrintEnvCommand,
+    ReposCommand, ShowDagCommand, StatusCommand, SyncCommand, TemplateCommand, VersionCommand, WriteValuesCommand,
 };
 use helmfire::env_vars;
 use helmfire::helm::{self, ShimBackend, ShimLogLevel};
@@ -55,6 +55,18 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
         Command::Lint(args) => {
             let settings = TemplateSettings::resolve(args, cwd);
             runtime()?.block_on(LintCommand { global, settings, ctx }.run())
+        }
+        Command::Sync(args) => {
+            let settings = DeploySettings::resolve(args, cwd);
+            runtime()?.block_on(SyncCommand { global, settings, ctx }.run())
+        }
+        Command::Destroy(args) => {
+            let concurrency = helmfire::exec::Concurrency::from_flag(args.cluster.concurrency);
+            runtime()?.block_on(DestroyCommand { global, concurrency, interactive: args.interactive, ctx }.run())
+        }
+        Command::Status(args) => {
+            let concurrency = helmfire::exec::Concurrency::from_flag(args.concurrency);
+            runtime()?.block_on(StatusCommand { global, concurrency, ctx }.run())
         }
         Command::Repos => runtime()?.block_on(ReposCommand { global, ctx }.run()),
         Command::WriteValues(args) => {

@@ -45,6 +45,12 @@ pub struct GlobalArgs {
     /// Exit 0 instead of 3 when the selectors match no release.
     #[arg(long, global = true)]
     pub allow_no_matching_release: bool,
+    /// The kube context to use (overrides the state's kubeContext settings).
+    #[arg(long, global = true, value_name = "CONTEXT")]
+    pub kube_context: Option<String>,
+    /// The kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
     /// Put every release in this namespace, overriding the state file.
     #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
@@ -73,6 +79,13 @@ pub enum Command {
     Template(TemplateArgs),
     /// Show helmfire's version and the embedded Helm SDK's.
     Version(VersionArgs),
+    /// Install or upgrade every selected release (and uninstall those with
+    /// `installed: false`), in needs order.
+    Sync(DeployArgs),
+    /// Uninstall the selected releases, in reverse needs order.
+    Destroy(DestroyArgs),
+    /// Show the status of the selected releases in the cluster.
+    Status(ClusterArgs),
     /// Refresh the indexes of the state's chart repositories (helmfire never
     /// writes your helm repositories.yaml).
     Repos,
@@ -105,6 +118,48 @@ pub struct NeedsArgs {
     /// Also process their needs, transitively.
     #[arg(long)]
     pub include_transitive_needs: bool,
+}
+
+/// Flags of the commands that change the cluster.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Rendering flags shared with `template`.
+    #[command(flatten)]
+    pub render: TemplateArgs,
+    /// Wait until the releases' resources are ready (helm's --wait).
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait, also wait for Jobs to complete.
+    #[arg(long)]
+    pub wait_for_jobs: bool,
+    /// How long one release operation may take, in seconds (helm's default: 300).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Ask before changing anything.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+}
+
+/// `helmfire destroy`.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Cluster flags.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Ask before changing anything.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+}
+
+/// Flags of the commands that read the cluster.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// How many releases are handled at once; 0 means no limit.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub concurrency: usize,
+    /// Accepted for helmfile compatibility.
+    #[arg(long)]
+    pub skip_charts: bool,
 }
 
 /// `helmfire build`.

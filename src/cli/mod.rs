@@ -5,7 +5,7 @@
 pub use args::{
     BuildArgs, Cli, Command, DagFormat, GlobalArgs, ListArgs, NeedsArgs, ShowDagArgs, TemplateArgs, VersionArgs,
 };
-pub use settings::{GlobalSettings, NoMatch, OutputFormat, TemplateSettings};
+pub use settings::{DeploySettings, GlobalSettings, NoMatch, OutputFormat, TemplateSettings};
 
 mod args;
 mod settings;

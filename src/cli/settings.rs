@@ -31,6 +31,10 @@ pub struct GlobalSettings {
     pub source: StateSource,
     /// `-n`: overrides every release's namespace.
     pub namespace_override: Option<String>,
+    /// `--kube-context`: overrides every release's kube context.
+    pub kube_context: Option<String>,
+    /// `--kubeconfig`.
+    pub kubeconfig: Option<PathBuf>,
     /// `-e`.
     pub environment: String,
     /// `-l`.
@@ -74,6 +78,8 @@ impl GlobalSettings {
         Ok(GlobalSettings {
             source,
             namespace_override: args.namespace.clone(),
+            kube_context: args.kube_context.clone(),
+            kubeconfig: args.kubeconfig.clone(),
             environment: args.environment.clone(),
             selectors: Selectors::parse(args.selector.iter().map(String::as_str))?,
             no_match: if args.allow_no_matching_release { NoMatch::Allowed } else { NoMatch::Error },
@@ -103,6 +109,44 @@ fn state_overrides(args: &GlobalArgs) -> anyhow::Result<Value> {
         merge_values(&mut merged, value);
     }
     Ok(merged)
+}
+
+/// Settings of the commands that change the cluster.
+#[derive(Debug, Clone)]
+pub struct DeploySettings {
+    /// The rendering settings shared with `template`.
+    pub render: TemplateSettings,
+    /// How needs are handled (sync and apply select transitive needs when
+    /// asked, unlike template).
+    pub needs: NeedsMode,
+    /// `--wait`.
+    pub wait: bool,
+    /// `--wait-for-jobs`.
+    pub wait_for_jobs: bool,
+    /// `--timeout` in seconds; 0 is helm's default (300).
+    pub timeout_seconds: u64,
+    /// `-i`.
+    pub interactive: bool,
+}
+
+impl DeploySettings {
+    /// Resolves the deploy flags.
+    pub fn resolve(args: super::args::DeployArgs, cwd: &std::path::Path) -> Self {
+        let needs = NeedsFlags {
+            skip_needs: args.render.needs.skip_needs,
+            include_needs: args.render.needs.include_needs,
+            include_transitive_needs: args.render.needs.include_transitive_needs,
+        }
+        .mode();
+        DeploySettings {
+            render: TemplateSettings::resolve(args.render, cwd),
+            needs,
+            wait: args.wait || args.wait_for_jobs,
+            wait_for_jobs: args.wait_for_jobs,
+            timeout_seconds: args.timeout.unwrap_or(0),
+            interactive: args.interactive,
+        }
+    }
 }
 
 /// What it means when the selectors match no release.

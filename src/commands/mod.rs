@@ -14,18 +14,23 @@ use crate::plan::Selectors;
 use crate::state::{self, LoadOptions, StateError, StateFile};
 
 pub use build::{BuildCommand, EmbedValues};
+pub use destroy::DestroyCommand;
 pub use engine::ShimEngine;
 pub use lint::LintCommand;
 pub use list::ListCommand;
 pub use print_env::PrintEnvCommand;
 pub use repos_command::ReposCommand;
 pub use show_dag::ShowDagCommand;
+pub use status::StatusCommand;
+pub use sync::SyncCommand;
 pub use template::TemplateCommand;
 pub use version::VersionCommand;
 pub use write_values::WriteValuesCommand;
 
 mod build;
 mod charts;
+mod cluster;
+mod destroy;
 mod engine;
 mod lint;
 mod list;
@@ -36,6 +41,8 @@ mod repos;
 mod repos_command;
 mod selection;
 mod show_dag;
+mod status;
+mod sync;
 mod template;
 mod version;
 mod write_values;
@@ -58,6 +65,9 @@ pub enum ExitStatus {
     Failure,
     /// The selectors matched no release (helmfile's exit code 3).
     NoMatch,
+    /// SIGINT or SIGTERM stopped the run after the operations in flight
+    /// settled (128 + SIGINT, as shells report an interrupt).
+    Interrupted,
 }
 
 impl ExitStatus {
@@ -67,6 +77,7 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::NoMatch => 3,
+            ExitStatus::Interrupted => 130,
         }
     }
 }
@@ -89,4 +100,17 @@ pub(crate) fn load_state(global: &GlobalSettings, ctx: &Context) -> Result<Vec<S
         selectors_conflict: &selectors_conflict,
     };
     state::load(&global.source, &opts)
+}
+
+/// helmfile's `-i`: lists what is about to change and asks on the terminal.
+/// Anything but `y` or `yes` declines.
+pub(crate) fn confirm(printer: &Printer, verb: &str, changes: &[String]) -> std::io::Result<bool> {
+    printer.info(&format!("helmfire is about to {verb}:"));
+    for change in changes {
+        printer.info(&format!("  {change}"));
+    }
+    printer.prompt("Do you really want to continue? [y/N]: ")?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }

@@ -29,7 +29,10 @@ impl Interrupts {
     /// Catches SIGINT/SIGTERM (through the Go runtime, which owns them) for
     /// the rest of the process. `on_second` is called, before exiting, with
     /// the releases still being changed.
-    pub fn install(on_first: impl Fn() + Send + Sync + 'static, on_second: impl Fn(&[String]) + Send + Sync + 'static) -> Arc<Self> {
+    pub fn install(
+        on_first: impl Fn() + Send + Sync + 'static,
+        on_second: impl Fn(&[String]) + Send + Sync + 'static,
+    ) -> Arc<Self> {
         let interrupts = Arc::new(Interrupts::default());
         let handle = Arc::clone(&interrupts);
         helm::on_termination_signal(Box::new(move |_signal| {
@@ -38,7 +41,8 @@ impl Interrupts {
                 on_first();
                 handle.notify.notify_waiters();
             } else {
-                let left: Vec<String> = handle.in_flight.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default();
+                let left: Vec<String> =
+                    handle.in_flight.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default();
                 on_second(&left);
                 std::process::exit(EXIT_INTERRUPTED);
             }

@@ -6,7 +6,7 @@
 //! shim. This layer knows how to run things, not what a release means: it
 //! must not import `state` or `output`.
 
-pub use blocking::call_helm;
+pub use blocking::{call_helm, call_helm_interruptible};
 pub use dag::{NeverStop, StopSignal, Task, TaskOutcome, run_dag};
 pub use interrupt::{EXIT_INTERRUPTED, InFlight, Interrupts};
 pub use ordered::{Concurrency, run_ordered};

@@ -55,6 +55,21 @@ pub enum HelmError {
         /// The repository's name.
         repository: String,
     },
+    /// The cluster cannot be used as configured: kubeconfig or context
+    /// missing, API server unreachable, credentials refused, RBAC.
+    #[error("{message}")]
+    Kube {
+        /// The shim's message (names the context, server, verb, resource).
+        message: String,
+    },
+    /// A release is missing or busy, or its operation failed in the cluster.
+    #[error("{message}")]
+    Release {
+        /// The shim's message.
+        message: String,
+        /// The release's status after the failure, when known.
+        status: Option<String>,
+    },
     /// Writing rendered output failed.
     #[error("{0}")]
     Io(String),
@@ -88,6 +103,8 @@ impl HelmError {
             "values_schema" => HelmError::ValuesSchema { message, chart: take("chart") },
             "render" => HelmError::Render { message, chart: take("chart") },
             "io" => HelmError::Io(message),
+            "kube" => HelmError::Kube { message },
+            "release" => HelmError::Release { message, status: details.remove("status") },
             "repository" => HelmError::Repository { message, repository: take("repository") },
             "cancelled" => HelmError::Cancelled,
             _ => HelmError::Internal { kind, message, details },

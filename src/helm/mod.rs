@@ -6,6 +6,10 @@
 //! fake. Calls block: async code runs them on tokio's blocking pool (see
 //! `exec`). This layer knows nothing of helmfile's state model.
 
+pub use cluster_wire::{
+    KubeTarget, StatusOutput, StatusRequest, UninstallOutput, UninstallRequest, UpgradeOptions, UpgradeOutput,
+    UpgradeRequest,
+};
 pub use error::HelmError;
 pub use shim::ShimBackend;
 pub use wire::{
@@ -14,6 +18,7 @@ pub use wire::{
     Repository, SdkVersion, TemplateOutput, TemplateRequest, ValueOverrides, ValueSource,
 };
 
+mod cluster_wire;
 mod error;
 mod ffi;
 mod shim;
@@ -38,6 +43,12 @@ pub trait HelmBackend: Send + Sync {
     fn deps_build(&self, call: CallId, request: &DepsBuildRequest) -> Result<DepsBuildOutput, HelmError>;
     /// Builds the wrapper chart of a release with ad-hoc `dependencies:`.
     fn chartify(&self, call: CallId, request: &ChartifyRequest) -> Result<ChartifyOutput, HelmError>;
+    /// `helm upgrade --install` of one release.
+    fn upgrade(&self, call: CallId, request: &UpgradeRequest) -> Result<UpgradeOutput, HelmError>;
+    /// `helm uninstall` of one release.
+    fn uninstall(&self, call: CallId, request: &UninstallRequest) -> Result<UninstallOutput, HelmError>;
+    /// `helm status` of one release.
+    fn status(&self, call: CallId, request: &StatusRequest) -> Result<StatusOutput, HelmError>;
     /// `helm lint` of one chart.
     fn lint(&self, call: CallId, request: &LintRequest) -> Result<LintOutput, HelmError>;
     /// Evaluates HCL values files together, as helmfile does.

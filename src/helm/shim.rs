@@ -5,6 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::cluster_wire::{
+    StatusOutput, StatusRequest, UninstallOutput, UninstallRequest, UpgradeOutput, UpgradeRequest,
+};
 use super::error::HelmError;
 use super::wire::{
     ChartifyOutput, ChartifyRequest, DepsBuildOutput, DepsBuildRequest, Envelope, HclValuesOutput, HclValuesRequest,
@@ -68,6 +71,18 @@ impl HelmBackend for ShimBackend {
 
     fn chartify(&self, call: CallId, request: &ChartifyRequest) -> Result<ChartifyOutput, HelmError> {
         self.invoke(call, "chartify", request)
+    }
+
+    fn upgrade(&self, call: CallId, request: &UpgradeRequest) -> Result<UpgradeOutput, HelmError> {
+        self.invoke(call, "upgrade", request)
+    }
+
+    fn uninstall(&self, call: CallId, request: &UninstallRequest) -> Result<UninstallOutput, HelmError> {
+        self.invoke(call, "uninstall", request)
+    }
+
+    fn status(&self, call: CallId, request: &StatusRequest) -> Result<StatusOutput, HelmError> {
+        self.invoke(call, "status", request)
     }
 
     fn lint(&self, call: CallId, request: &LintRequest) -> Result<LintOutput, HelmError> {

@@ -76,6 +76,13 @@ impl Printer {
         }
     }
 
+    /// A question on stderr, without a newline, shown even with `-q`.
+    pub fn prompt(&self, question: &str) -> io::Result<()> {
+        let mut err = io::stderr().lock();
+        err.write_all(question.as_bytes())?;
+        err.flush()
+    }
+
     /// An error block on stderr, always shown.
     pub(crate) fn error_block(&self, lines: &[(LineKind, String)]) {
         let mut err = io::stderr().lock();

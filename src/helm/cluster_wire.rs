@@ -1,0 +1,164 @@
+//! The JSON shapes of the cluster actions (go-shim/upgrade.go, uninstall.go,
+//! list.go, status.go, release_testing.go). Same contract rules as
+//! `wire.rs`: the shim decodes strictly.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::wire::TemplateRequest;
+
+/// Which cluster and namespace an action talks to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KubeTarget {
+    /// Kubeconfig path; empty means $KUBECONFIG (as the process started) or
+    /// ~/.kube/config.
+    pub kubeconfig: String,
+    /// Context; empty means the kubeconfig's current-context.
+    pub context: String,
+    /// The release namespace; empty means the context's, else `default`.
+    pub namespace: String,
+}
+
+/// Options of `helm upgrade --install`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UpgradeOptions {
+    /// Create the namespace if missing (helmfile's default: true).
+    pub create_namespace: bool,
+    /// Wait for resources to be ready.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub wait: bool,
+    /// Also wait for Jobs.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub wait_for_jobs: bool,
+    /// Operation timeout; 0 is helm's 300 s.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub timeout_seconds: u64,
+    /// Roll back (or uninstall) on failure.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub atomic: bool,
+    /// Replace resources that cannot be updated.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+    /// Revisions to keep; None is helm's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_max: Option<u32>,
+    /// Delete resources created by a failed upgrade.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cleanup_on_fail: bool,
+    /// Reuse the last release's values.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reuse_values: bool,
+    /// Skip the chart's CRDs.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_crds: bool,
+    /// Skip OpenAPI validation of the manifests.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disable_validation: bool,
+    /// Adopt resources that exist without a release.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub take_ownership: bool,
+    /// `auto`, `true` or `false`; empty is helm's default (`auto`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub server_side: String,
+    /// Release labels.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// `helm upgrade --install` of one release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpgradeRequest {
+    /// What to render, as for `template` (template-only fields left empty).
+    #[serde(flatten)]
+    pub render: TemplateRequest,
+    /// Where.
+    pub kube: KubeTarget,
+    /// How.
+    pub options: UpgradeOptions,
+}
+
+/// What the upgrade did.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UpgradeOutput {
+    /// The new revision.
+    pub revision: u32,
+    /// Its status (`deployed`...).
+    pub status: String,
+    /// `name-version` of the chart.
+    pub chart: String,
+    /// The chart's appVersion.
+    #[serde(default)]
+    pub app_version: String,
+    /// The chart's rendered NOTES.txt.
+    #[serde(default)]
+    pub notes: String,
+    /// Whether this was an install.
+    pub first_install: bool,
+}
+
+/// `helm uninstall`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UninstallRequest {
+    /// Where.
+    pub kube: KubeTarget,
+    /// The release.
+    pub release_name: String,
+    /// Wait for the resources to be gone.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub wait: bool,
+    /// Timeout; 0 is helm's default.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub timeout_seconds: u64,
+    /// Succeed when the release does not exist.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_not_found: bool,
+}
+
+/// What the uninstall did.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UninstallOutput {
+    /// Whether there was a release to uninstall.
+    pub existed: bool,
+    /// helm's note about kept resources.
+    #[serde(default)]
+    pub info: String,
+}
+
+/// `helm status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatusRequest {
+    /// Where.
+    pub kube: KubeTarget,
+    /// The release.
+    pub release_name: String,
+}
+
+/// A release's stored status.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusOutput {
+    /// Name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Latest revision.
+    pub revision: u32,
+    /// Status.
+    pub status: String,
+    /// Description of the last operation.
+    #[serde(default)]
+    pub description: String,
+    /// When it was last deployed (RFC 3339).
+    #[serde(default)]
+    pub last_deployed: String,
+    /// `name-version` of the chart.
+    #[serde(default)]
+    pub chart: String,
+    /// The chart's appVersion.
+    #[serde(default)]
+    pub app_version: String,
+}

@@ -1,0 +1,66 @@
+//! The real Kubernetes API server the cluster tests run against
+//! (scripts/test-cluster: etcd, kube-apiserver, controller-manager,
+//! scheduler and kwok, built from Go modules and started on loopback).
+//!
+//! `scripts/test` starts it once and exports HELMFIRE_TEST_KUBECONFIG; a
+//! plain `cargo test` starts one on first use (left running; stop it with
+//! `scripts/test-cluster stop`). Each test gets namespaces of its own.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::util::{Workspace, helm_cli, repo_root};
+
+/// The kubeconfig of the test cluster, started if needed.
+pub fn kubeconfig() -> &'static Path {
+    static KUBECONFIG: OnceLock<PathBuf> = OnceLock::new();
+    KUBECONFIG.get_or_init(|| {
+        if let Some(path) = std::env::var_os("HELMFIRE_TEST_KUBECONFIG") {
+            return PathBuf::from(path);
+        }
+        let script = repo_root().join("scripts/test-cluster");
+        let build = Command::new(&script).arg("build").status().expect("run scripts/test-cluster build");
+        assert!(build.success(), "building the test cluster failed (see the log above)");
+        let dir = std::env::temp_dir().join("helmfire-test-cluster-cargo");
+        let started = Command::new(&script).arg("start").arg(&dir).output().expect("run scripts/test-cluster start");
+        assert!(
+            started.status.success(),
+            "starting the test cluster failed:\n{}",
+            String::from_utf8_lossy(&started.stderr)
+        );
+        PathBuf::from(String::from_utf8(started.stdout).unwrap().trim())
+    })
+}
+
+/// A unique namespace name for one test.
+pub fn namespace(test: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    format!("t-{}-{}-{n}", test.replace('_', "-").chars().take(30).collect::<String>(), std::process::id())
+}
+
+/// helmfire in `ws` against the test cluster.
+pub fn helmfire(ws: &Workspace, args: &[&str]) -> Output {
+    ws.helmfire().env("KUBECONFIG", kubeconfig()).args(args).output().expect("run helmfire")
+}
+
+/// The helm CLI oracle against the test cluster.
+pub fn helm(ws: &Workspace, args: &[&str]) -> Output {
+    Command::new(helm_cli())
+        .args(args)
+        .env("KUBECONFIG", kubeconfig())
+        .env("HELM_CONFIG_HOME", ws.path().join(".helm/config"))
+        .env("HELM_CACHE_HOME", ws.path().join(".helm/cache"))
+        .env("HELM_DATA_HOME", ws.path().join(".helm/data"))
+        .output()
+        .expect("run helm")
+}
+
+/// `helm list -n NS -o json`, parsed.
+pub fn helm_list(ws: &Workspace, namespace: &str) -> Vec<serde_json::Value> {
+    let out = helm(ws, &["list", "-n", namespace, "--deployed", "--failed", "--pending", "-o", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
+}

@@ -1,0 +1,153 @@
+//! sync, destroy and status against a real API server, checked with the
+//! helm CLI of the same version.
+
+use std::time::Duration;
+
+use crate::cluster::{helm, helm_list, helmfire, kubeconfig, namespace};
+use crate::util::{Workspace, chart};
+
+fn revision_of(ws: &Workspace, ns: &str, name: &str) -> Option<(u64, String)> {
+    helm_list(ws, ns)
+        .into_iter()
+        .find(|r| r["name"] == name)
+        .map(|r| (r["revision"].as_str().unwrap().parse().unwrap(), r["status"].as_str().unwrap().to_string()))
+}
+
+#[test]
+fn sync_installs_then_upgrades_and_destroy_uninstalls() {
+    let ws = Workspace::new();
+    let ns = namespace("sync");
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: db\n  namespace: {ns}\n  chart: {c}\n- name: api\n  namespace: {ns}\n  chart: {c}\n  needs: [db]\n  set:\n  - name: name\n    value: api\n",
+            c = chart("named-templates").display()
+        ),
+    );
+    let out = helmfire(&ws, &["sync"]);
+    let stdout = assert_success!(out);
+    assert!(stdout.contains("install"), "{stdout}");
+    assert_eq!(revision_of(&ws, &ns, "db"), Some((1, "deployed".into())));
+    assert_eq!(revision_of(&ws, &ns, "api"), Some((1, "deployed".into())));
+
+    assert_success!(helmfire(&ws, &["sync"]));
+    assert_eq!(revision_of(&ws, &ns, "api"), Some((2, "deployed".into())));
+
+    let status = assert_success!(helmfire(&ws, &["status"]));
+    assert!(status.lines().any(|l| l.starts_with("api") && l.contains("\t2 ") && l.contains("deployed")), "{status}");
+
+    assert_success!(helmfire(&ws, &["destroy"]));
+    assert!(helm_list(&ws, &ns).is_empty());
+    let status = assert_success!(helmfire(&ws, &["status"]));
+    assert!(status.contains("not installed"), "{status}");
+}
+
+#[test]
+fn releases_made_by_the_helm_cli_and_by_helmfire_are_the_same_thing() {
+    let ws = Workspace::new();
+    let ns = namespace("interop");
+    let c = chart("files");
+    let out = helm(&ws, &["install", "cfg", c.to_str().unwrap(), "-n", &ns, "--create-namespace"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    ws.write("helmfile.yaml", &format!("releases:\n- name: cfg\n  namespace: {ns}\n  chart: {}\n", c.display()));
+    assert_success!(helmfire(&ws, &["sync"]));
+    assert_eq!(revision_of(&ws, &ns, "cfg"), Some((2, "deployed".into())), "helmfire upgraded helm's release");
+    let out = helm(&ws, &["upgrade", "cfg", c.to_str().unwrap(), "-n", &ns]);
+    assert!(out.status.success(), "helm upgrades helmfire's release: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(revision_of(&ws, &ns, "cfg"), Some((3, "deployed".into())));
+    let out = helm(&ws, &["uninstall", "cfg", "-n", &ns]);
+    assert!(out.status.success());
+}
+
+#[test]
+fn installed_false_uninstalls_and_a_failure_skips_only_its_dependents() {
+    let ws = Workspace::new();
+    let ns = namespace("failure");
+    let c = chart("named-templates");
+    ws.write("helmfile.yaml", &format!("releases:\n- name: gone\n  namespace: {ns}\n  chart: {}\n", c.display()));
+    assert_success!(helmfire(&ws, &["sync"]));
+    // A Service port the API server rejects; a dependent; an independent release.
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: gone\n  namespace: {ns}\n  chart: {c}\n  installed: false\n\
+             - name: bad\n  namespace: {ns}\n  chart: {c}\n  set:\n  - name: ports\n    values: [99999]\n\
+             - name: after-bad\n  namespace: {ns}\n  chart: {c}\n  needs: [bad]\n\
+             - name: fine\n  namespace: {ns}\n  chart: {c}\n",
+            c = c.display()
+        ),
+    );
+    let out = helmfire(&ws, &["sync"]);
+    assert_clean_failure!(out, "release `bad`", "99999");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.lines().any(|l| l.starts_with("after-bad") && l.contains("skipped: `bad` did not succeed")),
+        "{stdout}"
+    );
+    assert_eq!(revision_of(&ws, &ns, "fine"), Some((1, "deployed".into())));
+    assert_eq!(revision_of(&ws, &ns, "gone"), None, "installed: false uninstalls");
+    assert_eq!(revision_of(&ws, &ns, "after-bad"), None);
+}
+
+#[test]
+fn an_unreachable_api_server_fails_fast_naming_it() {
+    let ws = Workspace::new();
+    let kubeconfig = ws.write(
+        "kubeconfig",
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\ncontexts:\n- name: nowhere\n  context: {cluster: c, user: u}\ncurrent-context: nowhere\nusers:\n- name: u\n  user: {token: x}\n",
+    );
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: a\n  namespace: x\n  chart: {}\n", chart("files").display()),
+    );
+    let started = std::time::Instant::now();
+    let out = ws.helmfire().env("KUBECONFIG", &kubeconfig).arg("sync").output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert_clean_failure!(out, "127.0.0.1:1", "nowhere");
+}
+
+#[test]
+fn a_missing_kube_context_names_the_ones_that_exist() {
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: a\n  namespace: x\n  chart: {}\n", chart("files").display()),
+    );
+    let out = helmfire(&ws, &["--kube-context", "does-not-exist", "sync"]);
+    assert_clean_failure!(out, "does-not-exist", "helmfire-test");
+    let _ = kubeconfig();
+}
+
+#[test]
+fn sigint_mid_sync_cancels_and_leaves_no_pending_release() {
+    let ws = Workspace::new();
+    let ns = namespace("sigint");
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: stuck\n  namespace: {ns}\n  chart: {}\n", chart("unready").display()),
+    );
+    let child = ws
+        .helmfire()
+        .env("KUBECONFIG", kubeconfig())
+        .args(["sync", "--wait", "--timeout", "120"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let the install start waiting for the volume that never binds.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while revision_of(&ws, &ns, "stuck").is_none() {
+        assert!(std::time::Instant::now() < deadline, "the install never started");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let sent = std::time::Instant::now();
+    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(30), "took {:?} to stop", sent.elapsed());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let (_, status) = revision_of(&ws, &ns, "stuck").expect("the release exists");
+    assert!(!status.starts_with("pending"), "left {status}");
+}
