@@ -151,3 +151,23 @@ fn sigint_mid_sync_cancels_and_leaves_no_pending_release() {
     let (_, status) = revision_of(&ws, &ns, "stuck").expect("the release exists");
     assert!(!status.starts_with("pending"), "left {status}");
 }
+
+#[test]
+fn sync_runs_presync_and_postsync_hooks_with_the_outcome() {
+    let ws = Workspace::new();
+    let ns = namespace("hooks");
+    let hook = "  hooks:\n  - events: [presync, postsync]\n    command: sh\n    args: [-c, 'echo {{ .Release.Name }} {{ .Event.Name }} {{ if .Event.Error }}failed{{ else }}ok{{ end }} >> hooks.log']\n";
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: good\n  namespace: {ns}\n  chart: {c}\n{hook}- name: bad\n  namespace: {ns}\n  chart: {c}\n  set:\n  - name: ports\n    values: [99999]\n{hook}",
+            c = chart("named-templates").display()
+        ),
+    );
+    let out = helmfire(&ws, &["sync", "--concurrency", "1"]);
+    assert!(!out.status.success());
+    let log = std::fs::read_to_string(ws.path().join("hooks.log")).unwrap();
+    let mut lines: Vec<&str> = log.lines().collect();
+    lines.sort();
+    assert_eq!(lines, ["bad postsync failed", "bad presync ok", "good postsync ok", "good presync ok"]);
+}

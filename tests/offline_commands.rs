@@ -191,3 +191,24 @@ fn post_renderers_from_the_state_and_the_command_line() {
     let out = ws.run(&["template", "--post-renderer", "./missing.sh"]);
     assert_clean_failure!(out, "post-renderer", "missing.sh");
 }
+
+#[test]
+fn prepare_and_cleanup_hooks_run_with_templated_arguments() {
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "hooks:\n- events: [prepare]\n  command: sh\n  args: [-c, 'echo state-{{{{ .Event.Name }}}} >> hooks.log']\n\
+             releases:\n- name: a\n  chart: {}\n  hooks:\n  - name: log\n    events: [prepare, cleanup]\n    showlogs: true\n    command: sh\n    args: [-c, 'echo {{{{ .Release.Name }}}}-{{{{ .Event.Name }}}} | tee -a hooks.log']\n",
+            chart("files").display()
+        ),
+    );
+    let out = ws.run(&["template"]);
+    assert_success!(out);
+    assert_eq!(std::fs::read_to_string(ws.path().join("hooks.log")).unwrap(), "state-prepare\na-prepare\na-cleanup\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("hook[prepare] logs | a-prepare"));
+
+    ws.write("helmfile.yaml", &format!("releases:\n- name: a\n  chart: {}\n  hooks:\n  - events: [prepare]\n    command: 'false'\n", chart("files").display()));
+    let out = ws.run(&["template"]);
+    assert_clean_failure!(out, "hook[false]: command `false` failed");
+}

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::Context;
+use super::hooks::{Event, trigger};
 use super::repos::{PreparedRepositories, Refresh};
 use crate::exec::call_helm;
 use crate::helm::{AdhocDependency, ChartifyRequest, DepsBuildRequest};
@@ -53,6 +54,14 @@ pub(crate) async fn prepare_selected(
     skip_deps: bool,
     skip_refresh: bool,
 ) -> anyhow::Result<(Option<PreparedRepositories>, PreparedCharts)> {
+    // helmfile's `prepare` hooks: the state's, then each release's, before
+    // anything is fetched or built.
+    for group in selected {
+        trigger(ctx, Event::Prepare, group.file, None, None)?;
+        for release in group.releases.iter().filter(|r| r.installed) {
+            trigger(ctx, Event::Prepare, group.file, Some(release), None)?;
+        }
+    }
     let refresh = if skip_refresh { Refresh::Skip } else { Refresh::Always };
     let repositories = super::repos::prepare(files, ctx, refresh).await?;
     let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);

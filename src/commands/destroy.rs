@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::cluster::{Direction, SummaryRow, kube_target, namespace_of, release_tasks, summary};
+use super::hooks::{Event, trigger};
 use super::selection::{check_any_matched, filter};
 use super::{Context, ExitStatus, confirm};
 use crate::cli::GlobalSettings;
 use crate::exec::{Concurrency, Interrupts, StopSignal, TaskOutcome, call_helm_interruptible, run_dag};
-use crate::helm::UninstallRequest;
+use crate::helm::{HelmError, UninstallRequest};
 use crate::output::report;
 use crate::state::Release;
 
@@ -28,7 +29,7 @@ pub struct DestroyCommand {
 impl DestroyCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
+        let files = Arc::new(super::load_state(&self.global, &self.ctx)?);
         let selected = filter(&files, &self.global)?;
         if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
             return Ok(status);
@@ -51,9 +52,10 @@ impl DestroyCommand {
             },
         );
         let stop: Arc<dyn StopSignal> = interrupts.clone();
-        let (global, ctx) = (Arc::new(self.global.clone()), self.ctx.clone());
+        let (global, ctx, all_files) = (Arc::new(self.global.clone()), self.ctx.clone(), Arc::clone(&files));
         let outcomes = run_dag(tasks.clone(), self.concurrency, stop, |release: Release| {
             let (global, ctx, interrupts) = (Arc::clone(&global), ctx.clone(), Arc::clone(&interrupts));
+            let files = Arc::clone(&all_files);
             async move {
                 let started = Instant::now();
                 let _tracked = interrupts.track(&release.name);
@@ -66,10 +68,24 @@ impl DestroyCommand {
                     ignore_not_found: true,
                     ..Default::default()
                 };
-                let result = call_helm_interruptible(Arc::clone(&ctx.backend), &interrupts, move |helm, call| {
-                    helm.uninstall(call, &request)
-                })
-                .await;
+                let file = files.iter().find(|f| f.path == release.location.path);
+                let hook = |event, error: Option<&str>| match file {
+                    Some(file) => tokio::task::block_in_place(|| trigger(&ctx, event, file, Some(&release), error))
+                        .map_err(|e| HelmError::Hook(format!("{e:#}"))),
+                    None => Ok(()),
+                };
+                let result = match hook(Event::Preuninstall, None) {
+                    Err(e) => Err(e),
+                    Ok(()) => {
+                        let result =
+                            call_helm_interruptible(Arc::clone(&ctx.backend), &interrupts, move |helm, call| {
+                                helm.uninstall(call, &request)
+                            })
+                            .await;
+                        let error = result.as_ref().err().map(ToString::to_string);
+                        hook(Event::Postuninstall, error.as_deref()).and(result)
+                    }
+                };
                 let row = |action| SummaryRow { release: release.name.clone(), action, duration: started.elapsed() };
                 match result {
                     Ok(out) if out.existed => Ok(row("uninstall")),

@@ -32,6 +32,7 @@ mod charts;
 mod cluster;
 mod destroy;
 mod engine;
+mod hooks;
 mod lint;
 mod list;
 mod output_paths;

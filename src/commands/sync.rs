@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::charts::{PreparedCharts, prepare_selected};
 use super::cluster::{Direction, SummaryRow, kube_target, namespace_of, release_tasks, summary};
+use super::hooks::{Event, trigger};
 use super::release_request::template_request;
 use super::selection::{check_any_matched, plan};
 use super::{Context, ExitStatus, confirm};
@@ -34,12 +35,13 @@ struct Shared {
     charts: PreparedCharts,
     repository_config: String,
     interrupts: Arc<Interrupts>,
+    files: Arc<Vec<crate::state::StateFile>>,
 }
 
 impl SyncCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
+        let files = Arc::new(super::load_state(&self.global, &self.ctx)?);
         let selected = plan(&files, &self.global, self.settings.needs)?;
         if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
             return Ok(status);
@@ -73,6 +75,7 @@ impl SyncCommand {
             charts,
             repository_config: repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default(),
             interrupts: Arc::clone(&interrupts),
+            files: Arc::clone(&files),
         });
         let stop: Arc<dyn crate::exec::StopSignal> = interrupts.clone();
         let outcomes = run_dag(tasks.clone(), render.concurrency, stop, |release: Release| {
@@ -86,6 +89,7 @@ impl SyncCommand {
                 report(&self.ctx.printer, &anyhow::Error::msg(format!("release `{}`: {error}", row.release)));
             }
         }
+        super::hooks::cleanup(&self.ctx, &selected);
         let (table, failed) = summary(&tasks, &outcomes, &self.global);
         self.ctx.printer.stdout(&table)?;
         if interrupts.interrupted() {
@@ -108,11 +112,44 @@ impl Shared {
         let started = Instant::now();
         let _tracked = self.interrupts.track(&release.name);
         let row = |action| SummaryRow { release: release.name.clone(), action, duration: started.elapsed() };
-        let result = if release.installed { self.upgrade(&release).await } else { self.uninstall(&release).await };
+        let file = self.file_of(&release);
+        let result = if release.installed {
+            self.hooked(file, &release, Event::Presync, Event::Postsync, self.upgrade(&release)).await
+        } else {
+            self.hooked(file, &release, Event::Preuninstall, Event::Postuninstall, self.uninstall(&release)).await
+        };
         match result {
             Ok(action) => Ok(row(action)),
             Err(e) => Err((row(if release.installed { "upgrade" } else { "uninstall" }), e)),
         }
+    }
+
+    /// The state file `release` comes from.
+    fn file_of(&self, release: &Release) -> Option<&crate::state::StateFile> {
+        self.files.iter().find(|f| f.path == release.location.path)
+    }
+
+    /// Runs `operation` between the release's `before` and `after` hooks
+    /// (`after` sees the operation's error as `.Event.Error`). A failing
+    /// hook fails the release.
+    async fn hooked(
+        &self,
+        file: Option<&crate::state::StateFile>,
+        release: &Release,
+        before: Event,
+        after: Event,
+        operation: impl std::future::Future<Output = Result<&'static str, HelmError>>,
+    ) -> Result<&'static str, HelmError> {
+        let hook = |event, error: Option<&str>| match file {
+            Some(file) => tokio::task::block_in_place(|| trigger(&self.ctx, event, file, Some(release), error))
+                .map_err(|e| HelmError::Hook(format!("{e:#}"))),
+            None => Ok(()),
+        };
+        hook(before, None)?;
+        let result = operation.await;
+        let error = result.as_ref().err().map(ToString::to_string);
+        hook(after, error.as_deref())?;
+        result
     }
 
     async fn upgrade(&self, release: &Release) -> Result<&'static str, HelmError> {

@@ -98,6 +98,7 @@ impl TemplateCommand {
         )
         .await;
 
+        super::hooks::cleanup(&self.ctx, &selected);
         if let Some(e) = write_error {
             return Err(anyhow::Error::new(e).context("writing the manifests to stdout"));
         }

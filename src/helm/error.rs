@@ -73,6 +73,9 @@ pub enum HelmError {
     /// Writing rendered output failed.
     #[error("{0}")]
     Io(String),
+    /// A helmfile hook around the operation failed.
+    #[error("{0}")]
+    Hook(String),
     /// The call was cancelled.
     #[error("the operation was cancelled")]
     Cancelled,

@@ -104,6 +104,7 @@ fn fill(into: &mut ReleaseSpec, from: ReleaseSpec) {
     into.set_string.extend(from.set_string);
     into.needs.extend(from.needs);
     into.dependencies.extend(from.dependencies);
+    into.hooks.extend(from.hooks);
     into.api_versions.extend(from.api_versions);
     into.set_template.extend(from.set_template);
     string(&mut into.post_renderer, from.post_renderer);

@@ -194,6 +194,7 @@ impl HelmfileDoc {
         self.merge_deferred(&later);
         self.releases.extend(later.releases);
         self.repositories.extend(later.repositories);
+        self.hooks.extend(later.hooks);
         self.api_versions.extend(later.api_versions);
         if !later.kube_version.is_empty() {
             self.kube_version = later.kube_version;
@@ -239,6 +240,9 @@ impl HelmfileDoc {
         }
         if !later.helmfiles.is_empty() {
             self.helmfiles = later.helmfiles;
+        }
+        if !later.hooks.is_empty() {
+            self.hooks = later.hooks;
         }
         if !later.repositories.is_empty() {
             self.repositories = later.repositories;

@@ -55,8 +55,13 @@ pub(crate) fn parse_part(text: &str, origin: PartOrigin<'_>) -> Result<HelmfileD
         super::schema::SubHelmfileEntry::Path(_) => None,
     });
     let defaults = std::iter::once((doc.helm_defaults.pending_keys(), "helmDefaults".to_string()));
+    let hooks = doc
+        .hooks
+        .iter()
+        .chain(doc.releases.iter().flat_map(|r| &r.hooks))
+        .map(|h| (h.pending_keys(), format!("hook `{}`", if h.name.is_empty() { &h.command } else { &h.name })));
     for (pending, section) in
-        releases.chain(templates).chain(environments).chain(repositories).chain(helmfiles).chain(defaults)
+        releases.chain(templates).chain(environments).chain(repositories).chain(helmfiles).chain(defaults).chain(hooks)
     {
         if let Some(key) = pending.first() {
             return Err(not_supported(origin.path, text, key, &section));

@@ -142,6 +142,8 @@ helmfile_schema! {
             bases: Vec<String> = "bases",
             /// Defaults for every release.
             helm_defaults: HelmDefaults = "helmDefaults",
+            /// Commands run on the state's events (prepare, cleanup).
+            hooks: Vec<HookSpec> = "hooks",
             /// Sub-helmfiles, loaded before this file's releases.
             helmfiles: Vec<SubHelmfileEntry> = "helmfiles",
             /// Chart repositories (`repo/chart` references resolve against them).
@@ -160,7 +162,6 @@ helmfile_schema! {
             namespace = "namespace",
             chart = "chart",
             llm = "llm",
-            hooks = "hooks",
             missing_file_handler = "missingFileHandler",
             missing_file_handler_config = "missingFileHandlerConfig",
             lock_file_path = "lockFilePath",
@@ -204,6 +205,8 @@ helmfile_schema! {
             condition_template: Option<String> = "conditionTemplate",
             /// Release templates to inherit from, in order.
             inherit: Vec<InheritSpec> = "inherit",
+            /// Commands run on helmfile's events (prepare, presync, ...).
+            hooks: Vec<HookSpec> = "hooks",
             /// Charts added as subcharts of a wrapper chart (helmfile's
             /// chartify `dependencies:`).
             dependencies: Vec<DependencySpec> = "dependencies",
@@ -274,7 +277,6 @@ helmfile_schema! {
             devel = "devel",
             missing_file_handler = "missingFileHandler",
             missing_file_handler_config = "missingFileHandlerConfig",
-            hooks = "hooks",
             secrets = "secrets",
             env = "env",
             values_path_prefix = "valuesPathPrefix",
@@ -466,6 +468,30 @@ helmfile_schema! {
         }
         pending {
             inherits = "inherits",
+        }
+    }
+}
+
+helmfile_schema! {
+    /// A hook: a command run on helmfile's events.
+    pub struct HookSpec {
+        implemented {
+            /// Its name in messages (default: the command).
+            name: String = "name",
+            /// prepare, preapply, presync, postsync, preuninstall,
+            /// postuninstall, cleanup.
+            events: Vec<String> = "events",
+            /// The program (a Go template).
+            command: String = "command",
+            /// Its arguments (Go templates).
+            args: Vec<String> = "args",
+            /// Show the command's output.
+            showlogs: bool = "showlogs",
+        }
+        deferred {
+        }
+        pending {
+            kubectl_apply = "kubectlApply",
         }
     }
 }

@@ -1,0 +1,130 @@
+//! helmfile's hooks: commands a state or a release runs on events
+//! (`prepare`, `presync`, `postsync`, `preuninstall`, `postuninstall`,
+//! `cleanup`). The command and its arguments are Go templates rendered
+//! with `.Environment`, `.Namespace`, `.Event` and `.Release`; the command
+//! runs in the state file's directory.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use serde_yaml_ng::{Mapping, Value};
+
+use super::Context;
+use super::engine::ShimEngine;
+use crate::state::{HookSpec, Release, RenderRequest, StateFile, TemplateEngine};
+
+/// A hook event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Event {
+    Prepare,
+    Presync,
+    Postsync,
+    Preuninstall,
+    Postuninstall,
+    Cleanup,
+}
+
+impl Event {
+    fn name(self) -> &'static str {
+        match self {
+            Event::Prepare => "prepare",
+            Event::Presync => "presync",
+            Event::Postsync => "postsync",
+            Event::Preuninstall => "preuninstall",
+            Event::Postuninstall => "postuninstall",
+            Event::Cleanup => "cleanup",
+        }
+    }
+}
+
+/// Runs `cleanup` hooks of every selected release and state, reporting
+/// (not returning) failures: the command's own result stands.
+pub(crate) fn cleanup(ctx: &Context, selected: &[super::selection::Selected<'_>]) {
+    for group in selected {
+        for release in &group.releases {
+            if let Err(e) = trigger(ctx, Event::Cleanup, group.file, Some(release), None) {
+                crate::output::report(&ctx.printer, &e);
+            }
+        }
+        if let Err(e) = trigger(ctx, Event::Cleanup, group.file, None, None) {
+            crate::output::report(&ctx.printer, &e);
+        }
+    }
+}
+
+/// Runs the hooks of `release` (or, with None, of the state) for `event`.
+/// `error` is the failure that preceded a post-event (`.Event.Error`).
+pub(crate) fn trigger(
+    ctx: &Context,
+    event: Event,
+    file: &StateFile,
+    release: Option<&Release>,
+    error: Option<&str>,
+) -> anyhow::Result<()> {
+    let hooks: &[HookSpec] = match release {
+        Some(release) => &release.hooks,
+        None => &file.doc.hooks,
+    };
+    let matching: Vec<&HookSpec> = hooks.iter().filter(|h| h.events.iter().any(|e| e == event.name())).collect();
+    if matching.is_empty() {
+        return Ok(());
+    }
+    let engine = ShimEngine::new(Arc::clone(&ctx.backend));
+    let data = data(file, release, event, error);
+    for hook in matching {
+        let name = if hook.name.is_empty() { hook.command.as_str() } else { hook.name.as_str() };
+        let render = |text: &str| {
+            engine
+                .render(RenderRequest { name: &file.path, text, data: &data, base_dir: &file.base_dir })
+                .map_err(|e| anyhow::anyhow!("hook[{name}]: {e}"))
+        };
+        let command = render(&hook.command)?;
+        let args = hook.args.iter().map(|a| render(a)).collect::<anyhow::Result<Vec<_>>>()?;
+        ctx.printer.debug(&format!("hook[{name}]: triggered by event \"{}\"", event.name()));
+        let dir =
+            if file.base_dir.as_os_str().is_empty() { std::path::Path::new(".") } else { file.base_dir.as_path() };
+        let output = Command::new(&command)
+            .args(&args)
+            .current_dir(dir)
+            .output()
+            .with_context(|| format!("hook[{name}]: cannot run `{command}`"))?;
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        if hook.showlogs {
+            for line in text.lines() {
+                ctx.printer.info(&format!("hook[{}] logs | {line}", event.name()));
+            }
+        } else if !text.is_empty() {
+            ctx.printer.debug(&format!("hook[{name}]: {}", text.trim_end()));
+        }
+        if !output.status.success() {
+            bail!("hook[{name}]: command `{command}` failed: {}", output.status);
+        }
+    }
+    Ok(())
+}
+
+fn data(file: &StateFile, release: Option<&Release>, event: Event, error: Option<&str>) -> Value {
+    let mut data = match file.environment.template_data("") {
+        Value::Mapping(m) => m,
+        _ => Mapping::new(),
+    };
+    let mut ev = Mapping::new();
+    ev.insert("Name".into(), event.name().into());
+    ev.insert("Error".into(), error.map_or(Value::Null, |e| e.into()));
+    data.insert("Event".into(), Value::Mapping(ev));
+    if let Some(release) = release {
+        let mut rel = Mapping::new();
+        rel.insert("Name".into(), release.name.clone().into());
+        rel.insert("Namespace".into(), release.namespace.clone().into());
+        rel.insert("Chart".into(), release.chart_ref.clone().into());
+        rel.insert("Version".into(), release.version.clone().into());
+        rel.insert("KubeContext".into(), release.kube_context.clone().into());
+        let labels: Mapping =
+            release.labels.iter().map(|(k, v)| (Value::from(k.clone()), Value::from(v.clone()))).collect();
+        rel.insert("Labels".into(), Value::Mapping(labels));
+        data.insert("Release".into(), Value::Mapping(rel));
+    }
+    Value::Mapping(data)
+}
