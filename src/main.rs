@@ -9,7 +9,8 @@ use clap::Parser;
 use helmfire::cli::{Cli, Command, DeploySettings, GlobalSettings, TemplateSettings};
 use helmfire::commands::{
     BuildCommand, Context, DestroyCommand, EmbedValues, ExitStatus, LintCommand, ListCommand, PrintEnvCommand,
-    ReposCommand, ShowDagCommand, StatusCommand, SyncCommand, TemplateCommand, VersionCommand, WriteValuesCommand,
+    ReposCommand, ShowDagCommand, StatusCommand, SyncCommand, TemplateCommand, TestCommand, VersionCommand,
+    WriteValuesCommand,
 };
 use helmfire::env_vars;
 use helmfire::helm::{self, ShimBackend, ShimLogLevel};
@@ -67,6 +68,11 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
         Command::Status(args) => {
             let concurrency = helmfire::exec::Concurrency::from_flag(args.concurrency);
             runtime()?.block_on(StatusCommand { global, concurrency, ctx }.run())
+        }
+        Command::Test(args) => {
+            let concurrency = helmfire::exec::Concurrency::from_flag(args.cluster.concurrency);
+            let timeout_seconds = args.timeout.unwrap_or(0);
+            runtime()?.block_on(TestCommand { global, concurrency, logs: args.logs, timeout_seconds, ctx }.run())
         }
         Command::Repos => runtime()?.block_on(ReposCommand { global, ctx }.run()),
         Command::WriteValues(args) => {

@@ -171,3 +171,16 @@ fn sync_runs_presync_and_postsync_hooks_with_the_outcome() {
     lines.sort();
     assert_eq!(lines, ["bad postsync failed", "bad presync ok", "good postsync ok", "good presync ok"]);
 }
+
+#[test]
+fn test_runs_the_release_tests() {
+    let ws = Workspace::new();
+    let ns = namespace("test-cmd");
+    ws.write("helmfile.yaml", &format!("releases:\n- name: t\n  namespace: {ns}\n  chart: {}\n", chart("tested").display()));
+    assert_success!(helmfire(&ws, &["sync"]));
+    let out = helmfire(&ws, &["test", "--timeout", "60"]);
+    assert_success!(out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Testing release=t: passed"), "{stderr}");
+    assert!(stderr.contains("Job t-test Succeeded"), "{stderr}");
+}

@@ -208,7 +208,13 @@ fn prepare_and_cleanup_hooks_run_with_templated_arguments() {
     assert_eq!(std::fs::read_to_string(ws.path().join("hooks.log")).unwrap(), "state-prepare\na-prepare\na-cleanup\n");
     assert!(String::from_utf8_lossy(&out.stderr).contains("hook[prepare] logs | a-prepare"));
 
-    ws.write("helmfile.yaml", &format!("releases:\n- name: a\n  chart: {}\n  hooks:\n  - events: [prepare]\n    command: 'false'\n", chart("files").display()));
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: a\n  chart: {}\n  hooks:\n  - events: [prepare]\n    command: 'false'\n",
+            chart("files").display()
+        ),
+    );
     let out = ws.run(&["template"]);
     assert_clean_failure!(out, "hook[false]: command `false` failed");
 }

@@ -86,6 +86,8 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Show the status of the selected releases in the cluster.
     Status(ClusterArgs),
+    /// Run the selected releases' tests (`helm test`).
+    Test(TestArgs),
     /// Refresh the indexes of the state's chart repositories (helmfire never
     /// writes your helm repositories.yaml).
     Repos,
@@ -138,6 +140,20 @@ pub struct DeployArgs {
     /// Ask before changing anything.
     #[arg(short = 'i', long)]
     pub interactive: bool,
+}
+
+/// `helmfire test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Cluster flags.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Print the test pods' logs.
+    #[arg(long)]
+    pub logs: bool,
+    /// How long the tests may take, in seconds (helm's default: 300).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 /// `helmfire destroy`.

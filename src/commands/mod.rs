@@ -24,6 +24,7 @@ pub use show_dag::ShowDagCommand;
 pub use status::StatusCommand;
 pub use sync::SyncCommand;
 pub use template::TemplateCommand;
+pub use test_command::TestCommand;
 pub use version::VersionCommand;
 pub use write_values::WriteValuesCommand;
 
@@ -45,6 +46,7 @@ mod show_dag;
 mod status;
 mod sync;
 mod template;
+mod test_command;
 mod version;
 mod write_values;
 

@@ -162,3 +162,43 @@ pub struct StatusOutput {
     #[serde(default)]
     pub app_version: String,
 }
+
+/// `helm test` of one release.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TestRequest {
+    /// Where.
+    pub kube: KubeTarget,
+    /// The release.
+    pub release_name: String,
+    /// Timeout; 0 is helm's default.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub timeout_seconds: u64,
+}
+
+/// One test hook's outcome.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TestHook {
+    /// Its name.
+    pub name: String,
+    /// Its kind (Pod, Job...).
+    pub kind: String,
+    /// Succeeded, Failed, Running, Unknown; empty when skipped.
+    #[serde(default)]
+    pub phase: String,
+}
+
+/// What `helm test` found.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TestOutput {
+    /// Whether every test passed.
+    pub passed: bool,
+    /// The test hooks.
+    #[serde(default)]
+    pub hooks: Vec<TestHook>,
+    /// Why they did not pass.
+    #[serde(default)]
+    pub failure: String,
+    /// The test pods' logs.
+    #[serde(default)]
+    pub logs: String,
+}

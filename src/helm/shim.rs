@@ -6,7 +6,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::cluster_wire::{
-    StatusOutput, StatusRequest, UninstallOutput, UninstallRequest, UpgradeOutput, UpgradeRequest,
+    StatusOutput, StatusRequest, TestOutput, TestRequest, UninstallOutput, UninstallRequest, UpgradeOutput,
+    UpgradeRequest,
 };
 use super::error::HelmError;
 use super::wire::{
@@ -83,6 +84,10 @@ impl HelmBackend for ShimBackend {
 
     fn status(&self, call: CallId, request: &StatusRequest) -> Result<StatusOutput, HelmError> {
         self.invoke(call, "status", request)
+    }
+
+    fn test(&self, call: CallId, request: &TestRequest) -> Result<TestOutput, HelmError> {
+        self.invoke(call, "test", request)
     }
 
     fn lint(&self, call: CallId, request: &LintRequest) -> Result<LintOutput, HelmError> {
