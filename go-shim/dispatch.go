@@ -29,6 +29,7 @@ var methods = map[string]method{
 	"get_manifest": runGetManifest,
 	"get_values":   runGetValues,
 	"test":         runReleaseTest,
+	"diff":         runDiff,
 }
 
 type request struct {

@@ -25,6 +25,10 @@ type upgradeParams struct {
 	templateParams
 	Kube    kubeSettings   `json:"kube"`
 	Options upgradeOptions `json:"options"`
+
+	// serverDryRun is set by the diff method (never decoded): the prepared
+	// Install/Upgrade then runs with the server dry-run strategy.
+	serverDryRun bool
 }
 
 type upgradeOptions struct {
@@ -40,18 +44,22 @@ type upgradeOptions struct {
 	Force bool `json:"force,omitempty"`
 	// HistoryMax is --history-max; absent means $HELM_MAX_HISTORY or 10,
 	// 0 means no limit.
-	HistoryMax           *int              `json:"history_max,omitempty"`
-	CleanupOnFail        bool              `json:"cleanup_on_fail,omitempty"`
-	ReuseValues          bool              `json:"reuse_values,omitempty"`
-	ResetValues          bool              `json:"reset_values,omitempty"`
-	SkipCRDs             bool              `json:"skip_crds,omitempty"`
-	DisableHooks         bool              `json:"disable_hooks,omitempty"`
-	DisableValidation    bool              `json:"disable_validation,omitempty"`
-	SkipSchemaValidation bool              `json:"skip_schema_validation,omitempty"`
-	TakeOwnership        bool              `json:"take_ownership,omitempty"`
-	ServerSide           string            `json:"server_side,omitempty"` // "auto" (default), "true", "false"
-	Labels               map[string]string `json:"labels,omitempty"`
-	Description          string            `json:"description,omitempty"`
+	HistoryMax           *int `json:"history_max,omitempty"`
+	CleanupOnFail        bool `json:"cleanup_on_fail,omitempty"`
+	ReuseValues          bool `json:"reuse_values,omitempty"`
+	ResetValues          bool `json:"reset_values,omitempty"`
+	SkipCRDs             bool `json:"skip_crds,omitempty"`
+	DisableHooks         bool `json:"disable_hooks,omitempty"`
+	DisableValidation    bool `json:"disable_validation,omitempty"`
+	SkipSchemaValidation bool `json:"skip_schema_validation,omitempty"`
+	TakeOwnership        bool `json:"take_ownership,omitempty"`
+	// ForceConflicts makes server-side apply take fields another field
+	// manager owns (helm's --force-conflicts): what puts back a change
+	// made by hand in the cluster.
+	ForceConflicts bool              `json:"force_conflicts,omitempty"`
+	ServerSide     string            `json:"server_side,omitempty"` // "auto" (default), "true", "false"
+	Labels         map[string]string `json:"labels,omitempty"`
+	Description    string            `json:"description,omitempty"`
 }
 
 type upgradeResult struct {
@@ -183,8 +191,12 @@ func (p *upgradeParams) prepareInstall(ctx context.Context, s *kubeSession, repl
 	client.Description = o.Description
 	client.Labels = o.Labels
 	client.TakeOwnership = o.TakeOwnership
+	client.ForceConflicts = o.ForceConflicts
 	client.ServerSideApply = o.ServerSide != "false"
 	client.Replace = replace // the last revision is uninstalled
+	if p.serverDryRun {
+		client.DryRunStrategy = action.DryRunServer
+	}
 	if err := p.attachPostRenderer(ctx, &client.PostRenderer); err != nil {
 		return nil, err
 	}
@@ -223,9 +235,13 @@ func (p *upgradeParams) prepareUpgrade(ctx context.Context, s *kubeSession) (fun
 	client.Description = o.Description
 	client.Labels = o.Labels
 	client.TakeOwnership = o.TakeOwnership
+	client.ForceConflicts = o.ForceConflicts
 	client.ServerSideApply = "auto"
 	if o.ServerSide != "" {
 		client.ServerSideApply = o.ServerSide
+	}
+	if p.serverDryRun {
+		client.DryRunStrategy = action.DryRunServer
 	}
 	if err := p.attachPostRenderer(ctx, &client.PostRenderer); err != nil {
 		return nil, err

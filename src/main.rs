@@ -8,9 +8,9 @@ use clap::Parser;
 
 use helmfire::cli::{Cli, Command, DeploySettings, GlobalSettings, TemplateSettings};
 use helmfire::commands::{
-    BuildCommand, Context, DestroyCommand, EmbedValues, ExitStatus, LintCommand, ListCommand, PrintEnvCommand,
-    ReposCommand, ShowDagCommand, StatusCommand, SyncCommand, TemplateCommand, TestCommand, VersionCommand,
-    WriteValuesCommand,
+    ApplyCommand, BuildCommand, Context, DestroyCommand, DiffCommand, DiffOptions, EmbedValues, ExitStatus,
+    LintCommand, ListCommand, PrintEnvCommand, ReposCommand, ShowDagCommand, StatusCommand, SyncCommand,
+    TemplateCommand, TestCommand, VersionCommand, WriteValuesCommand,
 };
 use helmfire::env_vars;
 use helmfire::helm::{self, ShimBackend, ShimLogLevel};
@@ -61,6 +61,16 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             let settings = DeploySettings::resolve(args, cwd);
             runtime()?.block_on(SyncCommand { global, settings, ctx }.run())
         }
+        Command::Diff(args) => {
+            let options = diff_options(&args);
+            let settings = DeploySettings::resolve(args.deploy, cwd);
+            runtime()?.block_on(DiffCommand { global, settings, options, ctx }.run())
+        }
+        Command::Apply(args) => {
+            let options = diff_options(&args);
+            let settings = DeploySettings::resolve(args.deploy, cwd);
+            runtime()?.block_on(ApplyCommand { global, settings, options, ctx }.run())
+        }
         Command::Destroy(args) => {
             let concurrency = helmfire::exec::Concurrency::from_flag(args.cluster.concurrency);
             runtime()?.block_on(DestroyCommand { global, concurrency, interactive: args.interactive, ctx }.run())
@@ -86,6 +96,18 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             let settings = TemplateSettings::resolve(args, cwd);
             runtime()?.block_on(TemplateCommand { global, settings, ctx }.run())
         }
+    }
+}
+
+fn diff_options(args: &helmfire::cli::DiffArgs) -> DiffOptions {
+    DiffOptions {
+        context_lines: args.context,
+        show_secrets: args.show_secrets,
+        suppress_secrets: args.suppress_secrets,
+        include_tests: args.include_tests,
+        format: args.output,
+        detailed_exitcode: args.detailed_exitcode,
+        force_conflicts: args.deploy.force_conflicts,
     }
 }
 

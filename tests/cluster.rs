@@ -64,3 +64,21 @@ pub fn helm_list(ws: &Workspace, namespace: &str) -> Vec<serde_json::Value> {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
 }
+
+/// Changes an object behind Helm's back, as `kubectl patch` would: a JSON
+/// merge patch sent straight to the API server.
+pub fn patch(path: &str, merge_patch: &str) {
+    let dir = kubeconfig().parent().unwrap();
+    let server = std::fs::read_to_string(dir.join("server")).expect("the test cluster's server file");
+    let token = std::fs::read_to_string(dir.join("token")).expect("the test cluster's token file");
+    let out = Command::new("curl")
+        .args(["-sSk", "--fail-with-body", "-X", "PATCH", "-H", "Content-Type: application/merge-patch+json"])
+        .arg("-H")
+        .arg(format!("Authorization: Bearer {}", token.trim()))
+        .arg("--data")
+        .arg(merge_patch)
+        .arg(format!("{}{path}", server.trim()))
+        .output()
+        .expect("run curl");
+    assert!(out.status.success(), "PATCH {path} failed: {}", String::from_utf8_lossy(&out.stdout));
+}

@@ -176,7 +176,10 @@ fn sync_runs_presync_and_postsync_hooks_with_the_outcome() {
 fn test_runs_the_release_tests() {
     let ws = Workspace::new();
     let ns = namespace("test-cmd");
-    ws.write("helmfile.yaml", &format!("releases:\n- name: t\n  namespace: {ns}\n  chart: {}\n", chart("tested").display()));
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: t\n  namespace: {ns}\n  chart: {}\n", chart("tested").display()),
+    );
     assert_success!(helmfire(&ws, &["sync"]));
     let out = helmfire(&ws, &["test", "--timeout", "60"]);
     assert_success!(out);

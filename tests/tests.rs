@@ -16,6 +16,7 @@ mod chart_repo;
 mod cluster;
 mod conformance;
 mod deploy;
+mod diff_apply;
 mod layering;
 mod no_helm;
 mod offline_commands;

@@ -82,6 +82,11 @@ pub enum Command {
     /// Install or upgrade every selected release (and uninstall those with
     /// `installed: false`), in needs order.
     Sync(DeployArgs),
+    /// Show what sync would change in the live cluster (no plugin needed).
+    Diff(DiffArgs),
+    /// Diff, then sync only the releases that would change (and uninstall
+    /// those marked `installed: false`).
+    Apply(DiffArgs),
     /// Uninstall the selected releases, in reverse needs order.
     Destroy(DestroyArgs),
     /// Show the status of the selected releases in the cluster.
@@ -140,6 +145,36 @@ pub struct DeployArgs {
     /// Ask before changing anything.
     #[arg(short = 'i', long)]
     pub interactive: bool,
+    /// Take fields that other field managers own (puts back changes made
+    /// by hand in the cluster, which server-side apply refuses otherwise).
+    #[arg(long)]
+    pub force_conflicts: bool,
+}
+
+/// `helmfire diff` and `helmfire apply`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The deploy flags.
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+    /// Exit 2 when there are changes (0 when none).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Lines of context around each change.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub context: i32,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "diff")]
+    pub output: crate::commands::DiffFormat,
+    /// Show Secret values in diffs instead of `REDACTED # (N bytes)`.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Leave Secret diffs out entirely.
+    #[arg(long)]
+    pub suppress_secrets: bool,
+    /// Include the charts' test hooks.
+    #[arg(long)]
+    pub include_tests: bool,
 }
 
 /// `helmfire test`.

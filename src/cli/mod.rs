@@ -3,7 +3,8 @@
 //! settings commands take.
 
 pub use args::{
-    BuildArgs, Cli, Command, DagFormat, GlobalArgs, ListArgs, NeedsArgs, ShowDagArgs, TemplateArgs, VersionArgs,
+    BuildArgs, Cli, ClusterArgs, Command, DagFormat, DeployArgs, DestroyArgs, DiffArgs, GlobalArgs, ListArgs,
+    NeedsArgs, PrintEnvArgs, ShowDagArgs, TemplateArgs, TestArgs, VersionArgs, WriteValuesArgs,
 };
 pub use settings::{DeploySettings, GlobalSettings, NoMatch, OutputFormat, TemplateSettings};
 

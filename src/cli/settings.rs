@@ -127,6 +127,8 @@ pub struct DeploySettings {
     pub timeout_seconds: u64,
     /// `-i`.
     pub interactive: bool,
+    /// `--force-conflicts`.
+    pub force_conflicts: bool,
 }
 
 impl DeploySettings {
@@ -145,6 +147,7 @@ impl DeploySettings {
             wait_for_jobs: args.wait_for_jobs,
             timeout_seconds: args.timeout.unwrap_or(0),
             interactive: args.interactive,
+            force_conflicts: args.force_conflicts,
         }
     }
 }

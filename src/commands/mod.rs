@@ -13,8 +13,10 @@ use crate::output::Printer;
 use crate::plan::Selectors;
 use crate::state::{self, LoadOptions, StateError, StateFile};
 
+pub use apply::ApplyCommand;
 pub use build::{BuildCommand, EmbedValues};
 pub use destroy::DestroyCommand;
+pub use diff::{DiffCommand, DiffFormat, DiffOptions};
 pub use engine::ShimEngine;
 pub use lint::LintCommand;
 pub use list::ListCommand;
@@ -28,10 +30,12 @@ pub use test_command::TestCommand;
 pub use version::VersionCommand;
 pub use write_values::WriteValuesCommand;
 
+mod apply;
 mod build;
 mod charts;
 mod cluster;
 mod destroy;
+mod diff;
 mod engine;
 mod hooks;
 mod lint;
@@ -68,6 +72,8 @@ pub enum ExitStatus {
     Failure,
     /// The selectors matched no release (helmfile's exit code 3).
     NoMatch,
+    /// `--detailed-exitcode` and there are changes (helmfile's exit code 2).
+    Changes,
     /// SIGINT or SIGTERM stopped the run after the operations in flight
     /// settled (128 + SIGINT, as shells report an interrupt).
     Interrupted,
@@ -79,6 +85,7 @@ impl ExitStatus {
         match self {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
+            ExitStatus::Changes => 2,
             ExitStatus::NoMatch => 3,
             ExitStatus::Interrupted => 130,
         }

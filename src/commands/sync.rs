@@ -56,6 +56,23 @@ impl SyncCommand {
         let render = &self.settings.render;
         let (repositories, charts) =
             prepare_selected(&files, &selected, &self.ctx, render.skip_deps, render.skip_refresh).await?;
+        let status = self.deploy(&files, &selected, repositories.as_ref(), charts).await?;
+        super::hooks::cleanup(&self.ctx, &selected);
+        Ok(status)
+    }
+
+    /// Installs, upgrades or uninstalls `selected` (already planned, charts
+    /// prepared) in needs order, then prints the summary. `apply` calls it
+    /// with the releases its diff found changed.
+    pub(crate) async fn deploy(
+        &self,
+        files: &Arc<Vec<crate::state::StateFile>>,
+        selected: &[super::selection::Selected<'_>],
+        repositories: Option<&super::repos::PreparedRepositories>,
+        charts: PreparedCharts,
+    ) -> anyhow::Result<ExitStatus> {
+        let render = &self.settings.render;
+        let tasks = release_tasks(selected, Direction::NeedsFirst);
         let printer = self.ctx.printer;
         let interrupts = Interrupts::install(
             move || {
@@ -73,9 +90,9 @@ impl SyncCommand {
             settings: self.settings.clone(),
             ctx: self.ctx.clone(),
             charts,
-            repository_config: repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default(),
+            repository_config: repositories.map(|r| r.config.clone()).unwrap_or_default(),
             interrupts: Arc::clone(&interrupts),
-            files: Arc::clone(&files),
+            files: Arc::clone(files),
         });
         let stop: Arc<dyn crate::exec::StopSignal> = interrupts.clone();
         let outcomes = run_dag(tasks.clone(), render.concurrency, stop, |release: Release| {
@@ -89,7 +106,6 @@ impl SyncCommand {
                 report(&self.ctx.printer, &anyhow::Error::msg(format!("release `{}`: {error}", row.release)));
             }
         }
-        super::hooks::cleanup(&self.ctx, &selected);
         let (table, failed) = summary(&tasks, &outcomes, &self.global);
         self.ctx.printer.stdout(&table)?;
         if interrupts.interrupted() {
@@ -154,28 +170,7 @@ impl Shared {
 
     async fn upgrade(&self, release: &Release) -> Result<&'static str, HelmError> {
         self.ctx.printer.info(&format!("Upgrading release={}, chart={}", release.name, release.chart_ref));
-        let mut render = template_request(release, self.global.namespace_override.as_deref(), &self.settings.render);
-        // Capabilities come from the cluster when deploying.
-        render.kube_version.clear();
-        render.api_versions.clear();
-        render.skip_tests = false;
-        render.show_only.clear();
-        render.repository_config = self.repository_config.clone();
-        if let Some(chart) = self.charts.chart_for(release) {
-            render.chart = chart.to_string();
-            render.chart_version.clear();
-        }
-        let request = UpgradeRequest {
-            render,
-            kube: kube_target(&self.global, release),
-            options: UpgradeOptions {
-                create_namespace: true,
-                wait: self.settings.wait,
-                wait_for_jobs: self.settings.wait_for_jobs,
-                timeout_seconds: self.settings.timeout_seconds,
-                ..UpgradeOptions::default()
-            },
-        };
+        let request = upgrade_request(&self.global, &self.settings, release, &self.charts, &self.repository_config);
         let out =
             crate::exec::call_helm_interruptible(Arc::clone(&self.ctx.backend), &self.interrupts, move |helm, call| {
                 helm.upgrade(call, &request)
@@ -209,5 +204,39 @@ impl Shared {
         } else {
             Ok("none (not installed)")
         }
+    }
+}
+
+/// The `helm upgrade --install` of `release`, as sync runs it and diff
+/// previews it.
+pub(crate) fn upgrade_request(
+    global: &GlobalSettings,
+    settings: &DeploySettings,
+    release: &Release,
+    charts: &PreparedCharts,
+    repository_config: &str,
+) -> UpgradeRequest {
+    let mut render = template_request(release, global.namespace_override.as_deref(), &settings.render);
+    // Capabilities come from the cluster when deploying.
+    render.kube_version.clear();
+    render.api_versions.clear();
+    render.skip_tests = false;
+    render.show_only.clear();
+    render.repository_config = repository_config.to_string();
+    if let Some(chart) = charts.chart_for(release) {
+        render.chart = chart.to_string();
+        render.chart_version.clear();
+    }
+    UpgradeRequest {
+        render,
+        kube: kube_target(global, release),
+        options: UpgradeOptions {
+            create_namespace: true,
+            wait: settings.wait,
+            wait_for_jobs: settings.wait_for_jobs,
+            timeout_seconds: settings.timeout_seconds,
+            force_conflicts: settings.force_conflicts || release.force_conflicts,
+            ..UpgradeOptions::default()
+        },
     }
 }

@@ -58,6 +58,9 @@ pub struct UpgradeOptions {
     /// Adopt resources that exist without a release.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub take_ownership: bool,
+    /// Take fields other field managers own (what undoes a manual change).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub force_conflicts: bool,
     /// `auto`, `true` or `false`; empty is helm's default (`auto`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub server_side: String,
@@ -201,4 +204,56 @@ pub struct TestOutput {
     /// The test pods' logs.
     #[serde(default)]
     pub logs: String,
+}
+
+/// What an upgrade of a release would change in the live cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiffRequest {
+    /// The upgrade that would run.
+    #[serde(flatten)]
+    pub upgrade: UpgradeRequest,
+    /// Lines of context around changes.
+    pub context_lines: i32,
+    /// Show Secret values instead of `REDACTED # (N bytes)`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub show_secrets: bool,
+    /// Include the chart's test hooks.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub include_tests: bool,
+}
+
+/// One object that would change.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DiffChange {
+    /// Kind.
+    pub kind: String,
+    /// apiVersion.
+    pub api_version: String,
+    /// Namespace; empty for cluster-scoped objects.
+    #[serde(default)]
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `create`, `update` or `delete`.
+    pub action: String,
+    /// helm-diff's text for the object (header and unified diff lines).
+    pub diff: String,
+    /// Why the upgrade would fail on this object, if it would.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub conflict: String,
+}
+
+/// The diff of one release.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DiffOutput {
+    /// Release name.
+    pub release: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Whether it is installed.
+    pub exists: bool,
+    /// The objects that would change.
+    pub changes: Vec<DiffChange>,
+    /// How many objects would not change.
+    pub unchanged: u32,
 }

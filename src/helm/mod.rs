@@ -7,8 +7,8 @@
 //! `exec`). This layer knows nothing of helmfile's state model.
 
 pub use cluster_wire::{
-    KubeTarget, StatusOutput, StatusRequest, TestHook, TestOutput, TestRequest, UninstallOutput, UninstallRequest,
-    UpgradeOptions, UpgradeOutput, UpgradeRequest,
+    DiffChange, DiffOutput, DiffRequest, KubeTarget, StatusOutput, StatusRequest, TestHook, TestOutput, TestRequest,
+    UninstallOutput, UninstallRequest, UpgradeOptions, UpgradeOutput, UpgradeRequest,
 };
 pub use error::HelmError;
 pub use shim::ShimBackend;
@@ -49,6 +49,8 @@ pub trait HelmBackend: Send + Sync {
     fn uninstall(&self, call: CallId, request: &UninstallRequest) -> Result<UninstallOutput, HelmError>;
     /// `helm status` of one release.
     fn status(&self, call: CallId, request: &StatusRequest) -> Result<StatusOutput, HelmError>;
+    /// What upgrading one release would change in the live cluster.
+    fn diff(&self, call: CallId, request: &DiffRequest) -> Result<DiffOutput, HelmError>;
     /// `helm test` of one release.
     fn test(&self, call: CallId, request: &TestRequest) -> Result<TestOutput, HelmError>;
     /// `helm lint` of one chart.

@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::cluster_wire::{
-    StatusOutput, StatusRequest, TestOutput, TestRequest, UninstallOutput, UninstallRequest, UpgradeOutput,
-    UpgradeRequest,
+    DiffOutput, DiffRequest, StatusOutput, StatusRequest, TestOutput, TestRequest, UninstallOutput, UninstallRequest,
+    UpgradeOutput, UpgradeRequest,
 };
 use super::error::HelmError;
 use super::wire::{
@@ -84,6 +84,10 @@ impl HelmBackend for ShimBackend {
 
     fn status(&self, call: CallId, request: &StatusRequest) -> Result<StatusOutput, HelmError> {
         self.invoke(call, "status", request)
+    }
+
+    fn diff(&self, call: CallId, request: &DiffRequest) -> Result<DiffOutput, HelmError> {
+        self.invoke(call, "diff", request)
     }
 
     fn test(&self, call: CallId, request: &TestRequest) -> Result<TestOutput, HelmError> {

@@ -76,6 +76,36 @@ impl Printer {
         }
     }
 
+    /// Colours a unified diff for the terminal: added lines green, removed
+    /// lines red, headers bold; unchanged without colour.
+    pub fn colorize_diff(&self, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len() + 64);
+        for line in text.split_inclusive('\n') {
+            let (body, newline) = match line.strip_suffix('\n') {
+                Some(body) => (body, "\n"),
+                None => (line, ""),
+            };
+            let code = if body.starts_with('+') {
+                "32"
+            } else if body.starts_with('-') {
+                "31"
+            } else if body.ends_with(':') && !body.starts_with(' ') {
+                "1"
+            } else {
+                ""
+            };
+            if code.is_empty() {
+                out.push_str(line);
+            } else {
+                out.push_str(&format!("\x1b[{code}m{body}\x1b[0m{newline}"));
+            }
+        }
+        out
+    }
+
     /// A question on stderr, without a newline, shown even with `-q`.
     pub fn prompt(&self, question: &str) -> io::Result<()> {
         let mut err = io::stderr().lock();

@@ -111,6 +111,7 @@ fn fill(into: &mut ReleaseSpec, from: ReleaseSpec) {
     into.post_renderer_args.extend(from.post_renderer_args);
     string(&mut into.kube_version, from.kube_version);
     option(&mut into.skip_deps, from.skip_deps);
+    option(&mut into.force_conflicts, from.force_conflicts);
     option(&mut into.skip_refresh, from.skip_refresh);
     for (key, value) in from.labels {
         into.labels.entry(key).or_insert(value);

@@ -68,6 +68,8 @@ pub struct Release {
     pub post_renderer: String,
     /// Its arguments.
     pub post_renderer_args: Vec<String>,
+    /// `forceConflicts`.
+    pub force_conflicts: bool,
     /// Commands run on this release's events.
     pub hooks: Vec<super::schema::HookSpec>,
     /// `apiVersions` (release, else state).
@@ -138,6 +140,7 @@ impl Release {
             skip_refresh: spec.skip_refresh.unwrap_or(false),
             post_renderer: resolve_program(&spec.post_renderer, base_dir),
             post_renderer_args: spec.post_renderer_args,
+            force_conflicts: spec.force_conflicts.unwrap_or(false),
             hooks: spec.hooks,
             api_versions: spec.api_versions,
             kube_version: spec.kube_version,

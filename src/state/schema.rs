@@ -212,6 +212,8 @@ helmfile_schema! {
             dependencies: Vec<DependencySpec> = "dependencies",
             /// Do not build the chart's dependencies.
             skip_deps: Option<bool> = "skipDeps",
+            /// Server-side apply takes fields other managers own.
+            force_conflicts: Option<bool> = "forceConflicts",
             /// A program the rendered manifests are piped through.
             post_renderer: String = "postRenderer",
             /// Its arguments.
@@ -236,7 +238,6 @@ helmfile_schema! {
             atomic = "atomic",
             rollback_on_failure = "rollbackOnFailure",
             cleanup_on_fail = "cleanupOnFail",
-            force_conflicts = "forceConflicts",
             history_max = "historyMax",
             create_namespace = "createNamespace",
             reuse_values = "reuseValues",

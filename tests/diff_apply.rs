@@ -1,0 +1,83 @@
+//! diff and apply against a real API server: the diff sees the live
+//! objects, so manual changes show up and apply takes them back.
+
+use crate::cluster::{helm_list, helmfire, namespace, patch};
+use crate::util::{Workspace, chart};
+
+fn revision(ws: &Workspace, ns: &str, name: &str) -> u64 {
+    helm_list(ws, ns)
+        .into_iter()
+        .find(|r| r["name"] == name)
+        .map(|r| r["revision"].as_str().unwrap().parse().unwrap())
+        .unwrap_or(0)
+}
+
+fn workspace(ns: &str) -> Workspace {
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: cfg\n  namespace: {ns}\n  chart: {}\n", chart("files").display()),
+    );
+    ws
+}
+
+#[test]
+fn diff_shows_new_objects_and_nothing_once_synced() {
+    let ns = namespace("diff");
+    let ws = workspace(&ns);
+    let out = helmfire(&ws, &["diff", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("cfg-config, ConfigMap (v1) has been added:"), "{stdout}");
+    assert!(stdout.contains("start.sh: '++++++++ # (23 bytes)'"), "Secret data is redacted: {stdout}");
+    assert!(!stdout.contains("echo started\n+ kind: Secret"), "no secret value shown: {stdout}");
+
+    assert_success!(helmfire(&ws, &["sync"]));
+    let out = helmfire(&ws, &["diff", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn a_manual_change_shows_in_diff_and_apply_takes_it_back() {
+    let ns = namespace("drift");
+    let ws = workspace(&ns);
+    assert_success!(helmfire(&ws, &["sync"]));
+    patch(&format!("/api/v1/namespaces/{ns}/configmaps/cfg-config"), r#"{"data":{"banner-lines":"99"}}"#);
+
+    let out = helmfire(&ws, &["diff", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("has changed")
+            && stdout.contains("-   banner-lines: \"99\"")
+            && stdout.contains("+   banner-lines: \"2\""),
+        "{stdout}"
+    );
+
+    // Server-side apply refuses fields another manager owns, and says so.
+    let refused = helmfire(&ws, &["apply"]);
+    assert_clean_failure!(refused, "release `cfg`");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--force-conflicts"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let before = revision(&ws, &ns, "cfg");
+    assert_success!(helmfire(&ws, &["apply", "--force-conflicts"]));
+    assert_eq!(revision(&ws, &ns, "cfg"), before + 1);
+    let out = helmfire(&ws, &["diff", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "apply took the change back: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn apply_with_nothing_to_do_upgrades_nothing() {
+    let ns = namespace("noop");
+    let ws = workspace(&ns);
+    let out = helmfire(&ws, &["apply", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "a first apply installs: {}", String::from_utf8_lossy(&out.stderr));
+    let out = helmfire(&ws, &["apply", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No affected releases"));
+    assert_eq!(revision(&ws, &ns, "cfg"), 1);
+}
