@@ -187,3 +187,31 @@ fn test_runs_the_release_tests() {
     assert!(stderr.contains("Testing release=t: passed"), "{stderr}");
     assert!(stderr.contains("Job t-test Succeeded"), "{stderr}");
 }
+
+#[test]
+fn deploy_settings_come_from_the_release_and_helm_defaults() {
+    let ws = Workspace::new();
+    let ns = namespace("defaults");
+    ws.write(
+        "helmfile.yaml",
+        &format!("helmDefaults:\n  wait: true\n  timeout: 3\nreleases:\n- name: stuck\n  namespace: {ns}\n  chart: {}\n", chart("unready").display()),
+    );
+    let started = std::time::Instant::now();
+    let out = helmfire(&ws, &["sync"]);
+    assert_clean_failure!(out, "release `stuck`");
+    assert!(started.elapsed() < Duration::from_secs(30), "helmDefaults.timeout applies: {:?}", started.elapsed());
+}
+
+#[test]
+fn deploy_keys_not_honoured_yet_are_refused_not_ignored() {
+    let ws = Workspace::new();
+    let ns = namespace("refused");
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: a\n  namespace: {ns}\n  chart: {}\n  trackMode: kubedog\n", chart("files").display()),
+    );
+    assert_success!(ws.run(&["template"]));
+    let out = helmfire(&ws, &["sync"]);
+    assert_clean_failure!(out, "`trackMode` is not supported by helmfire's cluster commands yet");
+    assert!(helm_list(&ws, &ns).is_empty(), "nothing was deployed");
+}

@@ -99,9 +99,10 @@ pub(crate) async fn diff_releases(
 ) -> Vec<(Release, Result<DiffOutput, HelmError>)> {
     let requests: Vec<(Release, DiffRequest)> = selected
         .iter()
-        .flat_map(|s| s.releases.iter().filter(|r| r.installed))
-        .map(|release| {
-            let upgrade = upgrade_request(global, settings, release, charts, repository_config);
+        .flat_map(|s| s.releases.iter().filter(|r| r.installed).map(move |r| (s, r)))
+        .map(|(s, release)| {
+            let upgrade =
+                upgrade_request(global, settings, &s.file.doc.helm_defaults, release, charts, repository_config);
             let request = DiffRequest {
                 upgrade,
                 context_lines: options.context_lines,

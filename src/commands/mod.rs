@@ -42,6 +42,7 @@ mod lint;
 mod list;
 mod output_paths;
 mod print_env;
+mod release_options;
 mod release_request;
 mod repos;
 mod repos_command;

@@ -8,13 +8,15 @@ use std::time::Instant;
 use super::charts::{PreparedCharts, prepare_selected};
 use super::cluster::{Direction, SummaryRow, kube_target, namespace_of, release_tasks, summary};
 use super::hooks::{Event, trigger};
+use super::release_options::{unsupported_keys, upgrade_options};
 use super::release_request::template_request;
 use super::selection::{check_any_matched, plan};
 use super::{Context, ExitStatus, confirm};
 use crate::cli::{DeploySettings, GlobalSettings};
 use crate::exec::{Interrupts, run_dag};
-use crate::helm::{HelmError, UninstallRequest, UpgradeOptions, UpgradeRequest};
+use crate::helm::{HelmError, UninstallRequest, UpgradeRequest};
 use crate::output::report;
+use crate::state::HelmDefaults;
 use crate::state::Release;
 
 /// Installs, upgrades and uninstalls releases.
@@ -72,6 +74,17 @@ impl SyncCommand {
         charts: PreparedCharts,
     ) -> anyhow::Result<ExitStatus> {
         let render = &self.settings.render;
+        for group in selected {
+            for release in &group.releases {
+                if let Some(key) = unsupported_keys(release, &group.file.doc.helm_defaults).first() {
+                    anyhow::bail!(
+                        "release `{}` ({}): `{key}` is not supported by helmfire's cluster commands yet; remove it or deploy this release with helmfile",
+                        release.name,
+                        release.location
+                    );
+                }
+            }
+        }
         let tasks = release_tasks(selected, Direction::NeedsFirst);
         let printer = self.ctx.printer;
         let interrupts = Interrupts::install(
@@ -170,7 +183,9 @@ impl Shared {
 
     async fn upgrade(&self, release: &Release) -> Result<&'static str, HelmError> {
         self.ctx.printer.info(&format!("Upgrading release={}, chart={}", release.name, release.chart_ref));
-        let request = upgrade_request(&self.global, &self.settings, release, &self.charts, &self.repository_config);
+        let defaults = self.file_of(release).map(|f| f.doc.helm_defaults.clone()).unwrap_or_default();
+        let request =
+            upgrade_request(&self.global, &self.settings, &defaults, release, &self.charts, &self.repository_config);
         let out =
             crate::exec::call_helm_interruptible(Arc::clone(&self.ctx.backend), &self.interrupts, move |helm, call| {
                 helm.upgrade(call, &request)
@@ -212,6 +227,7 @@ impl Shared {
 pub(crate) fn upgrade_request(
     global: &GlobalSettings,
     settings: &DeploySettings,
+    defaults: &HelmDefaults,
     release: &Release,
     charts: &PreparedCharts,
     repository_config: &str,
@@ -227,16 +243,5 @@ pub(crate) fn upgrade_request(
         render.chart = chart.to_string();
         render.chart_version.clear();
     }
-    UpgradeRequest {
-        render,
-        kube: kube_target(global, release),
-        options: UpgradeOptions {
-            create_namespace: true,
-            wait: settings.wait,
-            wait_for_jobs: settings.wait_for_jobs,
-            timeout_seconds: settings.timeout_seconds,
-            force_conflicts: settings.force_conflicts || release.force_conflicts,
-            ..UpgradeOptions::default()
-        },
-    }
+    UpgradeRequest { render, kube: kube_target(global, release), options: upgrade_options(settings, release, defaults) }
 }

@@ -13,8 +13,8 @@ pub use load::{SelectorScope, StateFile, StateSource, load, parse_state};
 pub use policy::PolicyViolation;
 pub use release::{ChartSource, Release, ValuesInput};
 pub use schema::{
-    DependencySpec, EnvironmentSpec, HelmfileDoc, HookSpec, InheritSpec, ReleaseSpec, RepositorySpec, SetValue,
-    ValuesEntry,
+    DependencySpec, EnvironmentSpec, HelmDefaults, HelmfileDoc, HookSpec, InheritSpec, ReleaseSpec, RepositorySpec,
+    SetValue, ValuesEntry,
 };
 pub use values::{SetKind, merge as merge_values, parse_set};
 

@@ -111,6 +111,15 @@ macro_rules! helmfile_schema {
                 $( if self.$pfield.is_none() { self.$pfield = from.$pfield.clone(); } )*
             }
 
+            /// The value of a deferred key, when set.
+            #[allow(unused_variables)]
+            pub fn deferred_value(&self, key: &str) -> Option<&Value> {
+                match key {
+                    $( $dkey => self.$dfield.as_ref(), )*
+                    _ => None,
+                }
+            }
+
             /// The keys present that only cluster operations use.
             pub fn deferred_keys(&self) -> Vec<&'static str> {
                 #[allow(unused_mut)]
