@@ -194,7 +194,10 @@ fn deploy_settings_come_from_the_release_and_helm_defaults() {
     let ns = namespace("defaults");
     ws.write(
         "helmfile.yaml",
-        &format!("helmDefaults:\n  wait: true\n  timeout: 3\nreleases:\n- name: stuck\n  namespace: {ns}\n  chart: {}\n", chart("unready").display()),
+        &format!(
+            "helmDefaults:\n  wait: true\n  timeout: 3\nreleases:\n- name: stuck\n  namespace: {ns}\n  chart: {}\n",
+            chart("unready").display()
+        ),
     );
     let started = std::time::Instant::now();
     let out = helmfire(&ws, &["sync"]);
@@ -208,7 +211,10 @@ fn deploy_keys_not_honoured_yet_are_refused_not_ignored() {
     let ns = namespace("refused");
     ws.write(
         "helmfile.yaml",
-        &format!("releases:\n- name: a\n  namespace: {ns}\n  chart: {}\n  trackMode: kubedog\n", chart("files").display()),
+        &format!(
+            "releases:\n- name: a\n  namespace: {ns}\n  chart: {}\n  trackMode: kubedog\n",
+            chart("files").display()
+        ),
     );
     assert_success!(ws.run(&["template"]));
     let out = helmfire(&ws, &["sync"]);
