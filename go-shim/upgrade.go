@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart"
 	"helm.sh/helm/v4/pkg/postrenderer"
 	ri "helm.sh/helm/v4/pkg/release"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
@@ -197,14 +198,7 @@ func (p *upgradeParams) prepareInstall(ctx context.Context, s *kubeSession, repl
 	if p.serverDryRun {
 		client.DryRunStrategy = action.DryRunServer
 	}
-	if err := p.attachPostRenderer(ctx, &client.PostRenderer); err != nil {
-		return nil, err
-	}
-	chrt, err := loadInstallableChart(&client.ChartPathOptions, p.Chart, s.settings)
-	if err != nil {
-		return nil, err
-	}
-	vals, err := mergeValues(p.Values, p.Overrides)
+	chrt, vals, err := p.chartAndValues(ctx, s, &client.ChartPathOptions, &client.PostRenderer)
 	if err != nil {
 		return nil, err
 	}
@@ -243,18 +237,34 @@ func (p *upgradeParams) prepareUpgrade(ctx context.Context, s *kubeSession) (fun
 	if p.serverDryRun {
 		client.DryRunStrategy = action.DryRunServer
 	}
-	if err := p.attachPostRenderer(ctx, &client.PostRenderer); err != nil {
-		return nil, err
-	}
-	chrt, err := loadInstallableChart(&client.ChartPathOptions, p.Chart, s.settings)
-	if err != nil {
-		return nil, err
-	}
-	vals, err := mergeValues(p.Values, p.Overrides)
+	chrt, vals, err := p.chartAndValues(ctx, s, &client.ChartPathOptions, &client.PostRenderer)
 	if err != nil {
 		return nil, err
 	}
 	return func() (ri.Releaser, error) { return client.RunWithContext(ctx, p.ReleaseName, chrt, vals) }, nil
+}
+
+// chartAndValues is what Install and Upgrade share before running: the
+// post-renderer, the chart (located, loaded and checked) and the merged
+// values.
+func (p *upgradeParams) chartAndValues(
+	ctx context.Context,
+	s *kubeSession,
+	chartOpts *action.ChartPathOptions,
+	pr *postrenderer.PostRenderer,
+) (chart.Charter, map[string]any, error) {
+	if err := p.attachPostRenderer(ctx, pr); err != nil {
+		return nil, nil, err
+	}
+	chrt, err := loadInstallableChart(chartOpts, p.Chart, s.settings)
+	if err != nil {
+		return nil, nil, err
+	}
+	vals, err := mergeValues(p.Values, p.Overrides)
+	if err != nil {
+		return nil, nil, err
+	}
+	return chrt, vals, nil
 }
 
 func (p *upgradeParams) attachPostRenderer(ctx context.Context, dst *postrenderer.PostRenderer) error {

@@ -115,16 +115,7 @@ fn data(file: &StateFile, release: Option<&Release>, event: Event, error: Option
     ev.insert("Error".into(), error.map_or(Value::Null, |e| e.into()));
     data.insert("Event".into(), Value::Mapping(ev));
     if let Some(release) = release {
-        let mut rel = Mapping::new();
-        rel.insert("Name".into(), release.name.clone().into());
-        rel.insert("Namespace".into(), release.namespace.clone().into());
-        rel.insert("Chart".into(), release.chart_ref.clone().into());
-        rel.insert("Version".into(), release.version.clone().into());
-        rel.insert("KubeContext".into(), release.kube_context.clone().into());
-        let labels: Mapping =
-            release.labels.iter().map(|(k, v)| (Value::from(k.clone()), Value::from(v.clone()))).collect();
-        rel.insert("Labels".into(), Value::Mapping(labels));
-        data.insert("Release".into(), Value::Mapping(rel));
+        data.insert("Release".into(), super::template_data::release_data(release));
     }
     Value::Mapping(data)
 }

@@ -51,6 +51,7 @@ mod show_dag;
 mod status;
 mod sync;
 mod template;
+mod template_data;
 mod test_command;
 mod version;
 mod write_values;

@@ -52,16 +52,6 @@ fn data(output_dir: &str, file: &StateFile, release: &Release) -> Value {
     state.insert("AbsPath".into(), absolute.into());
     state.insert("AbsPathSHA1".into(), digest[..8].to_string().into());
 
-    let mut rel = Mapping::new();
-    rel.insert("Name".into(), release.name.clone().into());
-    rel.insert("Namespace".into(), release.namespace.clone().into());
-    rel.insert("Chart".into(), release.chart_ref.clone().into());
-    rel.insert("Version".into(), release.version.clone().into());
-    rel.insert("KubeContext".into(), release.kube_context.clone().into());
-    let labels: Mapping =
-        release.labels.iter().map(|(k, v)| (Value::from(k.clone()), Value::from(v.clone()))).collect();
-    rel.insert("Labels".into(), Value::Mapping(labels));
-
     let mut env = Mapping::new();
     env.insert("Name".into(), file.environment.name.clone().into());
     env.insert("KubeContext".into(), file.environment.kube_context.clone().into());
@@ -70,7 +60,7 @@ fn data(output_dir: &str, file: &StateFile, release: &Release) -> Value {
     let mut data = Mapping::new();
     data.insert("OutputDir".into(), output_dir.into());
     data.insert("State".into(), Value::Mapping(state));
-    data.insert("Release".into(), Value::Mapping(rel));
+    data.insert("Release".into(), super::template_data::release_data(release));
     data.insert("Environment".into(), Value::Mapping(env));
     Value::Mapping(data)
 }
