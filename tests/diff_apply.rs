@@ -73,11 +73,19 @@ fn a_manual_change_shows_in_diff_and_apply_takes_it_back() {
 #[test]
 fn apply_with_nothing_to_do_upgrades_nothing() {
     let ns = namespace("noop");
-    let ws = workspace(&ns);
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: cfg\n  namespace: {ns}\n  chart: {}\n  hooks:\n  - events: [preapply]\n    command: sh\n    args: [-c, 'echo {{{{ .Event.Name }}}} >> hooks.log']\n",
+            chart("files").display()
+        ),
+    );
     let out = helmfire(&ws, &["apply", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(2), "a first apply installs: {}", String::from_utf8_lossy(&out.stderr));
     let out = helmfire(&ws, &["apply", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("No affected releases"));
     assert_eq!(revision(&ws, &ns, "cfg"), 1);
+    assert_eq!(std::fs::read_to_string(ws.path().join("hooks.log")).unwrap(), "preapply\npreapply\n");
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::charts::prepare_selected;
 use super::cluster::{kube_target, namespace_of};
 use super::diff::{DiffOptions, diff_releases, print_diffs};
+use super::hooks::{Event, trigger};
 use super::selection::{Selected, check_any_matched, plan};
 use super::sync::SyncCommand;
 use super::{Context, ExitStatus, confirm};
@@ -45,6 +46,12 @@ impl ApplyCommand {
         let render = &self.settings.render;
         let (repositories, charts) =
             prepare_selected(&files, &selected, &self.ctx, render.skip_deps, render.skip_refresh).await?;
+        // helmfile's `preapply` hooks run before anything is compared.
+        for group in &selected {
+            for release in &group.releases {
+                trigger(&self.ctx, Event::Preapply, group.file, Some(release), None)?;
+            }
+        }
         let config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
         let diffs =
             diff_releases(&self.global, &self.settings, &self.options, &selected, &charts, &config, &self.ctx).await;

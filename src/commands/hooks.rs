@@ -1,5 +1,5 @@
 //! helmfile's hooks: commands a state or a release runs on events
-//! (`prepare`, `presync`, `postsync`, `preuninstall`, `postuninstall`,
+//! (`prepare`, `preapply`, `presync`, `postsync`, `preuninstall`, `postuninstall`,
 //! `cleanup`). The command and its arguments are Go templates rendered
 //! with `.Environment`, `.Namespace`, `.Event` and `.Release`; the command
 //! runs in the state file's directory.
@@ -18,6 +18,7 @@ use crate::state::{HookSpec, Release, RenderRequest, StateFile, TemplateEngine};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Event {
     Prepare,
+    Preapply,
     Presync,
     Postsync,
     Preuninstall,
@@ -29,6 +30,7 @@ impl Event {
     fn name(self) -> &'static str {
         match self {
             Event::Prepare => "prepare",
+            Event::Preapply => "preapply",
             Event::Presync => "presync",
             Event::Postsync => "postsync",
             Event::Preuninstall => "preuninstall",

@@ -248,8 +248,13 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
             spec.labels.insert(key.clone(), value.clone());
         }
         let defaults = &layered.doc.helm_defaults;
+        // The release's own kubeContext, else helmDefaults', else the
+        // environment's.
         if spec.kube_context.is_empty() {
             spec.kube_context = defaults.kube_context.clone();
+        }
+        if spec.kube_context.is_empty() {
+            spec.kube_context = layered.environment.kube_context.clone();
         }
         spec.skip_deps = spec.skip_deps.or(defaults.skip_deps.then_some(true));
         // helmfile's ExecuteTemplates: the state's apiVersions and
@@ -383,6 +388,14 @@ mod tests {
         assert_eq!(state.releases[0].spec.deferred_keys(), ["trackMode"]);
         assert_eq!(state.releases[0].kube_context, "ctx", "helmDefaults.kubeContext applies");
         assert_eq!(state.doc.helm_defaults.deferred_keys(), ["wait"]);
+    }
+
+    #[test]
+    fn the_environments_kube_context_is_the_last_default() {
+        let text = "environments:\n  prod:\n    kubeContext: prod-ctx\n---\nreleases:\n- name: a\n  chart: ./c\n- name: b\n  chart: ./c\n  kubeContext: own\n";
+        let state = parse_as("helmfile.yaml", "prod", text).unwrap();
+        assert_eq!(state.releases[0].kube_context, "prod-ctx");
+        assert_eq!(state.releases[1].kube_context, "own");
     }
 
     #[test]
