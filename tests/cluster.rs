@@ -65,20 +65,49 @@ pub fn helm_list(ws: &Workspace, namespace: &str) -> Vec<serde_json::Value> {
     serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
 }
 
-/// Changes an object behind Helm's back, as `kubectl patch` would: a JSON
-/// merge patch sent straight to the API server.
-pub fn patch(path: &str, merge_patch: &str) {
+/// Sends one request to the test cluster's API server as its admin and
+/// returns the body, as `kubectl` would (there is no kubectl here).
+pub fn api(method: &str, path: &str, body: &str) -> String {
     let dir = kubeconfig().parent().unwrap();
     let server = std::fs::read_to_string(dir.join("server")).expect("the test cluster's server file");
     let token = std::fs::read_to_string(dir.join("token")).expect("the test cluster's token file");
+    let content_type = if method == "PATCH" { "application/merge-patch+json" } else { "application/json" };
     let out = Command::new("curl")
-        .args(["-sSk", "--fail-with-body", "-X", "PATCH", "-H", "Content-Type: application/merge-patch+json"])
+        .args(["-sSk", "--fail-with-body", "-X", method, "-H"])
+        .arg(format!("Content-Type: {content_type}"))
         .arg("-H")
         .arg(format!("Authorization: Bearer {}", token.trim()))
         .arg("--data")
-        .arg(merge_patch)
+        .arg(body)
         .arg(format!("{}{path}", server.trim()))
         .output()
         .expect("run curl");
-    assert!(out.status.success(), "PATCH {path} failed: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.status.success(), "{method} {path} failed: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Changes an object behind Helm's back, as `kubectl patch` would.
+pub fn patch(path: &str, merge_patch: &str) {
+    api("PATCH", path, merge_patch);
+}
+
+/// A kubeconfig for a ServiceAccount that may do nothing (no RBAC binding).
+pub fn powerless_kubeconfig(ws: &Workspace, namespace: &str) -> PathBuf {
+    api("POST", "/api/v1/namespaces", &format!(r#"{{"metadata":{{"name":"{namespace}"}}}}"#));
+    api("POST", &format!("/api/v1/namespaces/{namespace}/serviceaccounts"), r#"{"metadata":{"name":"nobody"}}"#);
+    let body = api(
+        "POST",
+        &format!("/api/v1/namespaces/{namespace}/serviceaccounts/nobody/token"),
+        r#"{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":3600}}"#,
+    );
+    let response: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let token = response["status"]["token"].as_str().expect("a token");
+    let server = std::fs::read_to_string(kubeconfig().parent().unwrap().join("server")).unwrap();
+    ws.write(
+        "powerless-kubeconfig",
+        &format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster: {{server: '{}', insecure-skip-tls-verify: true}}\ncontexts:\n- name: nobody\n  context: {{cluster: test, user: nobody, namespace: {namespace}}}\ncurrent-context: nobody\nusers:\n- name: nobody\n  user: {{token: '{token}'}}\n",
+            server.trim()
+        ),
+    )
 }

@@ -221,3 +221,50 @@ fn deploy_keys_not_honoured_yet_are_refused_not_ignored() {
     assert_clean_failure!(out, "`trackMode` is not supported by helmfire's cluster commands yet");
     assert!(helm_list(&ws, &ns).is_empty(), "nothing was deployed");
 }
+
+#[test]
+fn a_release_made_by_the_helm_v3_cli_is_upgraded() {
+    let ws = Workspace::new();
+    let ns = namespace("helm3");
+    let c = chart("named-templates");
+    let out = std::process::Command::new(crate::util::helm3_cli())
+        .args(["install", "legacy", c.to_str().unwrap(), "-n", &ns, "--create-namespace"])
+        .env("KUBECONFIG", crate::cluster::kubeconfig())
+        .env("HELM_CONFIG_HOME", ws.path().join(".helm3/config"))
+        .env("HELM_CACHE_HOME", ws.path().join(".helm3/cache"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "helm 3 install: {}", String::from_utf8_lossy(&out.stderr));
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: legacy\n  namespace: {ns}\n  chart: {}\n  set:\n  - name: name\n    value: renamed\n",
+            c.display()
+        ),
+    );
+    let diff = helmfire(&ws, &["diff"]);
+    let stdout = assert_success!(diff);
+    assert!(
+        stdout.contains("has changed") || stdout.contains("has been added"),
+        "the diff of a helm 3 release shows the change: {stdout}"
+    );
+    assert_success!(helmfire(&ws, &["sync"]));
+    assert_eq!(revision_of(&ws, &ns, "legacy"), Some((2, "deployed".into())));
+    let out = helmfire(&ws, &["diff", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "nothing left to change: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn rbac_forbidden_names_the_verb_and_resource() {
+    let ws = Workspace::new();
+    let ns = namespace("rbac");
+    let powerless = crate::cluster::powerless_kubeconfig(&ws, &ns);
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: a\n  namespace: {ns}\n  chart: {}\n", chart("files").display()),
+    );
+    let out = ws.helmfire().env("KUBECONFIG", &powerless).arg("sync").output().unwrap();
+    assert_clean_failure!(out, "release `a`", "forbidden", "secrets");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("list") || stderr.contains("get") || stderr.contains("create"), "names the verb: {stderr}");
+}

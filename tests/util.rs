@@ -88,6 +88,32 @@ pub fn helm_cli() -> &'static Path {
     })
 }
 
+/// The helm v3 CLI (the last helm 3 release line), built from Go modules
+/// once and cached like the v4 one: releases made by helm 3 must be
+/// upgradable by helmfire.
+pub fn helm3_cli() -> &'static Path {
+    const VERSION: &str = "v3.22.0";
+    static HELM3: OnceLock<PathBuf> = OnceLock::new();
+    HELM3.get_or_init(|| {
+        let dir = test_cache().join(format!("helm-{VERSION}"));
+        let binary = dir.join("helm");
+        if binary.is_file() {
+            return binary;
+        }
+        let scratch = tempfile::tempdir().unwrap();
+        let status = Command::new("go")
+            .args(["install", "-trimpath"])
+            .arg(format!("helm.sh/helm/v3/cmd/helm@{VERSION}"))
+            .current_dir(scratch.path())
+            .env("GOBIN", &dir)
+            .env("CGO_ENABLED", "0")
+            .status()
+            .expect("run go install for the helm v3 CLI");
+        assert!(status.success(), "building the helm v3 CLI failed");
+        binary
+    })
+}
+
 /// helm.sh/helm/v4's version in go-shim/go.mod.
 pub fn embedded_helm_version() -> String {
     let go_mod = std::fs::read_to_string(repo_root().join("go-shim/go.mod")).unwrap();
