@@ -30,6 +30,10 @@ fn diff_shows_new_objects_and_nothing_once_synced() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("cfg-config, ConfigMap (v1) has been added:"), "{stdout}");
     assert!(stdout.contains("start.sh: '++++++++ # (23 bytes)'"), "Secret data is redacted: {stdout}");
+    let coloured = helmfire(&ws, &["--color", "diff"]);
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains("\x1b[32m+ apiVersion: v1"), "--color colours diffs");
+    let plain = helmfire(&ws, &["--no-color", "diff"]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains('\x1b'), "--no-color does not");
     assert!(!stdout.contains("echo started\n+ kind: Secret"), "no secret value shown: {stdout}");
 
     assert_success!(helmfire(&ws, &["sync"]));

@@ -160,3 +160,23 @@ enum Style {
     Cyan,
     Dim,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diffs_are_coloured_only_when_colour_is_on() {
+        let diff = "ns, a, ConfigMap (v1) has changed:\n-   x: 1\n+   x: 2\n    y: 3\n";
+        let plain = Printer::new(Verbosity::Normal, ColorChoice::Never, false);
+        assert_eq!(plain.colorize_diff(diff), diff);
+        let coloured = Printer::new(Verbosity::Normal, ColorChoice::Always, false);
+        assert_eq!(
+            coloured.colorize_diff(diff),
+            "\x1b[1mns, a, ConfigMap (v1) has changed:\x1b[0m\n\x1b[31m-   x: 1\x1b[0m\n\x1b[32m+   x: 2\x1b[0m\n    y: 3\n"
+        );
+        // NO_COLOR wins over a terminal.
+        let no_color = Printer::new(Verbosity::Normal, ColorChoice::Auto, true);
+        assert_eq!(no_color.colorize_diff(diff), diff);
+    }
+}
