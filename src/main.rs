@@ -90,7 +90,7 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             WriteValuesCommand { global, output_file_template: args.output_file_template, values, ctx }.run()
         }
         Command::PrintEnv(args) => PrintEnvCommand { global, format: args.output, ctx }.run(),
-        Command::List(args) => ListCommand { global, format: args.output, ctx }.run(),
+        Command::List(args) => ListCommand { global, format: args.output, cluster: args.cluster, ctx }.run(),
         Command::ShowDag(args) => ShowDagCommand { global, format: args.output, ctx }.run(),
         Command::Template(args) => {
             let settings = TemplateSettings::resolve(args, cwd);

@@ -250,6 +250,9 @@ pub struct ListArgs {
     /// Accepted for helmfile compatibility: list never prepares charts.
     #[arg(long)]
     pub skip_charts: bool,
+    /// Also show each release's status and revision in the cluster.
+    #[arg(long)]
+    pub cluster: bool,
 }
 
 /// `helmfire show-dag`.

@@ -2,9 +2,11 @@
 
 use serde::Serialize;
 
+use super::cluster::{kube_target, namespace_of};
 use super::selection::{check_any_matched, filter};
 use super::{Context, ExitStatus};
 use crate::cli::{GlobalSettings, OutputFormat};
+use crate::helm::{HelmError, StatusRequest};
 use crate::output::render_table;
 use crate::plan::condition_enabled;
 use crate::state::{ChartSource, Release};
@@ -15,6 +17,8 @@ pub struct ListCommand {
     pub global: GlobalSettings,
     /// Table or JSON.
     pub format: OutputFormat,
+    /// `--cluster`: add each release's state in the cluster.
+    pub cluster: bool,
     /// Shared context.
     pub ctx: Context,
 }
@@ -29,6 +33,13 @@ struct Row {
     labels: String,
     chart: String,
     version: String,
+    /// With --cluster: the release's status there (`not installed` when
+    /// absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    /// With --cluster: its revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision: Option<u32>,
 }
 
 impl ListCommand {
@@ -43,16 +54,26 @@ impl ListCommand {
         for group in &selected {
             for release in &group.releases {
                 let enabled = condition_enabled(&release.condition, &group.file.environment.values).unwrap_or(false);
-                rows.push(row(release, enabled));
+                let mut row = row(release, enabled);
+                if self.cluster {
+                    let (status, revision) = self.cluster_state(release)?;
+                    row.status = Some(status);
+                    row.revision = revision;
+                }
+                rows.push(row);
             }
         }
         let text = match self.format {
             OutputFormat::Json => serde_json::to_string(&rows)? + "\n",
             OutputFormat::Text => {
+                let mut header = vec!["NAME", "NAMESPACE", "ENABLED", "INSTALLED", "LABELS", "CHART", "VERSION"];
+                if self.cluster {
+                    header.extend(["STATUS", "REVISION"]);
+                }
                 let cells: Vec<Vec<String>> = rows
                     .into_iter()
                     .map(|r| {
-                        vec![
+                        let mut cells = vec![
                             r.name,
                             r.namespace,
                             r.enabled.to_string(),
@@ -60,14 +81,33 @@ impl ListCommand {
                             r.labels,
                             r.chart,
                             r.version,
-                        ]
+                        ];
+                        if let Some(status) = r.status {
+                            cells.push(status);
+                            cells.push(r.revision.map(|n| n.to_string()).unwrap_or_default());
+                        }
+                        cells
                     })
                     .collect();
-                render_table(&["NAME", "NAMESPACE", "ENABLED", "INSTALLED", "LABELS", "CHART", "VERSION"], &cells)
+                render_table(&header, &cells)
             }
         };
         self.ctx.printer.stdout(&text)?;
         Ok(ExitStatus::Success)
+    }
+}
+
+impl ListCommand {
+    /// The release's status and revision in the cluster.
+    fn cluster_state(&self, release: &Release) -> anyhow::Result<(String, Option<u32>)> {
+        let mut kube = kube_target(&self.global, release);
+        kube.namespace = namespace_of(&self.global, release);
+        let request = StatusRequest { kube, release_name: release.name.clone() };
+        match self.ctx.backend.status(self.ctx.backend.new_call(), &request) {
+            Ok(status) => Ok((status.status, Some(status.revision))),
+            Err(HelmError::Release { .. }) => Ok(("not installed".into(), None)),
+            Err(e) => Err(anyhow::anyhow!("release `{}`: {e}", release.name)),
+        }
     }
 }
 
@@ -86,5 +126,7 @@ fn row(release: &Release, enabled: bool) -> Row {
         labels: labels.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(","),
         chart,
         version: release.version.clone(),
+        status: None,
+        revision: None,
     }
 }
