@@ -273,3 +273,16 @@ fn rbac_forbidden_names_the_verb_and_resource() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("list") || stderr.contains("get") || stderr.contains("create"), "names the verb: {stderr}");
 }
+
+#[test]
+fn crds_are_installed_before_the_resources_that_use_them() {
+    let ws = Workspace::new();
+    let ns = namespace("crds");
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: w\n  namespace: {ns}\n  chart: {}\n", chart("crds").display()),
+    );
+    assert_success!(helmfire(&ws, &["sync"]));
+    let widget = crate::cluster::api("GET", &format!("/apis/example.com/v1/namespaces/{ns}/widgets/w"), "");
+    assert!(widget.contains("\"size\": 2"), "{widget}");
+}

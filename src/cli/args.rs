@@ -149,6 +149,9 @@ pub struct DeployArgs {
     /// by hand in the cluster, which server-side apply refuses otherwise).
     #[arg(long)]
     pub force_conflicts: bool,
+    /// Do not install the charts' CRDs (`crds/`).
+    #[arg(long)]
+    pub skip_crds: bool,
 }
 
 /// `helmfire diff` and `helmfire apply`.

@@ -129,6 +129,8 @@ pub struct DeploySettings {
     pub interactive: bool,
     /// `--force-conflicts`.
     pub force_conflicts: bool,
+    /// `--skip-crds`.
+    pub skip_crds: bool,
 }
 
 impl DeploySettings {
@@ -148,6 +150,7 @@ impl DeploySettings {
             timeout_seconds: args.timeout.unwrap_or(0),
             interactive: args.interactive,
             force_conflicts: args.force_conflicts,
+            skip_crds: args.skip_crds,
         }
     }
 }

@@ -26,6 +26,7 @@ const HONOURED: &[&str] = &[
     "takeOwnership",
     "serverSide",
     "description",
+    "skipCRDs",
 ];
 
 /// The release's deferred keys that cluster commands would ignore; using
@@ -71,6 +72,7 @@ pub(crate) fn upgrade_options(settings: &DeploySettings, release: &Release, defa
             _ => String::new(),
         },
         force_conflicts: settings.force_conflicts || release.force_conflicts,
+        skip_crds: settings.skip_crds || flag(release, defaults, "skipCRDs"),
         ..UpgradeOptions::default()
     }
 }

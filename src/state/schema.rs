@@ -378,6 +378,7 @@ helmfile_schema! {
             post_renderer_args: Vec<String> = "postRendererArgs",
         }
         deferred {
+            skip_crds = "skipCRDs",
             wait = "wait",
             wait_retries = "waitRetries",
             wait_for_jobs = "waitForJobs",
@@ -414,7 +415,6 @@ helmfile_schema! {
             enable_dns = "enableDNS",
             skip_schema_validation = "skipSchemaValidation",
             devel = "devel",
-            skip_crds = "skipCRDs",
             insecure_skip_tls_verify = "insecureSkipTLSVerify",
             plain_http = "plainHttp",
         }
