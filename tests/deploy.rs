@@ -286,3 +286,35 @@ fn crds_are_installed_before_the_resources_that_use_them() {
     let widget = crate::cluster::api("GET", &format!("/apis/example.com/v1/namespaces/{ns}/widgets/w"), "");
     assert!(widget.contains("\"size\": 2"), "{widget}");
 }
+
+#[test]
+fn a_second_sigint_exits_at_once_naming_what_may_be_left() {
+    let ws = Workspace::new();
+    let ns = namespace("sigint2");
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: stuck\n  namespace: {ns}\n  chart: {}\n", chart("unready").display()),
+    );
+    let child = ws
+        .helmfire()
+        .env("KUBECONFIG", kubeconfig())
+        .args(["sync", "--wait", "--timeout", "120"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while revision_of(&ws, &ns, "stuck").is_none() {
+        assert!(std::time::Instant::now() < deadline, "the install never started");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let pid = child.id().to_string();
+    for _ in 0..2 {
+        assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted again") && stderr.contains("stuck"), "{stderr}");
+}

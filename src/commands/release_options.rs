@@ -73,6 +73,7 @@ pub(crate) fn upgrade_options(settings: &DeploySettings, release: &Release, defa
         },
         force_conflicts: settings.force_conflicts || release.force_conflicts,
         skip_crds: settings.skip_crds || flag(release, defaults, "skipCRDs"),
+        description: lookup(release, defaults, "description").and_then(Value::as_str).unwrap_or_default().to_string(),
         ..UpgradeOptions::default()
     }
 }

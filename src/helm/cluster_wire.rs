@@ -67,6 +67,9 @@ pub struct UpgradeOptions {
     /// Release labels.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// The description recorded with the revision.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
 }
 
 fn is_zero(n: &u64) -> bool {
