@@ -17,15 +17,7 @@ type manifestResult struct {
 
 // runGetManifest is `helm get manifest` (pkg/cmd/get_manifest.go).
 func runGetManifest(ctx context.Context, raw json.RawMessage) (any, error) {
-	var p releaseRef
-	if err := decodeParams(raw, &p); err != nil {
-		return nil, err
-	}
-	s, err := openKube(ctx, p.Kube, false)
-	if err != nil {
-		return nil, err
-	}
-	rel, err := s.getRelease(p.ReleaseName, p.Revision)
+	rel, err := loadReleaseRef(ctx, raw)
 	if err != nil {
 		return nil, err
 	}

@@ -33,15 +33,7 @@ type statusResult struct {
 // runStatus is `helm status` (pkg/cmd/status.go) without the live resource
 // listing: the stored release record only.
 func runStatus(ctx context.Context, raw json.RawMessage) (any, error) {
-	var p releaseRef
-	if err := decodeParams(raw, &p); err != nil {
-		return nil, err
-	}
-	s, err := openKube(ctx, p.Kube, false)
-	if err != nil {
-		return nil, err
-	}
-	rel, err := s.getRelease(p.ReleaseName, p.Revision)
+	rel, err := loadReleaseRef(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -88,4 +80,18 @@ func (s *kubeSession) releaseError(err error, name string, revision int) *ShimEr
 			withDetail("release", name)
 	}
 	return s.classify(err, name, KindRelease)
+}
+
+// loadReleaseRef decodes a releaseRef and reads that revision of the
+// release (the latest when Revision is 0).
+func loadReleaseRef(ctx context.Context, raw json.RawMessage) (*release.Release, error) {
+	var p releaseRef
+	if err := decodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	s, err := openKube(ctx, p.Kube, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.getRelease(p.ReleaseName, p.Revision)
 }

@@ -127,24 +127,7 @@ fn a_missing_kube_context_names_the_ones_that_exist() {
 fn sigint_mid_sync_cancels_and_leaves_no_pending_release() {
     let ws = Workspace::new();
     let ns = namespace("sigint");
-    ws.write(
-        "helmfile.yaml",
-        &format!("releases:\n- name: stuck\n  namespace: {ns}\n  chart: {}\n", chart("unready").display()),
-    );
-    let child = ws
-        .helmfire()
-        .env("KUBECONFIG", kubeconfig())
-        .args(["sync", "--wait", "--timeout", "120"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Let the install start waiting for the volume that never binds.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while revision_of(&ws, &ns, "stuck").is_none() {
-        assert!(std::time::Instant::now() < deadline, "the install never started");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let child = start_stuck_sync(&ws, &ns);
     let sent = std::time::Instant::now();
     let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
@@ -291,6 +274,21 @@ fn crds_are_installed_before_the_resources_that_use_them() {
 fn a_second_sigint_exits_at_once_naming_what_may_be_left() {
     let ws = Workspace::new();
     let ns = namespace("sigint2");
+    let child = start_stuck_sync(&ws, &ns);
+    let pid = child.id().to_string();
+    for _ in 0..2 {
+        assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted again") && stderr.contains("stuck"), "{stderr}");
+}
+
+/// Starts `helmfire sync --wait` of a release that never becomes ready and
+/// returns once its install is under way.
+fn start_stuck_sync(ws: &Workspace, ns: &str) -> std::process::Child {
     ws.write(
         "helmfile.yaml",
         &format!("releases:\n- name: stuck\n  namespace: {ns}\n  chart: {}\n", chart("unready").display()),
@@ -304,17 +302,9 @@ fn a_second_sigint_exits_at_once_naming_what_may_be_left() {
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while revision_of(&ws, &ns, "stuck").is_none() {
+    while revision_of(ws, ns, "stuck").is_none() {
         assert!(std::time::Instant::now() < deadline, "the install never started");
         std::thread::sleep(Duration::from_millis(200));
     }
-    let pid = child.id().to_string();
-    for _ in 0..2 {
-        assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("interrupted again") && stderr.contains("stuck"), "{stderr}");
+    child
 }
