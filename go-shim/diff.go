@@ -86,16 +86,9 @@ func runDiff(ctx context.Context, raw json.RawMessage) (any, error) {
 	if p.ContextLines != nil {
 		contextLines = *p.ContextLines
 	}
-	kubeParams := p.Kube
-	if kubeParams.Namespace == "" {
-		kubeParams.Namespace = p.Namespace
-	}
-	s, err := openKube(ctx, kubeParams, false)
+	s, err := p.openSession(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if p.RepositoryConfig != "" {
-		s.settings.RepositoryConfig = p.RepositoryConfig
 	}
 
 	last, err := s.lastRelease(p.ReleaseName)

@@ -12,13 +12,6 @@ import (
 // Unit tests of the diff method's parts; diff_cluster_test.go runs it
 // against an API server.
 
-func init() {
-	// dispatch.go registers "diff"; until it does, the tests do.
-	if _, ok := methods["diff"]; !ok {
-		methods["diff"] = runDiff
-	}
-}
-
 func formatted(before, after string, context int) string {
 	var out strings.Builder
 	formatEdits(diffLines(splitLines(before), splitLines(after)), context, &out)

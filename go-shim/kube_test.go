@@ -12,34 +12,14 @@ import (
 
 // These tests need no cluster: the kubeconfig is written by the test.
 
-// callMethod runs one method through dispatch. The cluster methods are
-// registered here if dispatch.go does not list them yet.
+// callMethod runs one method through dispatch.
 func callMethod(t *testing.T, method string, params any, id uint64) envelopeForTest {
 	t.Helper()
-	registerClusterMethods()
 	raw, err := json.Marshal(map[string]any{"method": method, "params": params})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return call(t, string(raw), id)
-}
-
-func registerClusterMethods() {
-	for name, fn := range map[string]method{
-		"upgrade":      runUpgrade,
-		"uninstall":    runUninstall,
-		"list":         runList,
-		"status":       runStatus,
-		"history":      runHistory,
-		"rollback":     runRollback,
-		"get_manifest": runGetManifest,
-		"get_values":   runGetValues,
-		"test":         runReleaseTest,
-	} {
-		if _, ok := methods[name]; !ok {
-			methods[name] = fn
-		}
-	}
 }
 
 func writeKubeconfig(t *testing.T, server string) string {

@@ -89,16 +89,9 @@ func runUpgrade(ctx context.Context, raw json.RawMessage) (any, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	kubeParams := p.Kube
-	if kubeParams.Namespace == "" {
-		kubeParams.Namespace = p.Namespace
-	}
-	s, err := openKube(ctx, kubeParams, false)
+	s, err := p.openSession(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if p.RepositoryConfig != "" {
-		s.settings.RepositoryConfig = p.RepositoryConfig
 	}
 	historyMax := s.settings.MaxHistory
 	if p.Options.HistoryMax != nil {
@@ -356,4 +349,22 @@ func deployResult(rel *release.Release, firstInstall bool) upgradeResult {
 		Notes:        rel.Info.Notes,
 		FirstInstall: firstInstall,
 	}
+}
+
+// openSession connects to the release's cluster and namespace (the
+// request's namespace unless kube names one) with the run's repositories
+// file, for the upgrade and for its preview, the diff.
+func (p *upgradeParams) openSession(ctx context.Context) (*kubeSession, error) {
+	kubeParams := p.Kube
+	if kubeParams.Namespace == "" {
+		kubeParams.Namespace = p.Namespace
+	}
+	s, err := openKube(ctx, kubeParams, false)
+	if err != nil {
+		return nil, err
+	}
+	if p.RepositoryConfig != "" {
+		s.settings.RepositoryConfig = p.RepositoryConfig
+	}
+	return s, nil
 }

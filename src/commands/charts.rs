@@ -81,6 +81,7 @@ pub(crate) async fn prepare<'a>(
     let work = tempfile::Builder::new().prefix("helmfire-charts-").tempdir().context("creating a temp directory")?;
     let repository_config = repositories.map(|r| r.config.clone()).unwrap_or_default();
     let mut replaced = HashMap::new();
+    let mut built = std::collections::HashSet::new();
     for (index, release) in releases.into_iter().enumerate() {
         let base_dir = release.location.path.parent().unwrap_or(Path::new("."));
         let mut chart = match &release.chart {
@@ -111,6 +112,11 @@ pub(crate) async fn prepare<'a>(
         if local && dependencies == Dependencies::Build && !release.skip_deps {
             let shown = if release.dependencies.is_empty() { release.chart_ref.clone() } else { chart.clone() };
             ctx.printer.info(&format!("Building dependency release={}, chart={shown}", release.name));
+            // Many releases often share one chart: helmfile builds it again
+            // for each; once per run is enough (wrapper charts are unique).
+            if !built.insert(chart.clone()) {
+                continue;
+            }
             let request = DepsBuildRequest {
                 chart: chart.clone(),
                 repository_config: repository_config.clone(),

@@ -9,7 +9,7 @@ use crate::cli::{GlobalSettings, OutputFormat};
 use crate::helm::{HelmError, StatusRequest};
 use crate::output::render_table;
 use crate::plan::condition_enabled;
-use crate::state::{ChartSource, Release};
+use crate::state::Release;
 
 /// Lists releases.
 pub struct ListCommand {
@@ -115,16 +115,13 @@ impl ListCommand {
 /// `chart`, sorted, `key:value` joined by commas.
 fn row(release: &Release, enabled: bool) -> Row {
     let labels = crate::plan::release_labels(release, &Default::default());
-    let chart = match &release.chart {
-        ChartSource::Local(_) | ChartSource::Remote(_) => release.chart_ref.clone(),
-    };
     Row {
         name: release.name.clone(),
         namespace: release.namespace.clone(),
         enabled,
         installed: release.installed,
         labels: labels.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(","),
-        chart,
+        chart: release.chart_ref.clone(),
         version: release.version.clone(),
         status: None,
         revision: None,

@@ -217,13 +217,15 @@ impl HelmfileDoc {
                     if !spec.missing_file_handler.is_empty() {
                         existing.missing_file_handler = spec.missing_file_handler;
                     }
+                    if !spec.merge_strategy.is_empty() {
+                        existing.merge_strategy = spec.merge_strategy;
+                    }
                 }
-                (Some(existing), spec) if existing.is_none() => *existing = spec,
-                (Some(_), None) => {}
+                (Some(existing @ None), spec) => *existing = spec,
+                (Some(Some(_)), None) => {}
                 (None, spec) => {
                     self.environments.insert(name, spec);
                 }
-                (Some(_), Some(_)) => unreachable!("handled above"),
             }
         }
     }

@@ -88,19 +88,17 @@ fn typed_scalar(raw: &str) -> Value {
 
 /// Splits on `sep` except where it is escaped with a backslash.
 fn split_unescaped(text: &str, sep: char) -> Vec<String> {
-    let mut parts = vec![String::new()];
+    let mut parts = Vec::new();
+    let mut current = String::new();
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    parts.last_mut().unwrap().push(next);
-                }
-            }
-            c if c == sep => parts.push(String::new()),
-            c => parts.last_mut().unwrap().push(c),
+            '\\' => current.extend(chars.next()),
+            c if c == sep => parts.push(std::mem::take(&mut current)),
+            c => current.push(c),
         }
     }
+    parts.push(current);
     parts
 }
 
