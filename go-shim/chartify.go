@@ -14,22 +14,21 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"helm.sh/helm/v4/pkg/action"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/cli"
 	"helm.sh/helm/v4/pkg/registry"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
-
-	"github.com/helmfire/helmfire/go-shim/internal/syncbuf"
 )
 
 // chartifyParams is a release with helmfile's ad-hoc `dependencies:`.
 type chartifyParams struct {
 	ReleaseName string `json:"release_name"`
-	// Chart is an absolute local chart directory (or .tgz), or a reference
-	// helm pulls: "repo/chart" or "oci://...".
-	Chart        string `json:"chart"`
-	ChartVersion string `json:"chart_version,omitempty"`
+	// Chart is an absolute local chart directory or .tgz archive.
+	Chart string `json:"chart"`
+	// Remote says Chart is the cached archive of a remote chart (helmfire
+	// pulls remote charts into its cache first): chartify treats it as the
+	// remote chart it pulled, whose own dependencies are already in charts/.
+	Remote bool `json:"remote,omitempty"`
 	// Dependencies are the release's `dependencies:` in order.
 	Dependencies     []adhocDependency `json:"dependencies"`
 	RepositoryConfig string            `json:"repository_config"`
@@ -39,6 +38,8 @@ type chartifyParams struct {
 	// repository indexes. chartify always refreshes (it runs
 	// `helm dependency up` without --skip-refresh).
 	SkipRefresh bool `json:"skip_refresh,omitempty"`
+	// Registry is how OCI dependencies are reached.
+	Registry RegistryAccess `json:"registry"`
 }
 
 // adhocDependency is one entry of a release's `dependencies:`.
@@ -74,7 +75,7 @@ type chartifyDependency struct {
 // that needs no rendering: no jsonPatches, strategicMergePatches,
 // transformers, forceNamespace or kustomize):
 //
-//  1. copy the local chart (or pull the remote one) into WorkDir/<release>;
+//  1. copy the local chart (or unpack the pulled remote one) into WorkDir/<release>;
 //  2. add the dependencies to Chart.yaml, named after the chart, with the
 //     repository URL from the repositories file and condition <alias|name>.enabled;
 //     for a local chart they are appended to its own dependencies, for a
@@ -105,9 +106,12 @@ func runChartify(ctx context.Context, raw json.RawMessage) (any, error) {
 		return nil, failf(KindIO, "creating %s: %v", tempDir, err)
 	}
 
-	// chartify's isLocal: the chart path exists.
+	// chartify's isLocal: the chart path exists (and was not pulled).
 	info, statErr := os.Stat(p.Chart)
-	isLocal := statErr == nil
+	if statErr != nil {
+		return nil, failf(KindChart, "release %s: chart %s does not exist", p.ReleaseName, p.Chart).withDetail("chart", p.Chart)
+	}
+	isLocal := !p.Remote
 	var log strings.Builder
 	var wrapper, origDir string
 	switch {
@@ -119,7 +123,7 @@ func runChartify(ctx context.Context, raw json.RawMessage) (any, error) {
 			return nil, failf(KindIO, "copying chart %s to %s: %v", p.Chart, tempDir, err).withDetail("chart", p.Chart)
 		}
 		wrapper, origDir = tempDir, p.Chart
-	case isLocal && filepath.Ext(p.Chart) == ".tgz":
+	case filepath.Ext(p.Chart) == ".tgz" && !info.IsDir():
 		if err := chartutil.ExpandFile(tempDir, p.Chart); err != nil {
 			return nil, failf(KindChart, "extracting chart %s: %v", p.Chart, err).withDetail("chart", p.Chart)
 		}
@@ -128,18 +132,8 @@ func runChartify(ctx context.Context, raw json.RawMessage) (any, error) {
 			return nil, failf(KindChart, "extracting chart %s: %v", p.Chart, err).withDetail("chart", p.Chart)
 		}
 		wrapper = dir
-	case isLocal:
-		return nil, notSupportedYet(p, "a release whose chart is a single file other than a .tgz chart archive")
 	default:
-		if ctx.Err() != nil {
-			return nil, classify(ctx.Err(), KindCancelled)
-		}
-		pulled, out, err := pullChart(p.Chart, p.ChartVersion, tempDir, settings)
-		log.WriteString(out)
-		if err != nil {
-			return nil, err
-		}
-		wrapper = pulled
+		return nil, notSupportedYet(p, "a release whose chart is a single file other than a .tgz chart archive")
 	}
 
 	// chartify creates templates/ when the chart has none.
@@ -164,7 +158,7 @@ func runChartify(ctx context.Context, raw json.RawMessage) (any, error) {
 	if ctx.Err() != nil {
 		return nil, classify(ctx.Err(), KindCancelled)
 	}
-	out, err := manageDependencies(wrapper, settings, p.SkipRefresh, true)
+	out, err := manageDependencies(wrapper, settings, p.Registry, p.SkipRefresh, true)
 	log.WriteString(out)
 	if err != nil {
 		if se, ok := errors.AsType[*ShimError](err); ok {
@@ -251,48 +245,6 @@ func onlyChartIn(dir string) (string, error) {
 		return "", fmt.Errorf("expected one chart in %s, found %d", dir, len(charts))
 	}
 	return charts[0], nil
-}
-
-// pullChart is `helm pull CHART --untar -d DIR [--version V]`, as chartify
-// runs it for a remote chart, and returns the chart directory.
-func pullChart(ref, version, dir string, settings *cli.EnvSettings) (string, string, error) {
-	out := &syncbuf.Buffer{}
-	registryClient, err := registry.NewClient(
-		registry.ClientOptDebug(settings.Debug),
-		registry.ClientOptEnableCache(true),
-		registry.ClientOptWriter(out),
-		registry.ClientOptCredentialsFile(settings.RegistryConfig),
-	)
-	if err != nil {
-		return "", "", failf(KindChart, "missing registry client: %v", err).withDetail("chart", ref)
-	}
-	cfg := action.NewConfiguration(action.ConfigurationSetLogger(newSinkHandler()))
-	pull := action.NewPull(action.WithConfig(cfg))
-	pull.SetRegistryClient(registryClient)
-	pull.Settings = settings
-	pull.Untar = true
-	pull.UntarDir = "."
-	pull.DestDir = dir
-	pull.Version = version
-	printed, err := pull.Run(ref)
-	log := printed + out.String()
-	if err != nil {
-		msg := err.Error()
-		if repoName, ok := strings.CutPrefix(msg, "repo "); ok && strings.HasSuffix(repoName, " not found") {
-			repoName = strings.TrimSuffix(repoName, " not found")
-			return "", log, (&ShimError{
-				Kind: KindChart,
-				Message: fmt.Sprintf("chart %s: repository %q is defined neither in the state's repositories nor in helm's repositories file",
-					ref, repoName),
-			}).withDetail("chart", ref)
-		}
-		return "", log, failf(KindChart, "pulling chart %s: %v", ref, err).withDetail("chart", ref)
-	}
-	chartDir, err := onlyChartIn(dir)
-	if err != nil {
-		return "", log, failf(KindChart, "pulling chart %s: %v", ref, err).withDetail("chart", ref)
-	}
-	return chartDir, log, nil
 }
 
 // resolveAdhocDependencies is chartify's ReadAdhocDependencies: a local path

@@ -120,10 +120,16 @@ func TestChartifyRemoteChart(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	pulled, err := invoke[chartPullResult](t, runChartPull, chartPullParams{
+		Chart: "myrepo/raw", Version: "0.1.0", RepositoryConfig: repos, CacheDir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatalf("pull failed: %+v", err)
+	}
 	res, err := invoke[chartifyResult](t, runChartify, chartifyParams{
 		ReleaseName:      "foo",
-		Chart:            "myrepo/raw",
-		ChartVersion:     "0.1.0",
+		Chart:            pulled.Path,
+		Remote:           true,
 		Dependencies:     []adhocDependency{{Chart: "myrepo/raw", Version: "0.0.1", Alias: "dep"}},
 		RepositoryConfig: repos,
 		WorkDir:          work,

@@ -47,6 +47,8 @@ type depsBuildParams struct {
 	// (and Chart.lock, when there is one). helm and helmfile always rebuild;
 	// this is helmfire's opt-in shortcut and changes the printed log.
 	IfMissing bool `json:"if_missing,omitempty"`
+	// Registry is how OCI dependencies are reached.
+	Registry RegistryAccess `json:"registry"`
 }
 
 type depsBuildResult struct {
@@ -93,7 +95,7 @@ func runDepsBuild(ctx context.Context, raw json.RawMessage) (any, error) {
 	if ctx.Err() != nil {
 		return nil, classify(ctx.Err(), KindCancelled)
 	}
-	log, err := manageDependencies(p.Chart, settings, p.SkipRefresh, false)
+	log, err := manageDependencies(p.Chart, settings, p.Registry, p.SkipRefresh, false)
 	if err != nil {
 		return nil, err
 	}
@@ -224,9 +226,9 @@ func hashDependencies(req, lock []*chart.Dependency) (string, error) {
 // manageDependencies runs helm's `dependency build` (update=false) or
 // `dependency update` (update=true) on a chart directory and returns what
 // helm prints. The caller holds the directory's lock.
-func manageDependencies(dir string, settings *cli.EnvSettings, skipRefresh, update bool) (string, error) {
+func manageDependencies(dir string, settings *cli.EnvSettings, access RegistryAccess, skipRefresh, update bool) (string, error) {
 	out := &syncbuf.Buffer{}
-	man, err := newDependencyManager(dir, settings, out, skipRefresh)
+	man, err := newDependencyManager(dir, settings, access, out, skipRefresh)
 	if err != nil {
 		return "", err
 	}
@@ -243,19 +245,14 @@ func manageDependencies(dir string, settings *cli.EnvSettings, skipRefresh, upda
 	return log, nil
 }
 
-func newDependencyManager(dir string, settings *cli.EnvSettings, out io.Writer, skipRefresh bool) (*downloader.Manager, error) {
+func newDependencyManager(dir string, settings *cli.EnvSettings, access RegistryAccess, out io.Writer, skipRefresh bool) (*downloader.Manager, error) {
 	epoch, err := sourceDateEpoch()
 	if err != nil {
 		return nil, failf(KindBadRequest, "%v", err)
 	}
 	// As helm's CLI creates it; it prints "Pulled:" and "Digest:" for OCI
 	// dependencies, and the Manager dereferences it for any OCI dependency.
-	registryClient, err := registry.NewClient(
-		registry.ClientOptDebug(settings.Debug),
-		registry.ClientOptEnableCache(true),
-		registry.ClientOptWriter(out),
-		registry.ClientOptCredentialsFile(settings.RegistryConfig),
-	)
+	registryClient, err := access.client(out, ociHostsOf(dir)...)
 	if err != nil {
 		return nil, failf(KindDependencies, "missing registry client: %v", err).withDetail("chart", dir)
 	}
@@ -355,4 +352,20 @@ func blamedDependency(dir string, err error) *chart.Dependency {
 		}
 	}
 	return blamed
+}
+
+// ociHostsOf lists the registry hosts of a chart's OCI dependencies, so the
+// registry client speaks plain HTTP to them when their repository says so.
+func ociHostsOf(dir string) []string {
+	meta, err := chartutil.LoadChartfile(filepath.Join(dir, "Chart.yaml"))
+	if err != nil {
+		return nil
+	}
+	var hosts []string
+	for _, d := range meta.Dependencies {
+		if registry.IsOCI(d.Repository) {
+			hosts = append(hosts, registryHostOf(d.Repository))
+		}
+	}
+	return hosts
 }

@@ -20,6 +20,11 @@ var methods = map[string]method{
 	"chartify":   runChartify,
 	"lint":       runLint,
 
+	"chart_pull":    runChartPull,
+	"lock_resolve":  runLockResolve,
+	"cache_info":    runCacheInfo,
+	"cache_cleanup": runCacheCleanup,
+
 	"upgrade":      runUpgrade,
 	"uninstall":    runUninstall,
 	"list":         runList,

@@ -6,18 +6,21 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use helmfire::cli::{Cli, Command, DeploySettings, GlobalSettings, TemplateSettings};
+use helmfire::cli::{CacheArgs, Cli, Command, DeploySettings, GlobalSettings, TemplateSettings};
 use helmfire::commands::{
-    ApplyCommand, BuildCommand, Context, DestroyCommand, DiffCommand, DiffOptions, EmbedValues, ExitStatus,
-    LintCommand, ListCommand, PrintEnvCommand, ReposCommand, ShowDagCommand, StatusCommand, SyncCommand,
-    TemplateCommand, TestCommand, VersionCommand, WriteValuesCommand,
+    ApplyCommand, BuildCommand, CacheAction, CacheCommand, Context, DepsCommand, DestroyCommand, DiffCommand,
+    DiffOptions, EmbedValues, ExitStatus, FetchCommand, LintCommand, ListCommand, PrintEnvCommand, ReposCommand,
+    ShowDagCommand, StatusCommand, SyncCommand, TemplateCommand, TestCommand, VersionCommand, WriteValuesCommand,
 };
 use helmfire::env_vars;
 use helmfire::helm::{self, ShimBackend, ShimLogLevel};
 use helmfire::output::{ColorChoice, Printer, Verbosity, exit_code_for, report};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let commands: Vec<String> =
+        <Cli as clap::CommandFactory>::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
+    let commands: Vec<&str> = commands.iter().map(String::as_str).collect();
+    let cli = Cli::parse_from(helmfire::cli::move_command_flags(std::env::args_os().collect(), &commands));
     let no_color = std::env::var_os(env_vars::NO_COLOR).is_some();
     let early_printer = Printer::new(Verbosity::Normal, ColorChoice::Auto, no_color);
     let (cwd, global) = match std::env::current_dir()
@@ -92,6 +95,20 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
         Command::PrintEnv(args) => PrintEnvCommand { global, format: args.output, ctx }.run(),
         Command::List(args) => ListCommand { global, format: args.output, cluster: args.cluster, ctx }.run(),
         Command::ShowDag(args) => ShowDagCommand { global, format: args.output, ctx }.run(),
+        Command::Deps => runtime()?.block_on(DepsCommand { global, ctx }.run()),
+        Command::Fetch(args) => {
+            let output_dir = args.output_dir.map(|d| cwd.join(d));
+            let concurrency = helmfire::exec::Concurrency::from_flag(args.concurrency);
+            let output_dir_template = args.output_dir_template;
+            runtime()?.block_on(FetchCommand { global, output_dir, output_dir_template, concurrency, ctx }.run())
+        }
+        Command::Cache(CacheArgs::Info { output }) => {
+            CacheCommand { global, action: CacheAction::Info(output), ctx }.run()
+        }
+        Command::Cache(CacheArgs::Cleanup { older_than }) => {
+            let action = CacheAction::Cleanup { older_than_seconds: older_than.unwrap_or(0) };
+            CacheCommand { global, action, ctx }.run()
+        }
         Command::Template(args) => {
             let settings = TemplateSettings::resolve(args, cwd);
             runtime()?.block_on(TemplateCommand { global, settings, ctx }.run())

@@ -19,6 +19,8 @@ mod deploy;
 mod diff_apply;
 mod layering;
 mod no_helm;
+mod oci;
+mod oci_registry;
 mod offline_commands;
 mod oracle;
 mod repositories;

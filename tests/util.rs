@@ -48,6 +48,8 @@ impl Workspace {
             .env("HELM_CONFIG_HOME", self.dir.path().join(".helm/config"))
             .env("HELM_CACHE_HOME", self.dir.path().join(".helm/cache"))
             .env("HELM_DATA_HOME", self.dir.path().join(".helm/data"))
+            // Its own chart cache too.
+            .env("HELMFIRE_CACHE_HOME", self.dir.path().join(".helmfire-cache"))
             .env_remove("HELM_REPOSITORY_CONFIG")
             .env_remove("HELM_REPOSITORY_CACHE")
             .env_remove("RUST_BACKTRACE")
@@ -128,7 +130,7 @@ pub fn embedded_helm_version() -> String {
         .expect("go-shim/go.mod requires helm.sh/helm/v4")
 }
 
-fn test_cache() -> PathBuf {
+pub fn test_cache() -> PathBuf {
     if let Some(dir) = std::env::var_os("HELMFIRE_TEST_CACHE") {
         return PathBuf::from(dir);
     }

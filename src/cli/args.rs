@@ -70,6 +70,9 @@ pub struct GlobalArgs {
     /// and its output is always shown as it happens.
     #[arg(long, global = true)]
     pub enable_live_output: bool,
+    /// Talk plain HTTP to OCI registries (local or insecure registries).
+    #[arg(long, global = true)]
+    pub oci_plain_http: bool,
 }
 
 /// The commands.
@@ -110,6 +113,46 @@ pub enum Command {
     List(ListArgs),
     /// Show the releases' needs graph: the batches they run in.
     ShowDag(ShowDagArgs),
+    /// Resolve every remote chart's version constraint and write the lock
+    /// file (helmfile's format; `lockFilePath` or `<name>.lock`).
+    Deps,
+    /// Download the selected releases' remote charts for offline use.
+    Fetch(FetchArgs),
+    /// Inspect or empty the chart cache (HELMFIRE_CACHE_HOME).
+    #[command(subcommand)]
+    Cache(CacheArgs),
+}
+
+/// `helmfire fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Where charts are unpacked (default: a temporary directory, removed at exit).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Go template of each chart's directory (default
+    /// `{{ .OutputDir }}[/namespace][/kube context]/{{ .Release.Name }}/{{ .ChartName }}/{{ or .Release.Version "latest" }}`).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub output_dir_template: Option<String>,
+    /// Downloads at once; 0 is no limit.
+    #[arg(long, default_value_t = 0)]
+    pub concurrency: usize,
+}
+
+/// `helmfire cache`.
+#[derive(Debug, Subcommand)]
+pub enum CacheArgs {
+    /// Show where the chart cache is and what it holds.
+    Info {
+        /// Output format.
+        #[arg(short = 'o', long, value_enum, default_value = "text")]
+        output: super::settings::OutputFormat,
+    },
+    /// Remove cached charts (all, or those fetched longer ago than --older-than).
+    Cleanup {
+        /// Only charts fetched longer ago than this: 30d, 12h, 90m, 60s.
+        #[arg(long, value_name = "AGE", value_parser = crate::commands::parse_age)]
+        older_than: Option<u64>,
+    },
 }
 
 /// `--skip-needs`, `--include-needs`, `--include-transitive-needs`.

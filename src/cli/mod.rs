@@ -3,10 +3,12 @@
 //! settings commands take.
 
 pub use args::{
-    BuildArgs, Cli, ClusterArgs, Command, DagFormat, DeployArgs, DestroyArgs, DiffArgs, GlobalArgs, ListArgs,
-    NeedsArgs, PrintEnvArgs, ShowDagArgs, TemplateArgs, TestArgs, VersionArgs, WriteValuesArgs,
+    BuildArgs, CacheArgs, Cli, ClusterArgs, Command, DagFormat, DeployArgs, DestroyArgs, DiffArgs, FetchArgs,
+    GlobalArgs, ListArgs, NeedsArgs, PrintEnvArgs, ShowDagArgs, TemplateArgs, TestArgs, VersionArgs, WriteValuesArgs,
 };
+pub use compat::move_command_flags;
 pub use settings::{DeploySettings, GlobalSettings, NoMatch, OutputFormat, TemplateSettings};
 
 mod args;
+mod compat;
 mod settings;

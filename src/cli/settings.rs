@@ -49,6 +49,10 @@ pub struct GlobalSettings {
     pub verbosity: Verbosity,
     /// Colour.
     pub color: ColorChoice,
+    /// `--oci-plain-http`.
+    pub oci_plain_http: bool,
+    /// The chart cache directory (HELMFIRE_CACHE_HOME).
+    pub cache_dir: PathBuf,
 }
 
 impl GlobalSettings {
@@ -87,8 +91,27 @@ impl GlobalSettings {
             render_yaml: std::env::var(env_vars::HELMFILE_RENDER_YAML).is_ok_and(|v| v == "true"),
             verbosity,
             color,
+            oci_plain_http: args.oci_plain_http,
+            cache_dir: cache_dir()?,
         })
     }
+}
+
+/// The chart cache: HELMFIRE_CACHE_HOME, else `helmfire` under the user's
+/// cache directory (XDG_CACHE_HOME, else ~/.cache). Made absolute, since
+/// the shim requires it.
+fn cache_dir() -> anyhow::Result<PathBuf> {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let dir = if let Some(dir) = non_empty(env_vars::HELMFIRE_CACHE_HOME) {
+        dir
+    } else if let Some(xdg) = non_empty(env_vars::XDG_CACHE_HOME) {
+        xdg.join("helmfire")
+    } else if let Some(home) = std::env::home_dir() {
+        home.join(".cache/helmfire")
+    } else {
+        anyhow::bail!("cannot tell where the chart cache goes: set HELMFIRE_CACHE_HOME (or HOME)")
+    };
+    std::path::absolute(&dir).with_context(|| format!("resolving the chart cache directory {}", dir.display()))
 }
 
 /// The state values the command line sets, in helmfile's order of

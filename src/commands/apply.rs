@@ -45,7 +45,7 @@ impl ApplyCommand {
         }
         let render = &self.settings.render;
         let (repositories, charts) =
-            prepare_selected(&files, &selected, &self.ctx, render.skip_deps, render.skip_refresh).await?;
+            prepare_selected(&files, &selected, &self.ctx, &self.global, render.skip_deps, render.skip_refresh).await?;
         // helmfile's `preapply` hooks run before anything is compared.
         for group in &selected {
             for release in &group.releases {

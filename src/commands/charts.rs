@@ -1,8 +1,10 @@
 //! Getting each release's chart ready before it is rendered, as helmfile's
-//! chart preparation does: a wrapper chart for ad-hoc `dependencies:`
-//! (helmfile's chartify), then `helm dependency build` of local charts
-//! (unless `--skip-deps` / `skipDeps`). Done in release order, one at a
-//! time, as helmfile does it, so the log reads the same.
+//! chart preparation does: remote charts pulled into the chart cache (all
+//! at once, see `chart_cache.rs`), then a wrapper chart for ad-hoc
+//! `dependencies:` (helmfile's chartify), then `helm dependency build` of
+//! local charts (unless `--skip-deps` / `skipDeps`). The last two run in
+//! release order, one at a time, as helmfile does them, so the log reads
+//! the same.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,11 +13,14 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::Context;
+use super::chart_cache::{PullSettings, ReleaseKey, pull_selected, release_key as key};
 use super::hooks::{Event, trigger};
+use super::registry::registry_access;
 use super::repos::{PreparedRepositories, Refresh};
+use crate::cli::GlobalSettings;
 use crate::exec::call_helm;
-use crate::helm::{AdhocDependency, ChartifyRequest, DepsBuildRequest};
-use crate::state::{ChartSource, Release};
+use crate::helm::{AdhocDependency, ChartPullOutput, ChartifyRequest, DepsBuildRequest, RegistryAccess};
+use crate::state::{ChartSource, Release, StateFile};
 
 /// Whether local charts get their dependencies built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,27 +35,25 @@ pub(crate) enum Dependencies {
 /// directory holding wrapper charts (removed when dropped).
 pub(crate) struct PreparedCharts {
     _work: tempfile::TempDir,
-    replaced: HashMap<(String, String, String), String>,
+    replaced: HashMap<ReleaseKey, String>,
 }
 
 impl PreparedCharts {
-    /// The chart to render for `release`, when preparation replaced it.
+    /// The chart to render for `release`, when preparation replaced it (a
+    /// cached archive of a remote chart, or a wrapper chart).
     pub(crate) fn chart_for(&self, release: &Release) -> Option<&str> {
         self.replaced.get(&key(release)).map(String::as_str)
     }
-}
-
-fn key(release: &Release) -> (String, String, String) {
-    (release.kube_context.clone(), release.namespace.clone(), release.name.clone())
 }
 
 /// Registers the state's repositories, then prepares the charts of the
 /// selected releases that are to be installed: what `template`, `lint`
 /// and the cluster commands do before rendering.
 pub(crate) async fn prepare_selected(
-    files: &[crate::state::StateFile],
+    files: &[StateFile],
     selected: &[super::selection::Selected<'_>],
     ctx: &Context,
+    global: &GlobalSettings,
     skip_deps: bool,
     skip_refresh: bool,
 ) -> anyhow::Result<(Option<PreparedRepositories>, PreparedCharts)> {
@@ -62,42 +65,70 @@ pub(crate) async fn prepare_selected(
             trigger(ctx, Event::Prepare, group.file, Some(release), None)?;
         }
     }
-    let refresh = if skip_refresh { Refresh::Skip } else { Refresh::Always };
+    // helmfile skips `helm repo add/update` with either flag.
+    let offline = skip_refresh || skip_deps;
+    let refresh = if offline { Refresh::Skip } else { Refresh::Always };
     let repositories = super::repos::prepare(files, ctx, refresh).await?;
+    let registry = registry_access(files, global.oci_plain_http);
+    let repository_config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
+    let pull = PullSettings {
+        cache_dir: &global.cache_dir,
+        repository_config: &repository_config,
+        registry: &registry,
+        offline,
+    };
+    let pulled = pull_selected(selected, ctx, &pull).await?;
     let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);
     let dependencies = if skip_deps { Dependencies::Skip } else { Dependencies::Build };
-    let charts = prepare(to_render, ctx, repositories.as_ref(), dependencies, skip_refresh).await?;
+    let how = Preparation { repository_config, registry, dependencies, skip_refresh, pulled };
+    let charts = prepare(to_render, ctx, &how).await?;
     Ok((repositories, charts))
+}
+
+/// What [`prepare`] works with.
+pub(crate) struct Preparation {
+    pub repository_config: String,
+    pub registry: RegistryAccess,
+    pub dependencies: Dependencies,
+    pub skip_refresh: bool,
+    /// The releases' remote charts, already in the cache.
+    pub pulled: HashMap<ReleaseKey, ChartPullOutput>,
 }
 
 /// Prepares the charts of `releases` (in order).
 pub(crate) async fn prepare<'a>(
     releases: impl IntoIterator<Item = &'a Release>,
     ctx: &Context,
-    repositories: Option<&PreparedRepositories>,
-    dependencies: Dependencies,
-    skip_refresh: bool,
+    how: &Preparation,
 ) -> anyhow::Result<PreparedCharts> {
     let work = tempfile::Builder::new().prefix("helmfire-charts-").tempdir().context("creating a temp directory")?;
-    let repository_config = repositories.map(|r| r.config.clone()).unwrap_or_default();
+    let repository_config = how.repository_config.clone();
     let mut replaced = HashMap::new();
     let mut built = std::collections::HashSet::new();
     for (index, release) in releases.into_iter().enumerate() {
         let base_dir = release.location.path.parent().unwrap_or(Path::new("."));
-        let mut chart = match &release.chart {
-            ChartSource::Local(path) => path.display().to_string(),
-            ChartSource::Remote(reference) => reference.clone(),
+        let pulled = how.pulled.get(&key(release));
+        let mut chart = match (&release.chart, pulled) {
+            (ChartSource::Local(path), _) => path.display().to_string(),
+            (ChartSource::Remote(_), Some(pulled)) => {
+                replaced.insert(key(release), pulled.path.clone());
+                pulled.path.clone()
+            }
+            (ChartSource::Remote(reference), None) => {
+                anyhow::bail!("release `{}`: chart {reference} was not pulled (a helmfire bug)", release.name)
+            }
         };
-        let refresh = skip_refresh || release.skip_refresh;
+        let refresh = how.skip_refresh || release.skip_refresh;
         if !release.dependencies.is_empty() {
             let request = ChartifyRequest {
                 release_name: release.name.clone(),
                 chart: chart.clone(),
-                chart_version: release.version.clone(),
+                remote: pulled.is_some(),
                 dependencies: release.dependencies.iter().map(|d| adhoc(d, base_dir)).collect(),
                 repository_config: repository_config.clone(),
                 work_dir: work.path().join(index.to_string()).display().to_string(),
                 skip_refresh: refresh,
+                registry: how.registry.clone(),
             };
             let out = call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.chartify(call, &request))
                 .await
@@ -109,7 +140,7 @@ pub(crate) async fn prepare<'a>(
             replaced.insert(key(release), chart.clone());
         }
         let local = matches!(release.chart, ChartSource::Local(_));
-        if local && dependencies == Dependencies::Build && !release.skip_deps {
+        if local && how.dependencies == Dependencies::Build && !release.skip_deps {
             let shown = if release.dependencies.is_empty() { release.chart_ref.clone() } else { chart.clone() };
             ctx.printer.info(&format!("Building dependency release={}, chart={shown}", release.name));
             // Many releases often share one chart: helmfile builds it again
@@ -121,6 +152,7 @@ pub(crate) async fn prepare<'a>(
                 chart: chart.clone(),
                 repository_config: repository_config.clone(),
                 skip_refresh: refresh,
+                registry: how.registry.clone(),
             };
             let out = call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.deps_build(call, &request))
                 .await

@@ -71,7 +71,7 @@ impl DiffCommand {
         }
         let render = &self.settings.render;
         let (repositories, charts) =
-            prepare_selected(&files, &selected, &self.ctx, render.skip_deps, render.skip_refresh).await?;
+            prepare_selected(&files, &selected, &self.ctx, &self.global, render.skip_deps, render.skip_refresh).await?;
         let config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
         let diffs =
             diff_releases(&self.global, &self.settings, &self.options, &selected, &charts, &config, &self.ctx).await;

@@ -31,8 +31,15 @@ impl LintCommand {
         if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
             return Ok(status);
         }
-        let (_repositories, charts) =
-            prepare_selected(&files, &selected, &self.ctx, self.settings.skip_deps, self.settings.skip_refresh).await?;
+        let (_repositories, charts) = prepare_selected(
+            &files,
+            &selected,
+            &self.ctx,
+            &self.global,
+            self.settings.skip_deps,
+            self.settings.skip_refresh,
+        )
+        .await?;
         let mut failed = false;
         for release in selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed) {
             self.ctx.printer.info(&format!("Linting release={}, chart={}", release.name, release.chart_ref));

@@ -16,6 +16,14 @@ pub(crate) const DEFAULT_OUTPUT_DIR_TEMPLATE: &str =
 pub(crate) const DEFAULT_OUTPUT_FILE_TEMPLATE: &str =
     "{{ .State.BaseName }}-{{ .State.AbsPathSHA1 }}/{{ .Release.Name }}.yaml";
 
+/// helmfile's default `fetch --output-dir-template`:
+/// OutputDir[/namespace][/kube context]/release/chart/version.
+pub(crate) const DEFAULT_FETCH_OUTPUT_DIR_TEMPLATE: &str = concat!(
+    "{{ .OutputDir }}{{ if .Release.Namespace }}/{{ .Release.Namespace }}{{ end }}",
+    "{{ if .Release.KubeContext }}/{{ .Release.KubeContext }}{{ end }}",
+    "/{{ .Release.Name }}/{{ .ChartName }}/{{ or .Release.Version \"latest\" }}"
+);
+
 /// Renders an output path template for one release.
 pub(crate) fn render_output_path(
     engine: &dyn TemplateEngine,
@@ -24,7 +32,26 @@ pub(crate) fn render_output_path(
     file: &StateFile,
     release: &Release,
 ) -> Result<PathBuf, String> {
-    let data = data(output_dir, file, release);
+    render_with(engine, template, data(output_dir, file, release), file)
+}
+
+/// Renders `fetch`'s output directory template, which also has `.ChartName`.
+pub(crate) fn render_fetch_path(
+    engine: &dyn TemplateEngine,
+    template: &str,
+    output_dir: &str,
+    chart_name: &str,
+    file: &StateFile,
+    release: &Release,
+) -> Result<PathBuf, String> {
+    let mut data = data(output_dir, file, release);
+    if let Value::Mapping(map) = &mut data {
+        map.insert("ChartName".into(), chart_name.into());
+    }
+    render_with(engine, template, data, file)
+}
+
+fn render_with(engine: &dyn TemplateEngine, template: &str, data: Value, file: &StateFile) -> Result<PathBuf, String> {
     let rendered = engine.render(RenderRequest {
         name: Path::new("output path template"),
         text: template,

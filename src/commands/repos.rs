@@ -26,7 +26,9 @@ pub(crate) async fn prepare(
     ctx: &Context,
     refresh: Refresh,
 ) -> anyhow::Result<Option<PreparedRepositories>> {
-    let specs: Vec<&RepositorySpec> = files.iter().flat_map(|f| &f.repositories).collect();
+    // OCI registries are not chart repositories: they have no index, and
+    // their credentials go to the registry client (see registry.rs).
+    let specs: Vec<&RepositorySpec> = files.iter().flat_map(|f| &f.repositories).filter(|r| !r.oci).collect();
     if specs.is_empty() {
         return Ok(None);
     }
@@ -53,9 +55,9 @@ pub(crate) enum Refresh {
     Skip,
 }
 
-/// helmfile takes missing credentials from `<NAME>_USERNAME` and
-/// `<NAME>_PASSWORD` (upper case, `-` as `_`).
-fn repository(spec: &RepositorySpec) -> Repository {
+/// A repository's username and password: as written, else (helmfile's rule)
+/// from `<NAME>_USERNAME` and `<NAME>_PASSWORD` (upper case, `-` as `_`).
+pub(crate) fn credentials(spec: &RepositorySpec) -> (String, String) {
     let prefix = spec.name.to_uppercase().replace('-', "_");
     let from_env = |given: &str, suffix: &str| {
         if given.is_empty() {
@@ -64,11 +66,16 @@ fn repository(spec: &RepositorySpec) -> Repository {
             given.to_string()
         }
     };
+    (from_env(&spec.username, "USERNAME"), from_env(&spec.password, "PASSWORD"))
+}
+
+fn repository(spec: &RepositorySpec) -> Repository {
+    let (username, password) = credentials(spec);
     Repository {
         name: spec.name.clone(),
         url: spec.url.clone(),
-        username: from_env(&spec.username, "USERNAME"),
-        password: from_env(&spec.password, "PASSWORD"),
+        username,
+        password,
         cert_file: spec.cert_file.clone(),
         key_file: spec.key_file.clone(),
         ca_file: spec.ca_file.clone(),

@@ -57,7 +57,7 @@ impl SyncCommand {
         }
         let render = &self.settings.render;
         let (repositories, charts) =
-            prepare_selected(&files, &selected, &self.ctx, render.skip_deps, render.skip_refresh).await?;
+            prepare_selected(&files, &selected, &self.ctx, &self.global, render.skip_deps, render.skip_refresh).await?;
         let status = self.deploy(&files, &selected, repositories.as_ref(), charts).await?;
         super::hooks::cleanup(&self.ctx, &selected);
         Ok(status)

@@ -56,9 +56,15 @@ impl TemplateCommand {
         if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
             return Ok(status);
         }
-        let (repositories, charts) =
-            charts::prepare_selected(&files, &selected, &self.ctx, self.settings.skip_deps, self.settings.skip_refresh)
-                .await?;
+        let (repositories, charts) = charts::prepare_selected(
+            &files,
+            &selected,
+            &self.ctx,
+            &self.global,
+            self.settings.skip_deps,
+            self.settings.skip_refresh,
+        )
+        .await?;
         let mut jobs = self.jobs(&selected, &charts)?;
         if let Some(repositories) = &repositories {
             for job in &mut jobs {

@@ -122,12 +122,12 @@ impl HelmError {
     pub fn hint(&self) -> Option<String> {
         match self {
             HelmError::Dependencies { chart, .. } => Some(format!(
-                "run `helm dependency build {chart}` or let helmfire build dependencies (drop --skip-deps once chart repositories are supported)"
+                "let helmfire build the dependencies of {chart} (run without --skip-deps and without `skipDeps: true`)"
             )),
             HelmError::ValuesSchema { chart, .. } => {
                 Some(format!("fix the values to satisfy {chart}/values.schema.json"))
             }
-            HelmError::Repository { repository, .. } => Some(format!(
+            HelmError::Repository { repository, .. } if !repository.is_empty() => Some(format!(
                 "check the URL and credentials of repository `{repository}` (username/password in the state file, or {}_USERNAME and {}_PASSWORD)",
                 repository.to_uppercase().replace('-', "_"),
                 repository.to_uppercase().replace('-', "_")

@@ -6,6 +6,10 @@
 //! fake. Calls block: async code runs them on tokio's blocking pool (see
 //! `exec`). This layer knows nothing of helmfile's state model.
 
+pub use chart_wire::{
+    CacheCleanupOutput, CacheEntry, CacheInfoOutput, CacheRequest, ChartPullOutput, ChartPullRequest, LockDependency,
+    LockResolveOutput, LockResolveRequest, LockedDependency, RegistryAccess, RegistryHost,
+};
 pub use cluster_wire::{
     DiffChange, DiffOutput, DiffRequest, KubeTarget, StatusOutput, StatusRequest, TestHook, TestOutput, TestRequest,
     UninstallOutput, UninstallRequest, UpgradeOptions, UpgradeOutput, UpgradeRequest,
@@ -18,6 +22,7 @@ pub use wire::{
     Repository, SdkVersion, TemplateOutput, TemplateRequest, ValueOverrides, ValueSource,
 };
 
+mod chart_wire;
 mod cluster_wire;
 mod error;
 mod ffi;
@@ -43,6 +48,14 @@ pub trait HelmBackend: Send + Sync {
     fn deps_build(&self, call: CallId, request: &DepsBuildRequest) -> Result<DepsBuildOutput, HelmError>;
     /// Builds the wrapper chart of a release with ad-hoc `dependencies:`.
     fn chartify(&self, call: CallId, request: &ChartifyRequest) -> Result<ChartifyOutput, HelmError>;
+    /// Makes sure a remote chart version is in the chart cache.
+    fn chart_pull(&self, call: CallId, request: &ChartPullRequest) -> Result<ChartPullOutput, HelmError>;
+    /// Resolves the version constraints of a lock file.
+    fn lock_resolve(&self, call: CallId, request: &LockResolveRequest) -> Result<LockResolveOutput, HelmError>;
+    /// What the chart cache holds.
+    fn cache_info(&self, request: &CacheRequest) -> Result<CacheInfoOutput, HelmError>;
+    /// Empties the chart cache (or its older part).
+    fn cache_cleanup(&self, request: &CacheRequest) -> Result<CacheCleanupOutput, HelmError>;
     /// `helm upgrade --install` of one release.
     fn upgrade(&self, call: CallId, request: &UpgradeRequest) -> Result<UpgradeOutput, HelmError>;
     /// `helm uninstall` of one release.

@@ -5,6 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::chart_wire::{
+    CacheCleanupOutput, CacheInfoOutput, CacheRequest, ChartPullOutput, ChartPullRequest, LockResolveOutput,
+    LockResolveRequest,
+};
 use super::cluster_wire::{
     DiffOutput, DiffRequest, StatusOutput, StatusRequest, TestOutput, TestRequest, UninstallOutput, UninstallRequest,
     UpgradeOutput, UpgradeRequest,
@@ -72,6 +76,22 @@ impl HelmBackend for ShimBackend {
 
     fn chartify(&self, call: CallId, request: &ChartifyRequest) -> Result<ChartifyOutput, HelmError> {
         self.invoke(call, "chartify", request)
+    }
+
+    fn chart_pull(&self, call: CallId, request: &ChartPullRequest) -> Result<ChartPullOutput, HelmError> {
+        self.invoke(call, "chart_pull", request)
+    }
+
+    fn lock_resolve(&self, call: CallId, request: &LockResolveRequest) -> Result<LockResolveOutput, HelmError> {
+        self.invoke(call, "lock_resolve", request)
+    }
+
+    fn cache_info(&self, request: &CacheRequest) -> Result<CacheInfoOutput, HelmError> {
+        self.invoke(CallId(0), "cache_info", request)
+    }
+
+    fn cache_cleanup(&self, request: &CacheRequest) -> Result<CacheCleanupOutput, HelmError> {
+        self.invoke(CallId(0), "cache_cleanup", request)
     }
 
     fn upgrade(&self, call: CallId, request: &UpgradeRequest) -> Result<UpgradeOutput, HelmError> {

@@ -236,6 +236,8 @@ pub struct DepsBuildRequest {
     /// Use cached indexes.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub skip_refresh: bool,
+    /// How OCI dependencies are reached.
+    pub registry: super::RegistryAccess,
 }
 
 /// What the build printed.
@@ -265,11 +267,12 @@ pub struct AdhocDependency {
 pub struct ChartifyRequest {
     /// Release name (the wrapper's directory).
     pub release_name: String,
-    /// The release's chart: absolute local path, or a reference.
+    /// The release's chart: an absolute local path (a remote chart is
+    /// pulled into the cache first).
     pub chart: String,
-    /// Its version constraint.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub chart_version: String,
+    /// The chart is the cached archive of a remote chart.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub remote: bool,
     /// The dependencies to add.
     pub dependencies: Vec<AdhocDependency>,
     /// The repositories file.
@@ -279,6 +282,8 @@ pub struct ChartifyRequest {
     /// Use cached indexes.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub skip_refresh: bool,
+    /// How OCI dependencies are reached.
+    pub registry: super::RegistryAccess,
 }
 
 /// The wrapper chart.

@@ -201,6 +201,9 @@ impl HelmfileDoc {
         }
         self.helmfiles.extend(later.helmfiles);
         self.values.extend(later.values);
+        if !later.lock_file_path.is_empty() {
+            self.lock_file_path = later.lock_file_path;
+        }
         self.default_inherit.extend(later.default_inherit);
         self.common_labels.extend(later.common_labels);
         self.templates.extend(later.templates);
@@ -263,6 +266,9 @@ impl HelmfileDoc {
         self.templates.extend(later.templates);
         if !later.default_inherit.is_empty() {
             self.default_inherit = later.default_inherit;
+        }
+        if !later.lock_file_path.is_empty() {
+            self.lock_file_path = later.lock_file_path;
         }
     }
 }

@@ -372,10 +372,10 @@ mod tests {
 
     #[test]
     fn pending_helmfile_keys_are_reported_not_ignored() {
-        let err = parse("lockFilePath: x.lock\n---\nreleases: []\n").unwrap_err();
+        let err = parse("missingFileHandler: Warn\n---\nreleases: []\n").unwrap_err();
         match err {
             StateError::NotSupportedYet { key, location, .. } => {
-                assert_eq!(key, "lockFilePath");
+                assert_eq!(key, "missingFileHandler");
                 assert_eq!(location.line, Some(1));
             }
             other => panic!("unexpected {other:?}"),

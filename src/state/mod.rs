@@ -12,6 +12,7 @@ pub use layering::LoadOptions;
 pub use load::{SelectorScope, StateFile, StateSource, load, parse_state};
 pub use policy::PolicyViolation;
 pub use release::{ChartSource, Release, ValuesInput};
+pub use remote_chart::RemoteChart;
 pub use schema::{
     DependencySpec, EnvironmentSpec, HelmDefaults, HelmfileDoc, HookSpec, InheritSpec, ReleaseSpec, RepositorySpec,
     SetValue, ValuesEntry,
@@ -28,5 +29,6 @@ mod parse;
 mod policy;
 mod release;
 mod release_template;
+mod remote_chart;
 mod schema;
 mod values;

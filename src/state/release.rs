@@ -12,8 +12,9 @@ use super::schema::{ReleaseSpec, SetValue, ValuesEntry};
 pub enum ChartSource {
     /// A chart directory or archive on disk (absolute path).
     Local(PathBuf),
-    /// A chart from a repository, `repo/chart` as written; resolved by Helm
-    /// against the state's `repositories:` and the user's helm config.
+    /// A chart from a repository, `repo/chart` as written, or from an OCI
+    /// registry, `oci://host/path/chart`; pulled into the chart cache (see
+    /// [`StateFile::remote_chart`](super::StateFile::remote_chart)).
     Remote(String),
 }
 
@@ -166,7 +167,7 @@ fn resolve_chart(chart: &str, base_dir: &Path, location: Location) -> Result<Cha
         section: "releases".into(),
     };
     if chart.starts_with("oci://") {
-        return Err(unsupported("OCI charts"));
+        return Ok(ChartSource::Remote(chart.to_string()));
     }
     if chart.contains("://") || chart.contains("::") {
         return Err(unsupported("charts fetched by URL or go-getter"));

@@ -161,6 +161,9 @@ helmfile_schema! {
             templates: BTreeMap<String, ReleaseSpec> = "templates",
             /// Templates every release inherits, before its own `inherit:`.
             default_inherit: Vec<String> = "defaultInherit",
+            /// Where `deps` writes the lock file (default `<name>.lock`
+            /// beside the state file), relative to the state file.
+            lock_file_path: String = "lockFilePath",
         }
         deferred {
             helm_binary = "helmBinary",
@@ -173,7 +176,6 @@ helmfile_schema! {
             llm = "llm",
             missing_file_handler = "missingFileHandler",
             missing_file_handler_config = "missingFileHandlerConfig",
-            lock_file_path = "lockFilePath",
         }
     }
 }
@@ -348,16 +350,19 @@ helmfile_schema! {
             pass_credentials: bool = "passCredentials",
             /// Skip TLS verification.
             skip_tls_verify: bool = "skipTLSVerify",
+            /// An OCI registry (`url` is `host[:port]/path`): `NAME/chart`
+            /// means `oci://url/chart`.
+            oci: bool = "oci",
+            /// Talk plain HTTP to this OCI registry.
+            plain_http: bool = "plainHttp",
         }
         deferred {
         }
         pending {
             registry_config = "registryConfig",
             managed = "managed",
-            oci = "oci",
             verify = "verify",
             keyring = "keyring",
-            plain_http = "plainHttp",
         }
     }
 }

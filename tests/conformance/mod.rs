@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::chart_repo::ChartRepo;
+use crate::oci_registry::Registry;
 use crate::util::repo_root;
 
 /// Cases that cannot run on a machine without internet access.
@@ -110,6 +111,17 @@ struct CaseConfig {
     chartify_temp_dir: Option<String>,
 }
 
+fn registry_enabled(config: &CaseConfig) -> bool {
+    config.local_docker_registry.as_ref().is_some_and(|r| r["enabled"].as_bool() == Some(true))
+}
+
+fn suite_charts(suite: &Path) -> Vec<PathBuf> {
+    let mut charts: Vec<PathBuf> =
+        std::fs::read_dir(suite.join("charts")).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
+    charts.sort();
+    charts
+}
+
 fn repo_port(config: &CaseConfig) -> Option<u16> {
     let server = config.local_chart_repo_server.as_ref()?;
     if server["enabled"].as_bool() != Some(true) {
@@ -130,30 +142,47 @@ fn run_case(suite: &Path, case: &str) -> Outcome {
         },
         Err(_) => CaseConfig { helmfile_args: vec!["build".into()], ..CaseConfig::default() },
     };
-    if config.local_docker_registry.is_some() {
-        return Outcome::Fail("needs an OCI registry (OCI charts are not implemented yet)".into());
-    }
+    // The suite's OCI registry: every chart under charts/, packaged and
+    // pushed to oci://HOST/myrepo; the input file gets the port, and the
+    // absolute paths of charts/ and of our post-renderer fixtures.
+    let registry = registry_enabled(&config).then(|| {
+        let registry = Registry::start();
+        registry.push_charts("myrepo", &suite_charts(suite));
+        registry
+    });
     // The suite's chart repository: every chart under charts/, packaged, on
     // the port the case names.
-    let _repo = match repo_port(&config) {
-        Some(port) => {
-            let charts: Vec<PathBuf> =
-                std::fs::read_dir(suite.join("charts")).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
-            Some(ChartRepo::serve_on(&charts, None, port))
-        }
-        None => None,
-    };
+    let _repo = repo_port(&config).map(|port| ChartRepo::serve_on(&suite_charts(suite), None, port));
     let Some(expected_file) = expected::expected_output_file(&dir) else {
         return Outcome::Fail("the case has no expected output".into());
     };
     let expected_text = std::fs::read_to_string(&expected_file).unwrap();
 
     let scratch = tempfile::tempdir().unwrap();
-    let mut args = vec!["-f".to_string(), format!("{case}/input.yaml.gotmpl")];
+    let mut input = format!("{case}/input.yaml.gotmpl");
+    let mut args = Vec::new();
+    if let Some(registry) = &registry {
+        // As helmfile's own driver does: the input with the port and paths
+        // filled in, and --oci-plain-http for the plain-HTTP registry.
+        let text = std::fs::read_to_string(dir.join("input.yaml.gotmpl")).unwrap();
+        let text = text
+            .replace("$REGISTRY_PORT", &registry.port.to_string())
+            .replace("../../charts/", &format!("{}/", suite.join("charts").display()))
+            .replace(
+                "../../postrenderers/",
+                &format!("{}/", repo_root().join("tests/fixtures/postrenderers").display()),
+            );
+        let prepared = scratch.path().join("input.yaml.gotmpl");
+        std::fs::write(&prepared, text).unwrap();
+        input = prepared.display().to_string();
+        args.push("--oci-plain-http".to_string());
+    }
+    args.extend(["-f".to_string(), input]);
     args.extend(config.helmfile_args.iter().cloned());
     let output = Command::new(env!("CARGO_BIN_EXE_helmfire"))
         .args(&args)
         .current_dir(suite.join("snapshot"))
+        .env("HELMFIRE_CACHE_HOME", scratch.path().join("charts-cache"))
         .env("NO_COLOR", "1")
         .env("PATH", "/usr/bin:/bin")
         .env("HELM_CONFIG_HOME", scratch.path().join("config"))
@@ -170,7 +199,8 @@ fn run_case(suite: &Path, case: &str) -> Outcome {
         return Outcome::Fail(first_error);
     }
     match command {
-        "template" => {
+        // fetch prints no documents: the case checks that the charts come.
+        "template" | "fetch" => {
             let expected = expected::manifests(&expected_text);
             if expected == stdout {
                 Outcome::Pass
