@@ -65,10 +65,17 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn write_helmfile(dir: &Path, registry: &oci_registry::Registry, charts: usize, releases: usize) {
-    let mut text = format!("repositories:\n- name: bench\n  url: {}/bench\n  oci: true\n  plainHttp: true\nreleases:\n", registry.host);
+    let mut text = format!(
+        "repositories:\n- name: bench\n  url: {}/bench\n  oci: true\n  plainHttp: true\nreleases:\n",
+        registry.host
+    );
     for r in 0..releases {
         let c = r % charts;
-        writeln!(text, "- name: r{r:02}\n  chart: bench/chart-{c}\n  version: \"~1.0\"\n  set:\n  - name: name\n    value: svc{r}").unwrap();
+        writeln!(
+            text,
+            "- name: r{r:02}\n  chart: bench/chart-{c}\n  version: \"~1.0\"\n  set:\n  - name: name\n    value: svc{r}"
+        )
+        .unwrap();
     }
     std::fs::write(dir.join("helmfile.yaml"), text).unwrap();
 }

@@ -40,6 +40,23 @@ type chartifyParams struct {
 	SkipRefresh bool `json:"skip_refresh,omitempty"`
 	// Registry is how OCI dependencies are reached.
 	Registry RegistryAccess `json:"registry"`
+
+	// --- strategicMergePatches (chartify_patches.go) ---
+	// StrategicMergePatches are the release's `strategicMergePatches:`, each
+	// a Kubernetes object merged by kustomize into the rendered object with
+	// the same apiVersion, kind, name and namespace.
+	StrategicMergePatches []map[string]any `json:"strategic_merge_patches,omitempty"`
+	// Render is what the first render (chartify's `helm template
+	// --output-dir`) needs when there are patches: release name, namespace,
+	// values, --set flags, kube version, API versions and include_crds
+	// (helmfile passes --include-crds to it unless told otherwise). Only
+	// release_name (optional), namespace, values, overrides, kube_version,
+	// api_versions, include_crds and repository_config are used.
+	Render *templateParams `json:"render,omitempty"`
+	// SkipDeps is chartify's SkipDeps: without ad-hoc dependencies, a local
+	// chart's own dependencies are not updated before the render.
+	SkipDeps bool `json:"skip_deps,omitempty"`
+	// --- end strategicMergePatches ---
 }
 
 // adhocDependency is one entry of a release's `dependencies:`.
@@ -71,17 +88,19 @@ type chartifyDependency struct {
 }
 
 // runChartify builds the wrapper chart helmfile's chartify builds for a
-// release with ad-hoc dependencies (chartify v0.28.2, Chartify, for a chart
-// that needs no rendering: no jsonPatches, strategicMergePatches,
-// transformers, forceNamespace or kustomize):
+// release with ad-hoc dependencies and/or strategicMergePatches (chartify
+// v0.28.2, Chartify; jsonPatches, transformers, forceNamespace and
+// kustomize directories are not handled):
 //
 //  1. copy the local chart (or unpack the pulled remote one) into WorkDir/<release>;
 //  2. add the dependencies to Chart.yaml, named after the chart, with the
 //     repository URL from the repositories file and condition <alias|name>.enabled;
 //     for a local chart they are appended to its own dependencies, for a
 //     remote chart they replace them (its own are already in charts/);
-//  3. `helm dependency update` the wrapper;
-//  4. write every dependency (the chart's own and the ad-hoc ones) back to Chart.yaml.
+//  3. `helm dependency update` the wrapper (with no ad-hoc dependencies: see below);
+//  4. write every dependency (the chart's own and the ad-hoc ones) back to Chart.yaml;
+//  5. with strategicMergePatches, render the wrapper and replace its
+//     templates with the patched manifests (renderAndPatch, chartify_patches.go).
 func runChartify(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p chartifyParams
 	if err := decodeParams(raw, &p); err != nil {
@@ -93,9 +112,14 @@ func runChartify(ctx context.Context, raw json.RawMessage) (any, error) {
 	if p.WorkDir == "" || !filepath.IsAbs(p.WorkDir) {
 		return nil, failf(KindBadRequest, "chartify needs an absolute work_dir, got %q", p.WorkDir)
 	}
-	if len(p.Dependencies) == 0 {
-		return nil, failf(KindBadRequest, "chartify was called for release %s without dependencies", p.ReleaseName)
+	// --- strategicMergePatches (chartify_patches.go) ---
+	if len(p.Dependencies) == 0 && len(p.StrategicMergePatches) == 0 {
+		return nil, failf(KindBadRequest, "chartify was called for release %s without dependencies or strategicMergePatches", p.ReleaseName)
 	}
+	if len(p.StrategicMergePatches) > 0 && p.Render == nil {
+		return nil, failf(KindBadRequest, "chartify was called for release %s with strategicMergePatches but without render params", p.ReleaseName)
+	}
+	// --- end strategicMergePatches ---
 	settings := depsSettings(p.RepositoryConfig)
 
 	tempDir := filepath.Join(p.WorkDir, p.ReleaseName)
@@ -158,25 +182,48 @@ func runChartify(ctx context.Context, raw json.RawMessage) (any, error) {
 	if ctx.Err() != nil {
 		return nil, classify(ctx.Err(), KindCancelled)
 	}
-	out, err := manageDependencies(wrapper, settings, p.Registry, p.SkipRefresh, true)
-	log.WriteString(out)
-	if err != nil {
-		if se, ok := errors.AsType[*ShimError](err); ok {
-			se.Message = fmt.Sprintf("release %s: %s", p.ReleaseName, se.Message)
-			se.withDetail("chart", p.Chart)
+	// --- strategicMergePatches (chartify_patches.go) ---
+	// Ad-hoc dependencies are always fetched (`helm dependency up`); without
+	// them chartify still updates a local chart's own dependencies (`build`
+	// when it has a lock file) unless SkipDeps, and leaves a remote chart's.
+	if len(deps) > 0 || (isLocal && !p.SkipDeps && len(all) > 0) {
+		update := len(deps) > 0 || !hasChartLockFile(wrapper)
+		out, err := manageDependencies(wrapper, settings, p.Registry, p.SkipRefresh, update)
+		log.WriteString(out)
+		if err != nil {
+			if se, ok := errors.AsType[*ShimError](err); ok {
+				se.Message = fmt.Sprintf("release %s: %s", p.ReleaseName, se.Message)
+				se.withDetail("chart", p.Chart)
+			}
+			return nil, err
 		}
-		return nil, err
 	}
+	// --- end strategicMergePatches ---
 	if _, err := updateRequirements(true, wrapper, "", all); err != nil {
 		return nil, failf(KindChart, "release %s: replacing requirements: %v", p.ReleaseName, err).withDetail("chart", p.Chart)
 	}
+	// --- strategicMergePatches (chartify_patches.go) ---
+	if len(p.StrategicMergePatches) > 0 {
+		if err := renderAndPatch(ctx, p, wrapper); err != nil {
+			return nil, err
+		}
+	}
+	// --- end strategicMergePatches ---
 	slog.Debug("chartified release", "release", p.ReleaseName, "chart", p.Chart, "wrapper", wrapper)
 	return chartifyResult{Chart: wrapper, Log: log.String()}, nil
 }
 
 func notSupportedYet(p chartifyParams, what string) *ShimError {
-	return failf(KindChart, "release %s: chart %s: %s with dependencies: is not supported by helmfire yet (helmfile turns it into a chart with chartify and kustomize)",
-		p.ReleaseName, p.Chart, what).withDetail("chart", p.Chart)
+	// --- strategicMergePatches: name what the release asks chartify for ---
+	with := "dependencies:"
+	switch {
+	case len(p.Dependencies) == 0:
+		with = "strategicMergePatches:"
+	case len(p.StrategicMergePatches) > 0:
+		with = "dependencies: and strategicMergePatches:"
+	}
+	return failf(KindChart, "release %s: chart %s: %s with %s is not supported by helmfire yet (helmfile turns it into a chart with chartify and kustomize)",
+		p.ReleaseName, p.Chart, what, with).withDetail("chart", p.Chart)
 }
 
 // copyTree copies a chart directory, following symbolic links as helm's

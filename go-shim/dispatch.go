@@ -35,6 +35,7 @@ var methods = map[string]method{
 	"get_values":   runGetValues,
 	"test":         runReleaseTest,
 	"diff":         runDiff,
+	"drift":        runDrift,
 }
 
 type request struct {

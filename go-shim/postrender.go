@@ -41,3 +41,21 @@ func (p *execPostRenderer) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
 	}
 	return &stdout, nil
 }
+
+// chainedPostRenderer runs post-renderers one after the other, each on the
+// output of the one before (the exec post-renderer, then the image
+// substitutions of images.go).
+type chainedPostRenderer []postrenderer.PostRenderer
+
+var _ postrenderer.PostRenderer = chainedPostRenderer(nil)
+
+func (c chainedPostRenderer) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
+	for _, pr := range c {
+		out, err := pr.Run(rendered)
+		if err != nil {
+			return nil, err
+		}
+		rendered = out
+	}
+	return rendered, nil
+}

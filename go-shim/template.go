@@ -39,6 +39,9 @@ type templateParams struct {
 	// --post-renderer, helmfile's postRenderer:), with PostRendererArgs.
 	PostRenderer     string   `json:"post_renderer,omitempty"`
 	PostRendererArgs []string `json:"post_renderer_args,omitempty"`
+	// ImageSubstitutions rewrite container images after rendering (and
+	// after PostRenderer); see images.go for the matching rules.
+	ImageSubstitutions []ImageSubstitution `json:"image_substitutions,omitempty"`
 	// RepositoryConfig is the repositories file written by the repos method,
 	// used to resolve `repo/chart` references; empty means helm's own.
 	RepositoryConfig string `json:"repository_config,omitempty"`
@@ -87,6 +90,13 @@ func runTemplate(ctx context.Context, raw json.RawMessage) (any, error) {
 		}
 		client.PostRenderer = pr
 	}
+	// Image substitutions (images.go) rewrite the rendered release below
+	// rather than run as a post-renderer: helm re-serialises the manifests
+	// around any post-renderer, and only the image values may change here.
+	images, err := newImageSubstituter(p.ImageSubstitutions)
+	if err != nil {
+		return nil, err
+	}
 	settings := cli.New()
 	if p.RepositoryConfig != "" {
 		settings.RepositoryConfig = p.RepositoryConfig
@@ -109,6 +119,7 @@ func runTemplate(ctx context.Context, raw json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, classifyInstallError(err, rel != nil, p.Chart)
 	}
+	images.applyToRelease(rel) // a no-op without substitutions
 	if p.OutputDir != "" {
 		return writeOutputDir(p.OutputDir, renderedFiles(rel, p.SkipTests))
 	}

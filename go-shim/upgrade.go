@@ -260,15 +260,24 @@ func (p *upgradeParams) chartAndValues(
 	return chrt, vals, nil
 }
 
+// attachPostRenderer sets up the exec post-renderer, followed by the image
+// substitutions (images.go) when there are any; with neither, none.
 func (p *upgradeParams) attachPostRenderer(ctx context.Context, dst *postrenderer.PostRenderer) error {
-	if p.PostRenderer == "" {
-		return nil
+	var pr postrenderer.PostRenderer
+	if p.PostRenderer != "" {
+		exec, err := newExecPostRenderer(ctx, p.PostRenderer, p.PostRendererArgs)
+		if err != nil {
+			return err
+		}
+		pr = exec
 	}
-	pr, err := newExecPostRenderer(ctx, p.PostRenderer, p.PostRendererArgs)
+	pr, err := withImageSubstitutions(pr, p.ImageSubstitutions)
 	if err != nil {
 		return err
 	}
-	*dst = pr
+	if pr != nil {
+		*dst = pr
+	}
 	return nil
 }
 

@@ -12,9 +12,13 @@
 
 pub mod cli;
 pub mod commands;
+pub mod drift;
 pub mod env_vars;
 pub mod exec;
 pub mod helm;
+pub mod notify;
 pub mod output;
 pub mod plan;
 pub mod state;
+pub mod substitute;
+pub mod watch;

@@ -6,11 +6,14 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use helmfire::cli::{CacheArgs, Cli, Command, DeploySettings, GlobalSettings, TemplateSettings};
+use helmfire::cli::{
+    CacheArgs, Cli, Command, DeploySettings, GlobalSettings, ListWhat, SubstitutionKind, TemplateSettings,
+};
 use helmfire::commands::{
     ApplyCommand, BuildCommand, CacheAction, CacheCommand, Context, DepsCommand, DestroyCommand, DiffCommand,
-    DiffOptions, EmbedValues, ExitStatus, FetchCommand, LintCommand, ListCommand, PrintEnvCommand, ReposCommand,
-    ShowDagCommand, StatusCommand, SyncCommand, TemplateCommand, TestCommand, VersionCommand, WriteValuesCommand,
+    DiffOptions, DriftCommand, EmbedValues, ExitStatus, FetchCommand, LintCommand, ListCommand, PrintEnvCommand,
+    ReposCommand, ShowDagCommand, StatusCommand, SubstituteAction, SubstituteCommand, SyncCommand, TemplateCommand,
+    TestCommand, VersionCommand, WatchLoop, WriteValuesCommand,
 };
 use helmfire::env_vars;
 use helmfire::helm::{self, ShimBackend, ShimLogLevel};
@@ -57,21 +60,43 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             BuildCommand { global, embed_values, ctx }.run()
         }
         Command::Lint(args) => {
-            let settings = TemplateSettings::resolve(args, cwd);
+            let mut settings = TemplateSettings::resolve(args, cwd);
+            settings.image_substitutions = global.substitutions.image_pairs();
             runtime()?.block_on(LintCommand { global, settings, ctx }.run())
         }
         Command::Sync(args) => {
-            let settings = DeploySettings::resolve(args, cwd);
+            let mut settings = DeploySettings::resolve(args, cwd);
+            settings.render.image_substitutions = global.substitutions.image_pairs();
+            if settings.watch {
+                let sync = SyncCommand { global: global.clone(), settings: settings.clone(), ctx: ctx.clone() };
+                return runtime()?.block_on(async {
+                    let first = sync.run().await?;
+                    WatchLoop { global, settings, ctx }.run(first).await
+                });
+            }
             runtime()?.block_on(SyncCommand { global, settings, ctx }.run())
         }
         Command::Diff(args) => {
             let options = diff_options(&args);
-            let settings = DeploySettings::resolve(args.deploy, cwd);
+            let mut settings = DeploySettings::resolve(args.deploy, cwd);
+            settings.render.image_substitutions = global.substitutions.image_pairs();
+            if settings.watch {
+                anyhow::bail!("--watch works with sync and apply, not with diff; run `helmfire apply --watch`");
+            }
             runtime()?.block_on(DiffCommand { global, settings, options, ctx }.run())
         }
         Command::Apply(args) => {
             let options = diff_options(&args);
-            let settings = DeploySettings::resolve(args.deploy, cwd);
+            let mut settings = DeploySettings::resolve(args.deploy, cwd);
+            settings.render.image_substitutions = global.substitutions.image_pairs();
+            if settings.watch {
+                let apply =
+                    ApplyCommand { global: global.clone(), settings: settings.clone(), options, ctx: ctx.clone() };
+                return runtime()?.block_on(async {
+                    let first = apply.run().await?;
+                    WatchLoop { global, settings, ctx }.run(first).await
+                });
+            }
             runtime()?.block_on(ApplyCommand { global, settings, options, ctx }.run())
         }
         Command::Destroy(args) => {
@@ -93,7 +118,30 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             WriteValuesCommand { global, output_file_template: args.output_file_template, values, ctx }.run()
         }
         Command::PrintEnv(args) => PrintEnvCommand { global, format: args.output, ctx }.run(),
-        Command::List(args) => ListCommand { global, format: args.output, cluster: args.cluster, ctx }.run(),
+        Command::List(args) => match args.what {
+            ListWhat::Releases => ListCommand { global, format: args.output, cluster: args.cluster, ctx }.run(),
+            ListWhat::Charts => SubstituteCommand { global, action: SubstituteAction::ListCharts, ctx }.run(),
+            ListWhat::Images => SubstituteCommand { global, action: SubstituteAction::ListImages, ctx }.run(),
+        },
+        Command::Chart { original, path } => {
+            let action = SubstituteAction::AddChart { original, path: cwd.join(path) };
+            SubstituteCommand { global, action, ctx }.run()
+        }
+        Command::Image { original, replacement } => {
+            SubstituteCommand { global, action: SubstituteAction::AddImage { original, replacement }, ctx }.run()
+        }
+        Command::Drift(args) => {
+            let concurrency = helmfire::exec::Concurrency::from_flag(args.concurrency);
+            let command = DriftCommand { global, heal: args.heal, format: args.output, concurrency, ctx };
+            runtime()?.block_on(command.run())
+        }
+        Command::Remove { kind, original } => {
+            let action = match kind {
+                SubstitutionKind::Chart => SubstituteAction::RemoveChart(original),
+                SubstitutionKind::Image => SubstituteAction::RemoveImage(original),
+            };
+            SubstituteCommand { global, action, ctx }.run()
+        }
         Command::ShowDag(args) => ShowDagCommand { global, format: args.output, ctx }.run(),
         Command::Deps => runtime()?.block_on(DepsCommand { global, ctx }.run()),
         Command::Fetch(args) => {
@@ -110,7 +158,8 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             CacheCommand { global, action, ctx }.run()
         }
         Command::Template(args) => {
-            let settings = TemplateSettings::resolve(args, cwd);
+            let mut settings = TemplateSettings::resolve(args, cwd);
+            settings.image_substitutions = global.substitutions.image_pairs();
             runtime()?.block_on(TemplateCommand { global, settings, ctx }.run())
         }
     }

@@ -121,6 +121,82 @@ pub enum Command {
     /// Inspect or empty the chart cache (HELMFIRE_CACHE_HOME).
     #[command(subcommand)]
     Cache(CacheArgs),
+    /// Use a local chart directory instead of a chart (development loop;
+    /// kept in .helmfire-substitutions.yaml beside the state).
+    Chart {
+        /// The chart as written in releases: `repo/chart`, `oci://...`, a path.
+        original: String,
+        /// The local chart directory to use instead.
+        path: PathBuf,
+    },
+    /// Use another container image wherever an image matches (development loop).
+    Image {
+        /// The image to match: `nginx`, `docker.io/library/nginx:1.25`, `repo/app@sha256:...`.
+        original: String,
+        /// The image to use instead, as written.
+        replacement: String,
+    },
+    /// Show how the live objects differ from the releases' last deployed
+    /// manifests (exit 2 when they do); `--heal` takes them back.
+    Drift(DriftArgs),
+    /// Stop a chart or image substitution.
+    Remove {
+        /// `chart` or `image`.
+        #[arg(value_enum)]
+        kind: SubstitutionKind,
+        /// The chart or image as given to `helmfire chart|image`.
+        original: String,
+    },
+}
+
+/// `--watch` and what goes with it.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// After the first run, watch every file the state depends on and
+    /// apply the releases a change touches (sync and apply only).
+    #[arg(long)]
+    pub watch: bool,
+    /// While watching, check for drift this often: 30s, 5m, 1h.
+    #[arg(long, value_name = "AGE", value_parser = crate::commands::parse_age, requires = "watch")]
+    pub drift_interval: Option<u64>,
+    /// With --drift-interval, take drift back when it is found.
+    #[arg(long, requires = "drift_interval")]
+    pub heal: bool,
+}
+
+/// `helmfire drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Re-apply the drifted objects (server-side apply, taking fields back
+    /// from whichever manager changed them).
+    #[arg(long)]
+    pub heal: bool,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: super::settings::OutputFormat,
+    /// Releases checked at once; 0 is no limit.
+    #[arg(long, default_value_t = 0)]
+    pub concurrency: usize,
+}
+
+/// What `remove` and `list` act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SubstitutionKind {
+    /// A chart substitution.
+    Chart,
+    /// An image substitution.
+    Image,
+}
+
+/// What `list` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListWhat {
+    /// The releases (default).
+    Releases,
+    /// The chart substitutions.
+    Charts,
+    /// The image substitutions.
+    Images,
 }
 
 /// `helmfire fetch`.
@@ -176,6 +252,9 @@ pub struct DeployArgs {
     /// Rendering flags shared with `template`.
     #[command(flatten)]
     pub render: TemplateArgs,
+    /// Watch mode (sync and apply).
+    #[command(flatten)]
+    pub watch: WatchArgs,
     /// Wait until the releases' resources are ready (helm's --wait).
     #[arg(long)]
     pub wait: bool,
@@ -290,6 +369,9 @@ pub struct PrintEnvArgs {
 /// `helmfire list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// What to list: the releases, or the chart or image substitutions.
+    #[arg(value_enum, default_value = "releases")]
+    pub what: ListWhat,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "text")]
     pub output: super::settings::OutputFormat,

@@ -12,6 +12,7 @@ use crate::exec::Concurrency;
 use crate::output::{ColorChoice, Verbosity};
 use crate::plan::{NeedsFlags, NeedsMode, Selectors};
 use crate::state::{SetKind, StateSource, merge_values, parse_set};
+use crate::substitute::Substitutions;
 
 use super::args::{GlobalArgs, TemplateArgs};
 
@@ -53,6 +54,10 @@ pub struct GlobalSettings {
     pub oci_plain_http: bool,
     /// The chart cache directory (HELMFIRE_CACHE_HOME).
     pub cache_dir: PathBuf,
+    /// The substitutions file beside the state (`helmfire chart|image`).
+    pub substitutions_file: PathBuf,
+    /// The substitutions it holds.
+    pub substitutions: Substitutions,
 }
 
 impl GlobalSettings {
@@ -79,6 +84,7 @@ impl GlobalSettings {
         } else {
             ColorChoice::Auto
         };
+        let substitutions_file = Substitutions::file_in(&state_dir(&source));
         Ok(GlobalSettings {
             source,
             namespace_override: args.namespace.clone(),
@@ -93,7 +99,21 @@ impl GlobalSettings {
             color,
             oci_plain_http: args.oci_plain_http,
             cache_dir: cache_dir()?,
+            substitutions: Substitutions::load(&substitutions_file)?,
+            substitutions_file,
         })
+    }
+}
+
+/// The directory the state lives in: where substitutions are kept.
+fn state_dir(source: &StateSource) -> PathBuf {
+    match source {
+        StateSource::Path(path) if path.is_dir() => path.clone(),
+        StateSource::Path(path) => {
+            path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), PathBuf::from)
+        }
+        StateSource::Search(dir) => dir.clone(),
+        StateSource::Stdin => PathBuf::from("."),
     }
 }
 
@@ -154,6 +174,12 @@ pub struct DeploySettings {
     pub force_conflicts: bool,
     /// `--skip-crds`.
     pub skip_crds: bool,
+    /// `--watch`.
+    pub watch: bool,
+    /// `--drift-interval` in seconds, while watching.
+    pub drift_interval_seconds: Option<u64>,
+    /// `--heal` of drift found while watching.
+    pub heal: bool,
 }
 
 impl DeploySettings {
@@ -174,6 +200,9 @@ impl DeploySettings {
             interactive: args.interactive,
             force_conflicts: args.force_conflicts,
             skip_crds: args.skip_crds,
+            watch: args.watch.watch,
+            drift_interval_seconds: args.watch.drift_interval,
+            heal: args.watch.heal,
         }
     }
 }
@@ -188,7 +217,7 @@ pub enum NoMatch {
 }
 
 /// Settings of `template`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct TemplateSettings {
     /// `--set` for every release.
     pub set: Vec<String>,
@@ -220,6 +249,8 @@ pub struct TemplateSettings {
     pub post_renderer_args: Vec<String>,
     /// How needs are handled.
     pub needs: NeedsMode,
+    /// Image substitutions in force (`helmfire image`), original first.
+    pub image_substitutions: Vec<(String, String)>,
 }
 
 impl TemplateSettings {
@@ -250,6 +281,7 @@ impl TemplateSettings {
             }
             .mode()
             .for_with_needs(),
+            image_substitutions: Vec::new(),
         }
     }
 }

@@ -134,7 +134,9 @@ pub(crate) async fn pull_selected(
                 pulled.insert(key, out.clone());
             }
             Some(Err(e)) => failures.push(anyhow::anyhow!("{e}").context(what)),
-            None if reported.insert(index) => failures.push(anyhow::anyhow!("{what}: the pull did not run (a helmfire bug)")),
+            None if reported.insert(index) => {
+                failures.push(anyhow::anyhow!("{what}: the pull did not run (a helmfire bug)"))
+            }
             None => {}
         }
     }

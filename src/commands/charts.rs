@@ -80,7 +80,8 @@ pub(crate) async fn prepare_selected(
     let pulled = pull_selected(selected, ctx, &pull).await?;
     let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);
     let dependencies = if skip_deps { Dependencies::Skip } else { Dependencies::Build };
-    let how = Preparation { repository_config, registry, dependencies, skip_refresh, pulled };
+    let namespace_override = global.namespace_override.clone();
+    let how = Preparation { repository_config, registry, dependencies, skip_refresh, pulled, namespace_override };
     let charts = prepare(to_render, ctx, &how).await?;
     Ok((repositories, charts))
 }
@@ -93,6 +94,8 @@ pub(crate) struct Preparation {
     pub skip_refresh: bool,
     /// The releases' remote charts, already in the cache.
     pub pulled: HashMap<ReleaseKey, ChartPullOutput>,
+    /// `-n`, for the render strategicMergePatches apply to.
+    pub namespace_override: Option<String>,
 }
 
 /// Prepares the charts of `releases` (in order).
@@ -119,7 +122,21 @@ pub(crate) async fn prepare<'a>(
             }
         };
         let refresh = how.skip_refresh || release.skip_refresh;
-        if !release.dependencies.is_empty() {
+        if !release.dependencies.is_empty() || !release.strategic_merge_patches.is_empty() {
+            let patches: Vec<serde_json::Value> = release
+                .strategic_merge_patches
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("release `{}`: strategicMergePatches", release.name))?;
+            // chartify renders with helm's --include-crds unless told otherwise.
+            let render = (!patches.is_empty()).then(|| {
+                let settings = crate::cli::TemplateSettings { include_crds: true, ..Default::default() };
+                let mut request =
+                    super::release_request::template_request(release, how.namespace_override.as_deref(), &settings);
+                request.repository_config = repository_config.clone();
+                request
+            });
             let request = ChartifyRequest {
                 release_name: release.name.clone(),
                 chart: chart.clone(),
@@ -129,6 +146,9 @@ pub(crate) async fn prepare<'a>(
                 work_dir: work.path().join(index.to_string()).display().to_string(),
                 skip_refresh: refresh,
                 registry: how.registry.clone(),
+                strategic_merge_patches: patches,
+                render,
+                skip_deps: how.dependencies == Dependencies::Skip || release.skip_deps,
             };
             let out = call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.chartify(call, &request))
                 .await

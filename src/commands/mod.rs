@@ -19,6 +19,7 @@ pub use cache_command::{CacheAction, CacheCommand, parse_age};
 pub use deps::DepsCommand;
 pub use destroy::DestroyCommand;
 pub use diff::{DiffCommand, DiffFormat, DiffOptions};
+pub use drift_command::DriftCommand;
 pub use engine::ShimEngine;
 pub use fetch::FetchCommand;
 pub use lint::LintCommand;
@@ -27,10 +28,12 @@ pub use print_env::PrintEnvCommand;
 pub use repos_command::ReposCommand;
 pub use show_dag::ShowDagCommand;
 pub use status::StatusCommand;
+pub use substitute_command::{SubstituteAction, SubstituteCommand};
 pub use sync::SyncCommand;
 pub use template::TemplateCommand;
 pub use test_command::TestCommand;
 pub use version::VersionCommand;
+pub use watch_loop::WatchLoop;
 pub use write_values::WriteValuesCommand;
 
 mod apply;
@@ -42,6 +45,8 @@ mod cluster;
 mod deps;
 mod destroy;
 mod diff;
+mod drift_check;
+mod drift_command;
 mod engine;
 mod fetch;
 mod hooks;
@@ -58,11 +63,13 @@ mod repos_command;
 mod selection;
 mod show_dag;
 mod status;
+mod substitute_command;
 mod sync;
 mod template;
 mod template_data;
 mod test_command;
 mod version;
+mod watch_loop;
 mod write_values;
 
 /// What every command gets.
@@ -120,7 +127,15 @@ pub(crate) fn load_state(global: &GlobalSettings, ctx: &Context) -> Result<Vec<S
         render_yaml: global.render_yaml,
         selectors_conflict: &selectors_conflict,
     };
-    state::load(&global.source, &opts)
+    let mut files = state::load(&global.source, &opts)?;
+    // `helmfire chart ORIGINAL PATH`: the local chart stands in for the
+    // chart as written, in every command.
+    for release in files.iter_mut().flat_map(|f| f.releases.iter_mut()) {
+        if let Some(path) = global.substitutions.chart_for(&release.chart_ref) {
+            release.chart = state::ChartSource::Local(path.to_path_buf());
+        }
+    }
+    Ok(files)
 }
 
 /// helmfile's `-i`: lists what is about to change and asks on the terminal.

@@ -3,7 +3,7 @@
 //! merged values are the ones `helm template` computes from helmfile's flags.
 
 use crate::cli::TemplateSettings;
-use crate::helm::{TemplateRequest, ValueOverrides, ValueSource};
+use crate::helm::{ImageSubstitution, TemplateRequest, ValueOverrides, ValueSource};
 use crate::state::{ChartSource, Release, SetValue, ValuesInput};
 
 /// The `helm template` request for `release`.
@@ -62,6 +62,14 @@ pub(crate) fn template_request(
         } else {
             release.post_renderer_args.clone()
         },
+        image_substitutions: settings
+            .image_substitutions
+            .iter()
+            .map(|(original, replacement)| ImageSubstitution {
+                original: original.clone(),
+                replacement: replacement.clone(),
+            })
+            .collect(),
     }
 }
 

@@ -120,7 +120,11 @@ impl SyncCommand {
             }
         }
         let (table, failed) = summary(&tasks, &outcomes, &self.global);
-        self.ctx.printer.stdout(&table)?;
+        // Watch mode's quiet reruns say what happened in one line instead.
+        let quiet_rerun = self.settings.watch && self.ctx.printer.verbosity() == crate::output::Verbosity::Quiet;
+        if !quiet_rerun {
+            self.ctx.printer.stdout(&table)?;
+        }
         if interrupts.interrupted() {
             return Ok(ExitStatus::Interrupted);
         }

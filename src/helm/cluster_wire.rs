@@ -260,3 +260,83 @@ pub struct DiffOutput {
     /// How many objects would not change.
     pub unchanged: u32,
 }
+
+/// What `drift` compares: one release's last deployed manifest with the
+/// live objects (go-shim/drift.go).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DriftRequest {
+    /// Release name.
+    pub release_name: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// The cluster.
+    pub kube: KubeTarget,
+    /// Re-apply the drifted objects.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub heal: bool,
+    /// Managers whose changes are expected (not drift).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignore_managers: Vec<String>,
+    /// Show Secret values instead of redacting them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub show_secrets: bool,
+}
+
+/// The drift of one release.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct DriftOutput {
+    /// Release name.
+    pub release: String,
+    /// Release namespace.
+    pub namespace: String,
+    /// The deployed revision compared.
+    pub revision: i64,
+    /// The drifted objects.
+    pub objects: Vec<DriftObject>,
+    /// How many objects were compared.
+    pub checked: u64,
+    /// A remark, e.g. that the last revision is not the deployed one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// One object that differs from its release.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct DriftObject {
+    /// apiVersion.
+    pub api_version: String,
+    /// kind.
+    pub kind: String,
+    /// Namespace (empty for cluster-scoped objects).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `changed` or `deleted`.
+    pub state: String,
+    /// The changed fields.
+    #[serde(default)]
+    pub fields: Vec<DriftField>,
+    /// Re-applied by `--heal`.
+    #[serde(default)]
+    pub healed: bool,
+    /// Managers whose fields `--heal` took back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taken_from: Vec<String>,
+    /// Why healing failed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub heal_error: String,
+}
+
+/// One changed field.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct DriftField {
+    /// JSON pointer.
+    pub path: String,
+    /// The value the release declares (null when absent).
+    pub declared: serde_json::Value,
+    /// The live value (null when absent).
+    pub live: serde_json::Value,
+    /// The live field's manager.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub manager: String,
+}

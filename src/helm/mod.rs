@@ -11,15 +11,16 @@ pub use chart_wire::{
     LockResolveOutput, LockResolveRequest, LockedDependency, RegistryAccess, RegistryHost,
 };
 pub use cluster_wire::{
-    DiffChange, DiffOutput, DiffRequest, KubeTarget, StatusOutput, StatusRequest, TestHook, TestOutput, TestRequest,
-    UninstallOutput, UninstallRequest, UpgradeOptions, UpgradeOutput, UpgradeRequest,
+    DiffChange, DiffOutput, DiffRequest, DriftField, DriftObject, DriftOutput, DriftRequest, KubeTarget, StatusOutput,
+    StatusRequest, TestHook, TestOutput, TestRequest, UninstallOutput, UninstallRequest, UpgradeOptions, UpgradeOutput,
+    UpgradeRequest,
 };
 pub use error::HelmError;
 pub use shim::ShimBackend;
 pub use wire::{
     AdhocDependency, ChartifyOutput, ChartifyRequest, DepsBuildOutput, DepsBuildRequest, HclValuesOutput,
-    HclValuesRequest, LintOutput, LintRequest, RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest,
-    Repository, SdkVersion, TemplateOutput, TemplateRequest, ValueOverrides, ValueSource,
+    HclValuesRequest, ImageSubstitution, LintOutput, LintRequest, RenderTemplateOutput, RenderTemplateRequest,
+    ReposOutput, ReposRequest, Repository, SdkVersion, TemplateOutput, TemplateRequest, ValueOverrides, ValueSource,
 };
 
 mod chart_wire;
@@ -64,6 +65,8 @@ pub trait HelmBackend: Send + Sync {
     fn status(&self, call: CallId, request: &StatusRequest) -> Result<StatusOutput, HelmError>;
     /// What upgrading one release would change in the live cluster.
     fn diff(&self, call: CallId, request: &DiffRequest) -> Result<DiffOutput, HelmError>;
+    /// Compares a release's last deployed manifest with the live objects.
+    fn drift(&self, call: CallId, request: &DriftRequest) -> Result<DriftOutput, HelmError>;
     /// `helm test` of one release.
     fn test(&self, call: CallId, request: &TestRequest) -> Result<TestOutput, HelmError>;
     /// `helm lint` of one chart.

@@ -10,8 +10,8 @@ use super::chart_wire::{
     LockResolveRequest,
 };
 use super::cluster_wire::{
-    DiffOutput, DiffRequest, StatusOutput, StatusRequest, TestOutput, TestRequest, UninstallOutput, UninstallRequest,
-    UpgradeOutput, UpgradeRequest,
+    DiffOutput, DiffRequest, DriftOutput, DriftRequest, StatusOutput, StatusRequest, TestOutput, TestRequest,
+    UninstallOutput, UninstallRequest, UpgradeOutput, UpgradeRequest,
 };
 use super::error::HelmError;
 use super::wire::{
@@ -108,6 +108,10 @@ impl HelmBackend for ShimBackend {
 
     fn diff(&self, call: CallId, request: &DiffRequest) -> Result<DiffOutput, HelmError> {
         self.invoke(call, "diff", request)
+    }
+
+    fn drift(&self, call: CallId, request: &DriftRequest) -> Result<DriftOutput, HelmError> {
+        self.invoke(call, "drift", request)
     }
 
     fn test(&self, call: CallId, request: &TestRequest) -> Result<TestOutput, HelmError> {

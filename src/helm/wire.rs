@@ -111,6 +111,19 @@ pub struct TemplateRequest {
     /// Its arguments.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub post_renderer_args: Vec<String>,
+    /// Container images to rewrite after rendering (go-shim/images.go).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub image_substitutions: Vec<ImageSubstitution>,
+}
+
+/// One image substitution: every image matching `original` becomes
+/// `replacement`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImageSubstitution {
+    /// The image reference to match (with or without registry, tag, digest).
+    pub original: String,
+    /// The image to use instead, as written.
+    pub replacement: String,
 }
 
 /// An HTTP(S) chart repository.
@@ -263,7 +276,7 @@ pub struct AdhocDependency {
 }
 
 /// Builds the wrapper chart of a release with `dependencies:`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ChartifyRequest {
     /// Release name (the wrapper's directory).
     pub release_name: String,
@@ -284,6 +297,15 @@ pub struct ChartifyRequest {
     pub skip_refresh: bool,
     /// How OCI dependencies are reached.
     pub registry: super::RegistryAccess,
+    /// `strategicMergePatches`, applied with kustomize to the rendered chart.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub strategic_merge_patches: Vec<serde_json::Value>,
+    /// The first render's request (release, namespace, values), with patches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<TemplateRequest>,
+    /// Do not update a local chart's own dependencies (`--skip-deps`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_deps: bool,
 }
 
 /// The wrapper chart.

@@ -47,6 +47,17 @@ impl Printer {
         self.verbosity
     }
 
+    /// The same printer with another verbosity.
+    pub fn with_verbosity(self, verbosity: Verbosity) -> Printer {
+        Printer { verbosity, ..self }
+    }
+
+    /// A line on stderr whatever the verbosity (watch mode's one line per
+    /// change, which `-q` must not hide).
+    pub fn always(&self, line: &str) {
+        self.stderr_line(line);
+    }
+
     /// Writes a result to stdout. A closed pipe (`| head`) surfaces as
     /// `ErrorKind::BrokenPipe`, which main turns into a clean exit.
     pub fn stdout(&self, text: &str) -> io::Result<()> {

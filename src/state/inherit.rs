@@ -104,6 +104,7 @@ fn fill(into: &mut ReleaseSpec, from: ReleaseSpec) {
     into.set_string.extend(from.set_string);
     into.needs.extend(from.needs);
     into.dependencies.extend(from.dependencies);
+    into.strategic_merge_patches.extend(from.strategic_merge_patches);
     into.hooks.extend(from.hooks);
     into.api_versions.extend(from.api_versions);
     into.set_template.extend(from.set_template);

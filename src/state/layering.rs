@@ -204,6 +204,9 @@ impl HelmfileDoc {
         if !later.lock_file_path.is_empty() {
             self.lock_file_path = later.lock_file_path;
         }
+        if !later.helmfire.is_empty() {
+            self.helmfire = later.helmfire;
+        }
         self.default_inherit.extend(later.default_inherit);
         self.common_labels.extend(later.common_labels);
         self.templates.extend(later.templates);
@@ -269,6 +272,9 @@ impl HelmfileDoc {
         }
         if !later.lock_file_path.is_empty() {
             self.lock_file_path = later.lock_file_path;
+        }
+        if !later.helmfire.is_empty() {
+            self.helmfire = later.helmfire;
         }
     }
 }

@@ -8,6 +8,7 @@
 pub use engine::{RenderRequest, TemplateEngine};
 pub use environment::{DEFAULT_ENVIRONMENT, Environment};
 pub use error::{Location, StateError};
+pub use helmfire_section::{DriftIgnoreRule, DriftSpec, HelmfireSection, WebhookSpec};
 pub use layering::LoadOptions;
 pub use load::{SelectorScope, StateFile, StateSource, load, parse_state};
 pub use policy::PolicyViolation;
@@ -22,6 +23,7 @@ pub use values::{SetKind, merge as merge_values, parse_set};
 mod engine;
 mod environment;
 mod error;
+mod helmfire_section;
 mod inherit;
 mod layering;
 mod load;

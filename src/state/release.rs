@@ -60,6 +60,8 @@ pub struct Release {
     pub condition: String,
     /// Ad-hoc `dependencies:` (a wrapper chart is built from them).
     pub dependencies: Vec<super::schema::DependencySpec>,
+    /// `strategicMergePatches`, each an object (files already read).
+    pub strategic_merge_patches: Vec<serde_yaml_ng::Value>,
     /// `skipDeps` (release, else helmDefaults).
     pub skip_deps: bool,
     /// `skipRefresh` (release, else helmDefaults).
@@ -122,6 +124,8 @@ impl Release {
                 return Err(invalid(format!("a `set` entry of release `{}` has no `name`", spec.name)));
             }
         }
+        let patches = read_patches(&spec.strategic_merge_patches, base_dir)
+            .map_err(|message| invalid(format!("release `{}`: strategicMergePatches: {message}", spec.name)))?;
         Ok(Release {
             name: spec.name,
             namespace: spec.namespace,
@@ -137,6 +141,7 @@ impl Release {
             installed: spec.installed.unwrap_or(true),
             condition: spec.condition,
             dependencies: spec.dependencies,
+            strategic_merge_patches: patches,
             skip_deps: spec.skip_deps.unwrap_or(false),
             skip_refresh: spec.skip_refresh.unwrap_or(false),
             post_renderer: resolve_program(&spec.post_renderer, base_dir),
@@ -177,6 +182,23 @@ fn resolve_chart(chart: &str, base_dir: &Path, location: Location) -> Result<Cha
     // by Helm when the chart is needed, not when the state is loaded (`list`
     // works without charts).
     Ok(ChartSource::Remote(chart.to_string()))
+}
+
+/// helmfile's patch entries: an object, or a path (relative to the state
+/// file) of a YAML file holding one.
+fn read_patches(entries: &[serde_yaml_ng::Value], base_dir: &Path) -> Result<Vec<serde_yaml_ng::Value>, String> {
+    entries
+        .iter()
+        .map(|entry| match entry {
+            serde_yaml_ng::Value::String(file) => {
+                let path = base_dir.join(file);
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+                serde_yaml_ng::from_str(&text).map_err(|e| format!("{} is not a YAML object: {e}", path.display()))
+            }
+            serde_yaml_ng::Value::Mapping(_) => Ok(entry.clone()),
+            other => Err(format!("an entry must be an object or a file path, got {other:?}")),
+        })
+        .collect()
 }
 
 /// A program named with a path is taken relative to the state file; a bare

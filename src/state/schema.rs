@@ -47,6 +47,11 @@ impl Omit for HelmDefaults {
             && self.pending_keys().is_empty()
     }
 }
+impl Omit for super::helmfire_section::HelmfireSection {
+    fn omit(&self) -> bool {
+        self.is_empty()
+    }
+}
 impl<T> Omit for Option<T> {
     fn omit(&self) -> bool {
         self.is_none()
@@ -164,6 +169,8 @@ helmfile_schema! {
             /// Where `deps` writes the lock file (default `<name>.lock`
             /// beside the state file), relative to the state file.
             lock_file_path: String = "lockFilePath",
+            /// helmfire's own settings (drift, webhooks); not helmfile's.
+            helmfire: super::helmfire_section::HelmfireSection = "helmfire",
         }
         deferred {
             helm_binary = "helmBinary",
@@ -237,6 +244,9 @@ helmfile_schema! {
             kube_version: String = "kubeVersion",
             /// Use cached repository indexes.
             skip_refresh: Option<bool> = "skipRefresh",
+            /// Kubernetes objects merged (kustomize's strategic merge) into
+            /// the rendered manifests; a string entry is a file holding one.
+            strategic_merge_patches: Vec<Value> = "strategicMergePatches",
         }
         deferred {
             wait = "wait",
@@ -296,7 +306,6 @@ helmfile_schema! {
             plain_http = "plainHttp",
             verify_template = "verifyTemplate",
             json_patches = "jsonPatches",
-            strategic_merge_patches = "strategicMergePatches",
             transformers = "transformers",
             force_go_getter = "forceGoGetter",
             force_namespace = "forceNamespace",

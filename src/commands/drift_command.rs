@@ -1,0 +1,55 @@
+//! `helmfire drift`: how the live objects differ from the releases' last
+//! deployed manifests (changed fields, objects deleted outside Helm), with
+//! `--heal` to take them back. Exit code 2 when drift is found (healed or
+//! not), as `diff --detailed-exitcode` does for changes; 1 when a release
+//! could not be checked or healed.
+
+use super::drift_check::{check_drift, notify_webhooks};
+use super::selection::{check_any_matched, plan};
+use super::{Context, ExitStatus};
+use crate::cli::{GlobalSettings, OutputFormat};
+use crate::exec::Concurrency;
+use crate::plan::NeedsMode;
+
+/// Detects (and heals) drift.
+pub struct DriftCommand {
+    /// Global settings.
+    pub global: GlobalSettings,
+    /// Re-apply drifted objects.
+    pub heal: bool,
+    /// Text or JSON.
+    pub format: OutputFormat,
+    /// Releases checked at once.
+    pub concurrency: Concurrency,
+    /// Shared context.
+    pub ctx: Context,
+}
+
+impl DriftCommand {
+    /// Runs the command.
+    pub async fn run(self) -> anyhow::Result<ExitStatus> {
+        let files = super::load_state(&self.global, &self.ctx)?;
+        let selected = plan(&files, &self.global, NeedsMode::default())?;
+        if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
+            return Ok(status);
+        }
+        let report = check_drift(&selected, &self.global, &self.ctx, self.heal, self.concurrency).await;
+        match self.format {
+            OutputFormat::Json => self.ctx.printer.stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))?,
+            OutputFormat::Text => self.ctx.printer.stdout(&report.to_text())?,
+        }
+        for error in &report.errors {
+            let error = anyhow::anyhow!("release `{}`: drift not checked: {}", error.release, error.error);
+            crate::output::report(&self.ctx.printer, &error);
+        }
+        let heal_failed = report.releases.iter().flat_map(|r| &r.objects).any(|o| !o.heal_error.is_empty());
+        notify_webhooks(&files, &report, &self.ctx).await;
+        Ok(if !report.errors.is_empty() || heal_failed {
+            ExitStatus::Failure
+        } else if report.drifted() > 0 {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        })
+    }
+}

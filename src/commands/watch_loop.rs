@@ -1,0 +1,276 @@
+//! `sync --watch` and `apply --watch`: after the first run, watch every
+//! file the state depends on; on a change, reload, work out which
+//! releases' desired state changed (their fingerprint: rendered manifests
+//! plus deploy options) and sync only those, in needs order. A broken file
+//! while editing is reported and the last good state kept; a failed
+//! release is reported and retried on the next change; Ctrl-C stops.
+//! Optionally, drift is checked (and healed) every `--drift-interval`.
+//!
+//! Output: one line per change, quiet while idle.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::charts::prepare_selected;
+use super::drift_check::{check_drift, notify_webhooks};
+use super::selection::plan;
+use super::sync::{SyncCommand, upgrade_request};
+use super::{Context, ExitStatus};
+use crate::cli::{DeploySettings, GlobalSettings};
+use crate::exec::{Concurrency, Interrupts, call_helm};
+use crate::output::Verbosity;
+use crate::plan::Selectors;
+use crate::state::{ChartSource, StateFile, ValuesInput};
+use crate::watch::{ChangeStream, Fingerprints, Ignore};
+
+/// How long a burst of file events must be quiet before it counts.
+const QUIET: Duration = Duration::from_millis(300);
+
+/// The watch loop of sync and apply.
+pub struct WatchLoop {
+    /// Global settings.
+    pub global: GlobalSettings,
+    /// Deploy settings (`watch` set).
+    pub settings: DeploySettings,
+    /// Shared context.
+    pub ctx: Context,
+}
+
+impl WatchLoop {
+    /// Watches until Ctrl-C; `first` is the exit status of the first run.
+    pub async fn run(self, first: ExitStatus) -> anyhow::Result<ExitStatus> {
+        if first == ExitStatus::Interrupted {
+            return Ok(first);
+        }
+        // Reloads reuse the repository indexes the first run refreshed.
+        let mut reload_settings = self.settings.clone();
+        reload_settings.render.skip_refresh = true;
+        let (mut fingerprints, mut roots) = match self.fingerprint(&reload_settings).await {
+            Ok(state) => state,
+            Err(e) => {
+                crate::output::report(&self.ctx.printer, &e.context("watch: reading the state"));
+                return Ok(ExitStatus::Failure);
+            }
+        };
+        let ignore = Ignore { dirs: vec![self.global.cache_dir.clone()] };
+        let mut stream = ChangeStream::watch(&roots, ignore.clone(), QUIET)?;
+        self.ctx.printer.always(&format!("{} watching {} path(s) for changes; Ctrl-C stops", clock(), roots.len()));
+        let drift_every = self.settings.drift_interval_seconds.map(Duration::from_secs);
+        let mut next_drift = drift_every.map(|d| tokio::time::Instant::now() + d);
+        loop {
+            // Each sync installs its own Ctrl-C handling; take it back.
+            let interrupts = Interrupts::install(|| {}, |_| {});
+            let drift_due = async {
+                match next_drift {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = interrupts.wait() => {
+                    self.ctx.printer.always(&format!("{} stopped watching", clock()));
+                    return Ok(ExitStatus::Success);
+                }
+                _ = drift_due => {
+                    self.drift_round().await;
+                    next_drift = drift_every.map(|d| tokio::time::Instant::now() + d);
+                }
+                change = stream.next() => {
+                    let Some(paths) = change else { return Ok(ExitStatus::Success) };
+                    let status = self.on_change(&paths, &reload_settings, &mut fingerprints, &mut roots).await;
+                    if status == ExitStatus::Interrupted {
+                        return Ok(status);
+                    }
+                    let now = roots.clone();
+                    if let Ok(renewed) = ChangeStream::watch(&now, ignore.clone(), QUIET) {
+                        stream = renewed;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reloads after `paths` changed and syncs what changed.
+    async fn on_change(
+        &self,
+        paths: &BTreeSet<PathBuf>,
+        settings: &DeploySettings,
+        fingerprints: &mut Fingerprints,
+        roots: &mut Vec<PathBuf>,
+    ) -> ExitStatus {
+        let started = Instant::now();
+        let what = describe_paths(paths);
+        let (latest, latest_roots) = match self.fingerprint(settings).await {
+            Ok(state) => state,
+            Err(e) => {
+                let cause = e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
+                self.ctx.printer.always(&format!("{} {what}: {cause}; keeping the last good state", clock()));
+                return ExitStatus::Failure;
+            }
+        };
+        *roots = latest_roots;
+        let changed = latest.changed_since(fingerprints);
+        if changed.is_empty() {
+            self.ctx.printer.always(&format!("{} {what}: no release changed", clock()));
+            *fingerprints = latest;
+            return ExitStatus::Success;
+        }
+        let mut global = self.global.clone();
+        let selectors: Vec<String> = changed.iter().map(|id| selector_of(id)).collect();
+        global.selectors = match Selectors::parse(selectors.iter().map(String::as_str)) {
+            Ok(s) => s,
+            Err(e) => {
+                self.ctx.printer.always(&format!("{} {what}: cannot select the changed releases: {e}", clock()));
+                return ExitStatus::Failure;
+            }
+        };
+        let ctx = Context { printer: self.ctx.printer.with_verbosity(Verbosity::Quiet), ..self.ctx.clone() };
+        let sync = SyncCommand { global, settings: settings.clone(), ctx };
+        let status = sync.run().await.unwrap_or_else(|e| {
+            crate::output::report(&self.ctx.printer, &e);
+            ExitStatus::Failure
+        });
+        let names: Vec<&str> = changed.iter().map(|id| id.rsplit('/').next().unwrap_or(id)).collect();
+        let result = match status {
+            ExitStatus::Success => "applied",
+            ExitStatus::Interrupted => "interrupted",
+            _ => "failed (retried on the next change)",
+        };
+        self.ctx.printer.always(&format!(
+            "{} {what} -> {}: {result} in {:.1}s",
+            clock(),
+            names.join(", "),
+            started.elapsed().as_secs_f64()
+        ));
+        let previous = fingerprints.clone();
+        *fingerprints = latest;
+        if status != ExitStatus::Success {
+            for id in &changed {
+                fingerprints.take(id, &previous);
+                if previous == *fingerprints {
+                    fingerprints.forget(id);
+                }
+            }
+        }
+        status
+    }
+
+    /// Checks drift (and heals it with `--heal`), in one line unless
+    /// something drifted.
+    async fn drift_round(&self) {
+        let files = match super::load_state(&self.global, &self.ctx) {
+            Ok(files) => files,
+            Err(e) => {
+                self.ctx.printer.always(&format!("{} drift check skipped: {e}", clock()));
+                return;
+            }
+        };
+        let Ok(selected) = plan(&files, &self.global, self.settings.needs) else { return };
+        let report = check_drift(&selected, &self.global, &self.ctx, self.settings.heal, Concurrency::default()).await;
+        if report.drifted() > 0 {
+            let _ = self.ctx.printer.stdout(&report.to_text());
+        }
+        self.ctx.printer.always(&format!(
+            "{} drift: {} object(s){}",
+            clock(),
+            report.drifted(),
+            if self.settings.heal && report.drifted() > 0 { " healed" } else { "" }
+        ));
+        notify_webhooks(&files, &report, &self.ctx).await;
+    }
+
+    /// The fingerprints of the selected releases, and the paths to watch.
+    async fn fingerprint(&self, settings: &DeploySettings) -> anyhow::Result<(Fingerprints, Vec<PathBuf>)> {
+        let ctx = Context { printer: self.ctx.printer.with_verbosity(Verbosity::Quiet), ..self.ctx.clone() };
+        let files = super::load_state(&self.global, &ctx)?;
+        let selected = plan(&files, &self.global, settings.needs)?;
+        let render = &settings.render;
+        let (repositories, charts) =
+            prepare_selected(&files, &selected, &ctx, &self.global, render.skip_deps, true).await?;
+        let config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
+        let mut fingerprints = Fingerprints::default();
+        for group in &selected {
+            for release in &group.releases {
+                let id = format!("{}/{}/{}", release.kube_context, release.namespace, release.name);
+                if !release.installed {
+                    fingerprints.insert(id, &[b"not installed"]);
+                    continue;
+                }
+                let request =
+                    upgrade_request(&self.global, settings, &group.file.doc.helm_defaults, release, &charts, &config);
+                let options = serde_json::to_vec(&(&request.options, &request.kube))?;
+                let render = request.render;
+                let rendered = call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.template(call, &render))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("release `{}`: {e}", release.name))?;
+                fingerprints.insert(id, &[rendered.stdout.as_bytes(), &options]);
+            }
+        }
+        Ok((fingerprints, watch_roots(&files, &self.global)))
+    }
+}
+
+/// What the loaded state depends on: each state file's directory (which
+/// holds its values files, `_*.tpl` helpers and files templates read), the
+/// values files and local charts elsewhere, and the substitutions file.
+fn watch_roots(files: &[StateFile], global: &GlobalSettings) -> Vec<PathBuf> {
+    let mut roots = BTreeSet::new();
+    let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    for file in files {
+        roots.insert(absolute(&file.base_dir));
+        for release in &file.releases {
+            if let ChartSource::Local(path) = &release.chart {
+                roots.insert(absolute(path));
+            }
+            for value in &release.values {
+                if let ValuesInput::File(path) = value {
+                    roots.insert(absolute(path));
+                }
+            }
+        }
+    }
+    roots.insert(absolute(&global.substitutions_file));
+    // A root inside another root is already watched.
+    let all: Vec<PathBuf> = roots.into_iter().collect();
+    all.iter().filter(|r| !all.iter().any(|o| o != *r && o.is_dir() && r.starts_with(o))).cloned().collect()
+}
+
+/// `name=web,namespace=apps` for a release id `context/namespace/name`.
+fn selector_of(id: &str) -> String {
+    let mut parts = id.rsplitn(3, '/');
+    let name = parts.next().unwrap_or_default();
+    let namespace = parts.next().unwrap_or_default();
+    if namespace.is_empty() { format!("name={name}") } else { format!("name={name},namespace={namespace}") }
+}
+
+fn describe_paths(paths: &BTreeSet<PathBuf>) -> String {
+    let names: Vec<String> = paths
+        .iter()
+        .take(3)
+        .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
+        .collect();
+    if paths.len() > 3 {
+        format!("{} and {} more changed", names.join(", "), paths.len() - 3)
+    } else {
+        format!("{} changed", names.join(", "))
+    }
+}
+
+/// Local wall-clock time, HH:MM:SS (UTC; no time zone database needed).
+fn clock() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    format!("{:02}:{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60, secs % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_release_id_becomes_a_selector() {
+        assert_eq!(selector_of("/apps/web"), "name=web,namespace=apps");
+        assert_eq!(selector_of("ctx//web"), "name=web");
+    }
+}

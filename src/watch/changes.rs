@@ -1,0 +1,127 @@
+//! File changes, debounced: every path under the watched roots, except
+//! helmfire's own cache, temporary and output directories (so a run never
+//! triggers the next one) and editors' scratch files. An editor's atomic
+//! save (write a temp file, rename it over the original) shows up as a
+//! burst of events; the debounce turns it into one change.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+
+/// Paths whose changes never count.
+#[derive(Debug, Clone, Default)]
+pub struct Ignore {
+    /// Directories ignored with everything below them.
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Ignore {
+    /// Whether a changed path is noise.
+    pub fn ignores(&self, path: &Path) -> bool {
+        if self.dirs.iter().any(|d| path.starts_with(d)) {
+            return true;
+        }
+        let in_noise_dir = path.components().any(|c| {
+            let c = c.as_os_str().to_string_lossy();
+            c == ".git" || c == "target" || c == "node_modules" || c.starts_with("helmfire-charts-")
+        });
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let scratch = name.ends_with('~')
+            || name.ends_with(".swp")
+            || name.ends_with(".swx")
+            || name.ends_with(".tmp")
+            || name.starts_with(".#")
+            || name == "4913"
+            || name.starts_with(".tmp");
+        in_noise_dir || scratch
+    }
+}
+
+/// Debounced changes under some roots.
+pub struct ChangeStream {
+    _watcher: notify::RecommendedWatcher,
+    events: mpsc::UnboundedReceiver<PathBuf>,
+    quiet: Duration,
+}
+
+impl ChangeStream {
+    /// Watches `roots` (directories recursively, files alone); a change is
+    /// reported once nothing has changed for `quiet`.
+    pub fn watch(roots: &[PathBuf], ignore: Ignore, quiet: Duration) -> anyhow::Result<ChangeStream> {
+        let (tx, events) = mpsc::unbounded_channel();
+        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            let Ok(event) = event else { return };
+            if matches!(event.kind, notify::EventKind::Access(_)) {
+                return;
+            }
+            for path in event.paths {
+                if !ignore.ignores(&path) {
+                    let _ = tx.send(path);
+                }
+            }
+        })?;
+        let mut watched = BTreeSet::new();
+        for root in roots {
+            // A missing file (a values file not created yet) is watched
+            // through its directory.
+            let target =
+                if root.exists() { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() };
+            if target.as_os_str().is_empty() || !watched.insert(target.clone()) {
+                continue;
+            }
+            let mode = if target.is_dir() { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
+            watcher.watch(&target, mode).map_err(|e| anyhow::anyhow!("cannot watch {}: {e}", target.display()))?;
+        }
+        Ok(ChangeStream { _watcher: watcher, events, quiet })
+    }
+
+    /// The next change: the set of paths that changed in one burst.
+    pub async fn next(&mut self) -> Option<BTreeSet<PathBuf>> {
+        let first = self.events.recv().await?;
+        let mut paths = BTreeSet::from([first]);
+        loop {
+            match tokio::time::timeout(self.quiet, self.events.recv()).await {
+                Ok(Some(path)) => {
+                    paths.insert(path);
+                }
+                Ok(None) | Err(_) => return Some(paths),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_scratch_files_and_helmfire_dirs_are_ignored() {
+        let ignore = Ignore { dirs: vec![PathBuf::from("/cache/helmfire")] };
+        for noise in ["/p/values.yaml~", "/p/.values.yaml.swp", "/p/4913", "/p/.git/index", "/cache/helmfire/refs/x"] {
+            assert!(ignore.ignores(Path::new(noise)), "{noise}");
+        }
+        for real in ["/p/values.yaml", "/p/helmfile.yaml", "/p/charts/app/templates/deployment.yaml"] {
+            assert!(!ignore.ignores(Path::new(real)), "{real}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_writes_is_one_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let mut stream = ChangeStream::watch(std::slice::from_ref(&root), Ignore::default(), Duration::from_millis(200)).unwrap();
+        // An atomic save: a temp file renamed over the original.
+        std::fs::write(root.join("values.yaml.tmp"), "a: 1\n").unwrap();
+        std::fs::rename(root.join("values.yaml.tmp"), root.join("values.yaml")).unwrap();
+        std::fs::write(root.join("other.yaml"), "b: 2\n").unwrap();
+        let change = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.unwrap().unwrap();
+        assert!(change.contains(&root.join("values.yaml")), "{change:?}");
+        assert!(change.contains(&root.join("other.yaml")), "{change:?}");
+        assert!(!change.iter().any(|p| p.ends_with("values.yaml.tmp")), "{change:?}");
+        // Quiet afterwards.
+        assert!(tokio::time::timeout(Duration::from_millis(400), stream.next()).await.is_err());
+    }
+}
