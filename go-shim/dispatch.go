@@ -36,6 +36,7 @@ var methods = map[string]method{
 	"test":         runReleaseTest,
 	"diff":         runDiff,
 	"drift":        runDrift,
+	"recover":      runRecover,
 }
 
 type request struct {

@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod daemon;
 pub mod drift;
 pub mod env_vars;
 pub mod exec;

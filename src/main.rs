@@ -7,13 +7,14 @@ use std::sync::Arc;
 use clap::Parser;
 
 use helmfire::cli::{
-    CacheArgs, Cli, Command, DeploySettings, GlobalSettings, ListWhat, SubstitutionKind, TemplateSettings,
+    CacheArgs, Cli, Command, DaemonActionArg, DeploySettings, GlobalSettings, ListWhat, SubstitutionKind,
+    TemplateSettings,
 };
 use helmfire::commands::{
-    ApplyCommand, BuildCommand, CacheAction, CacheCommand, Context, DepsCommand, DestroyCommand, DiffCommand,
-    DiffOptions, DriftCommand, EmbedValues, ExitStatus, FetchCommand, LintCommand, ListCommand, PrintEnvCommand,
-    ReposCommand, ShowDagCommand, StatusCommand, SubstituteAction, SubstituteCommand, SyncCommand, TemplateCommand,
-    TestCommand, VersionCommand, WatchLoop, WriteValuesCommand,
+    ApplyCommand, BuildCommand, CacheAction, CacheCommand, Context, DaemonAction, DaemonCommand, DaemonOptions,
+    DepsCommand, DestroyCommand, DiffCommand, DiffOptions, DriftCommand, EmbedValues, ExitStatus, FetchCommand,
+    LintCommand, ListCommand, PrintEnvCommand, ReposCommand, ShowDagCommand, StatusCommand, SubstituteAction,
+    SubstituteCommand, SyncCommand, TemplateCommand, TestCommand, VersionCommand, WatchLoop, WriteValuesCommand,
 };
 use helmfire::env_vars;
 use helmfire::helm::{self, ShimBackend, ShimLogLevel};
@@ -134,6 +135,27 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             let concurrency = helmfire::exec::Concurrency::from_flag(args.concurrency);
             let command = DriftCommand { global, heal: args.heal, format: args.output, concurrency, ctx };
             runtime()?.block_on(command.run())
+        }
+        Command::Daemon(args) => {
+            let action = match args.action {
+                DaemonActionArg::Run => DaemonAction::Run,
+                DaemonActionArg::Start => DaemonAction::Start,
+                DaemonActionArg::Stop => DaemonAction::Stop,
+                DaemonActionArg::Status => DaemonAction::Status,
+                DaemonActionArg::Logs => DaemonAction::Logs,
+            };
+            let options = DaemonOptions {
+                listen: args.listen,
+                allow_remote: args.allow_remote,
+                tls_cert: args.tls_cert.map(|p| cwd.join(p)),
+                tls_key: args.tls_key.map(|p| cwd.join(p)),
+                sync_interval: args.sync_interval,
+                drift_interval: args.drift_every,
+                heal: args.heal_drift,
+            };
+            let mut settings = DeploySettings::resolve(args.deploy, cwd);
+            settings.render.image_substitutions = global.substitutions.image_pairs();
+            runtime()?.block_on(DaemonCommand { global, settings, options, action, ctx }.run())
         }
         Command::Remove { kind, original } => {
             let action = match kind {

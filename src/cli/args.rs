@@ -139,6 +139,10 @@ pub enum Command {
     /// Show how the live objects differ from the releases' last deployed
     /// manifests (exit 2 when they do); `--heal` takes them back.
     Drift(DriftArgs),
+    /// Hold the cluster at the declared state: sync, watch files, check
+    /// drift, and serve an HTTP API on loopback. In the foreground unless
+    /// `start`; `stop`, `status` and `logs` manage a background one.
+    Daemon(DaemonArgs),
     /// Stop a chart or image substitution.
     Remove {
         /// `chart` or `image`.
@@ -162,6 +166,53 @@ pub struct WatchArgs {
     /// With --drift-interval, take drift back when it is found.
     #[arg(long, requires = "drift_interval")]
     pub heal: bool,
+}
+
+/// `helmfire daemon`.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// run (default: in the foreground), start, stop, status, logs.
+    #[arg(value_enum, default_value = "run")]
+    pub action: DaemonActionArg,
+    /// The deploy flags of its syncs.
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+    /// Where the API listens.
+    #[arg(long, default_value = "127.0.0.1:7474", value_name = "HOST:PORT")]
+    pub listen: String,
+    /// Allow --listen on a non-loopback address (requires --tls-cert and --tls-key).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// TLS certificate (PEM) for the API.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) for the API.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Sync (apply what differs) this often: 30s, 5m, 1h.
+    #[arg(long, value_name = "AGE", value_parser = crate::commands::parse_age)]
+    pub sync_interval: Option<u64>,
+    /// Check drift this often: 30s, 5m, 1h.
+    #[arg(long = "check-drift-every", value_name = "AGE", value_parser = crate::commands::parse_age)]
+    pub drift_every: Option<u64>,
+    /// Take back the drift it finds.
+    #[arg(long = "heal-drift")]
+    pub heal_drift: bool,
+}
+
+/// What `helmfire daemon` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DaemonActionArg {
+    /// In the foreground.
+    Run,
+    /// In the background.
+    Start,
+    /// Stop the background daemon.
+    Stop,
+    /// Whether it runs, and what it did last.
+    Status,
+    /// Print its log.
+    Logs,
 }
 
 /// `helmfire drift`.

@@ -3,9 +3,9 @@
 //! settings commands take.
 
 pub use args::{
-    BuildArgs, CacheArgs, Cli, ClusterArgs, Command, DagFormat, DeployArgs, DestroyArgs, DiffArgs, DriftArgs,
-    FetchArgs, GlobalArgs, ListArgs, ListWhat, NeedsArgs, PrintEnvArgs, ShowDagArgs, SubstitutionKind, TemplateArgs,
-    TestArgs, VersionArgs, WatchArgs, WriteValuesArgs,
+    BuildArgs, CacheArgs, Cli, ClusterArgs, Command, DaemonActionArg, DaemonArgs, DagFormat, DeployArgs, DestroyArgs,
+    DiffArgs, DriftArgs, FetchArgs, GlobalArgs, ListArgs, ListWhat, NeedsArgs, PrintEnvArgs, ShowDagArgs,
+    SubstitutionKind, TemplateArgs, TestArgs, VersionArgs, WatchArgs, WriteValuesArgs,
 };
 pub use compat::move_command_flags;
 pub use settings::{DeploySettings, GlobalSettings, NoMatch, OutputFormat, TemplateSettings};

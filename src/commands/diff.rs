@@ -49,6 +49,22 @@ pub struct DiffOptions {
     pub force_conflicts: bool,
 }
 
+impl DiffOptions {
+    /// What the daemon's syncs show: one line per changed object, Secrets
+    /// left out.
+    pub(crate) fn quiet() -> DiffOptions {
+        DiffOptions {
+            context_lines: 3,
+            show_secrets: false,
+            suppress_secrets: true,
+            include_tests: false,
+            format: DiffFormat::Simple,
+            detailed_exitcode: false,
+            force_conflicts: false,
+        }
+    }
+}
+
 /// Shows what would change.
 pub struct DiffCommand {
     /// Global settings.

@@ -51,6 +51,9 @@ pub struct SubstituteCommand {
 impl SubstituteCommand {
     /// Runs the command.
     pub fn run(self) -> anyhow::Result<ExitStatus> {
+        if let Some(running) = self.daemon() {
+            return self.through_daemon(&running);
+        }
         let file = &self.global.substitutions_file;
         let mut subs: Substitutions = self.global.substitutions.clone();
         match self.action {
@@ -98,6 +101,83 @@ impl SubstituteCommand {
             }
         }
         subs.save(file).with_context(|| "saving the substitutions".to_string())?;
+        Ok(ExitStatus::Success)
+    }
+
+    /// The daemon serving this state, when one runs: changes then go
+    /// through its API, so it applies them at once.
+    fn daemon(&self) -> Option<crate::daemon::Running> {
+        let state_dir = self.global.substitutions_file.parent()?;
+        crate::daemon::DaemonFiles::for_state(&self.global.cache_dir, state_dir).running()
+    }
+
+    fn through_daemon(&self, daemon: &crate::daemon::Running) -> anyhow::Result<ExitStatus> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = |path: &str| format!("{}/v1/substitutions{path}", daemon.address);
+        let auth = format!("Bearer {}", daemon.token);
+        let encode = |s: &str| {
+            s.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect::<String>()
+        };
+        let response = match &self.action {
+            SubstituteAction::AddChart { original, path } => {
+                let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                agent
+                    .post(url("/charts"))
+                    .header("Authorization", &auth)
+                    .header("Content-Type", "application/json")
+                    .send(serde_json::json!({"original": original, "path": path}).to_string())
+            }
+            SubstituteAction::AddImage { original, replacement } => agent
+                .post(url("/images"))
+                .header("Authorization", &auth)
+                .header("Content-Type", "application/json")
+                .send(serde_json::json!({"original": original, "replacement": replacement}).to_string()),
+            SubstituteAction::RemoveChart(original) => agent
+                .delete(url(&format!("/charts?original={}", encode(original))))
+                .header("Authorization", &auth)
+                .call(),
+            SubstituteAction::RemoveImage(original) => agent
+                .delete(url(&format!("/images?original={}", encode(original))))
+                .header("Authorization", &auth)
+                .call(),
+            SubstituteAction::ListCharts | SubstituteAction::ListImages => {
+                agent.get(url("")).header("Authorization", &auth).call()
+            }
+        };
+        let mut response = response.with_context(|| format!("talking to the daemon at {}", daemon.address))?;
+        let ok = response.status().is_success();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        if !ok {
+            anyhow::bail!("the daemon (pid {}) refused: {}", daemon.pid, body["error"].as_str().unwrap_or(&text));
+        }
+        let pairs = |key: &str| -> Vec<Vec<String>> {
+            body[key]
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| vec![k.clone(), v.as_str().unwrap_or_default().to_string()]).collect())
+                .unwrap_or_default()
+        };
+        match self.action {
+            SubstituteAction::ListCharts => {
+                self.ctx.printer.stdout(&crate::output::render_table(&["CHART", "LOCAL PATH"], &pairs("charts")))?
+            }
+            SubstituteAction::ListImages => {
+                self.ctx.printer.stdout(&crate::output::render_table(&["IMAGE", "REPLACEMENT"], &pairs("images")))?
+            }
+            _ => self.ctx.printer.info(&format!("The daemon (pid {}) applies the change", daemon.pid)),
+        }
         Ok(ExitStatus::Success)
     }
 }

@@ -26,7 +26,7 @@ use crate::state::{ChartSource, StateFile, ValuesInput};
 use crate::watch::{ChangeStream, Fingerprints, Ignore};
 
 /// How long a burst of file events must be quiet before it counts.
-const QUIET: Duration = Duration::from_millis(300);
+pub(crate) const QUIET: Duration = Duration::from_millis(300);
 
 /// The watch loop of sync and apply.
 pub struct WatchLoop {
@@ -55,7 +55,7 @@ impl WatchLoop {
             }
         };
         let ignore = Ignore { dirs: vec![self.global.cache_dir.clone()] };
-        let mut stream = ChangeStream::watch(&roots, ignore.clone(), QUIET)?;
+        let mut stream = ChangeStream::watch(&roots, ignore, QUIET)?;
         self.ctx.printer.always(&format!("{} watching {} path(s) for changes; Ctrl-C stops", clock(), roots.len()));
         let drift_every = self.settings.drift_interval_seconds.map(Duration::from_secs);
         let mut next_drift = drift_every.map(|d| tokio::time::Instant::now() + d);
@@ -74,7 +74,7 @@ impl WatchLoop {
                     return Ok(ExitStatus::Success);
                 }
                 _ = drift_due => {
-                    self.drift_round().await;
+                    let _ = self.drift_round().await;
                     next_drift = drift_every.map(|d| tokio::time::Instant::now() + d);
                 }
                 change = stream.next() => {
@@ -83,9 +83,8 @@ impl WatchLoop {
                     if status == ExitStatus::Interrupted {
                         return Ok(status);
                     }
-                    let now = roots.clone();
-                    if let Ok(renewed) = ChangeStream::watch(&now, ignore.clone(), QUIET) {
-                        stream = renewed;
+                    if let Err(e) = stream.set_roots(&roots) {
+                        self.ctx.printer.warn(&format!("watch: {e}"));
                     }
                 }
             }
@@ -93,7 +92,7 @@ impl WatchLoop {
     }
 
     /// Reloads after `paths` changed and syncs what changed.
-    async fn on_change(
+    pub(crate) async fn on_change(
         &self,
         paths: &BTreeSet<PathBuf>,
         settings: &DeploySettings,
@@ -117,7 +116,14 @@ impl WatchLoop {
             *fingerprints = latest;
             return ExitStatus::Success;
         }
-        let mut global = self.global.clone();
+        let (mut global, settings) = match self.refreshed(settings) {
+            Ok(refreshed) => refreshed,
+            Err(e) => {
+                self.ctx.printer.always(&format!("{} {what}: {e}; keeping the last good state", clock()));
+                return ExitStatus::Failure;
+            }
+        };
+        let settings = &settings;
         let selectors: Vec<String> = changed.iter().map(|id| selector_of(id)).collect();
         global.selectors = match Selectors::parse(selectors.iter().map(String::as_str)) {
             Ok(s) => s,
@@ -159,16 +165,17 @@ impl WatchLoop {
 
     /// Checks drift (and heals it with `--heal`), in one line unless
     /// something drifted.
-    async fn drift_round(&self) {
-        let files = match super::load_state(&self.global, &self.ctx) {
+    pub(crate) async fn drift_round(&self) -> anyhow::Result<crate::drift::DriftReport> {
+        let (global, _) = self.refreshed(&self.settings)?;
+        let files = match super::load_state(&global, &self.ctx) {
             Ok(files) => files,
             Err(e) => {
                 self.ctx.printer.always(&format!("{} drift check skipped: {e}", clock()));
-                return;
+                return Err(e.into());
             }
         };
-        let Ok(selected) = plan(&files, &self.global, self.settings.needs) else { return };
-        let report = check_drift(&selected, &self.global, &self.ctx, self.settings.heal, Concurrency::default()).await;
+        let selected = plan(&files, &global, self.settings.needs)?;
+        let report = check_drift(&selected, &global, &self.ctx, self.settings.heal, Concurrency::default()).await;
         if report.drifted() > 0 {
             let _ = self.ctx.printer.stdout(&report.to_text());
         }
@@ -179,16 +186,18 @@ impl WatchLoop {
             if self.settings.heal && report.drifted() > 0 { " healed" } else { "" }
         ));
         notify_webhooks(&files, &report, &self.ctx).await;
+        Ok(report)
     }
 
     /// The fingerprints of the selected releases, and the paths to watch.
-    async fn fingerprint(&self, settings: &DeploySettings) -> anyhow::Result<(Fingerprints, Vec<PathBuf>)> {
+    pub(crate) async fn fingerprint(&self, settings: &DeploySettings) -> anyhow::Result<(Fingerprints, Vec<PathBuf>)> {
+        let (global, settings) = self.refreshed(settings)?;
+        let settings = &settings;
         let ctx = Context { printer: self.ctx.printer.with_verbosity(Verbosity::Quiet), ..self.ctx.clone() };
-        let files = super::load_state(&self.global, &ctx)?;
-        let selected = plan(&files, &self.global, settings.needs)?;
+        let files = super::load_state(&global, &ctx)?;
+        let selected = plan(&files, &global, settings.needs)?;
         let render = &settings.render;
-        let (repositories, charts) =
-            prepare_selected(&files, &selected, &ctx, &self.global, render.skip_deps, true).await?;
+        let (repositories, charts) = prepare_selected(&files, &selected, &ctx, &global, render.skip_deps, true).await?;
         let config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
         let mut fingerprints = Fingerprints::default();
         for group in &selected {
@@ -199,7 +208,7 @@ impl WatchLoop {
                     continue;
                 }
                 let request =
-                    upgrade_request(&self.global, settings, &group.file.doc.helm_defaults, release, &charts, &config);
+                    upgrade_request(&global, settings, &group.file.doc.helm_defaults, release, &charts, &config);
                 let options = serde_json::to_vec(&(&request.options, &request.kube))?;
                 let render = request.render;
                 let rendered = call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.template(call, &render))
@@ -208,7 +217,18 @@ impl WatchLoop {
                 fingerprints.insert(id, &[rendered.stdout.as_bytes(), &options]);
             }
         }
-        Ok((fingerprints, watch_roots(&files, &self.global)))
+        Ok((fingerprints, watch_roots(&files, &global)))
+    }
+
+    /// The settings with the substitutions file read again: a change to it
+    /// (`helmfire chart|image`, the daemon's API, an edit) takes effect at
+    /// the next reload.
+    pub(crate) fn refreshed(&self, settings: &DeploySettings) -> anyhow::Result<(GlobalSettings, DeploySettings)> {
+        let mut global = self.global.clone();
+        global.substitutions = crate::substitute::Substitutions::load(&global.substitutions_file)?;
+        let mut settings = settings.clone();
+        settings.render.image_substitutions = global.substitutions.image_pairs();
+        Ok((global, settings))
     }
 }
 
@@ -259,7 +279,7 @@ fn describe_paths(paths: &BTreeSet<PathBuf>) -> String {
 }
 
 /// Local wall-clock time, HH:MM:SS (UTC; no time zone database needed).
-fn clock() -> String {
+pub(crate) fn clock() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     format!("{:02}:{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60, secs % 60)
 }

@@ -340,3 +340,30 @@ pub struct DriftField {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub manager: String,
 }
+
+/// Marks a release whose last operation was cut short as failed
+/// (go-shim/recover.go).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RecoverRequest {
+    /// The cluster and the release namespace.
+    pub kube: KubeTarget,
+    /// Release name.
+    pub release_name: String,
+    /// Why, for the revision's description.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+/// What recovering found.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecoverOutput {
+    /// The last revision was pending and is now failed.
+    pub recovered: bool,
+    /// Its status now ("" when the release does not exist).
+    pub status: String,
+    /// Its revision.
+    pub revision: i64,
+    /// The pending status it had.
+    #[serde(default)]
+    pub was: String,
+}

@@ -11,9 +11,9 @@ pub use chart_wire::{
     LockResolveOutput, LockResolveRequest, LockedDependency, RegistryAccess, RegistryHost,
 };
 pub use cluster_wire::{
-    DiffChange, DiffOutput, DiffRequest, DriftField, DriftObject, DriftOutput, DriftRequest, KubeTarget, StatusOutput,
-    StatusRequest, TestHook, TestOutput, TestRequest, UninstallOutput, UninstallRequest, UpgradeOptions, UpgradeOutput,
-    UpgradeRequest,
+    DiffChange, DiffOutput, DiffRequest, DriftField, DriftObject, DriftOutput, DriftRequest, KubeTarget, RecoverOutput,
+    RecoverRequest, StatusOutput, StatusRequest, TestHook, TestOutput, TestRequest, UninstallOutput, UninstallRequest,
+    UpgradeOptions, UpgradeOutput, UpgradeRequest,
 };
 pub use error::HelmError;
 pub use shim::ShimBackend;
@@ -65,6 +65,8 @@ pub trait HelmBackend: Send + Sync {
     fn status(&self, call: CallId, request: &StatusRequest) -> Result<StatusOutput, HelmError>;
     /// What upgrading one release would change in the live cluster.
     fn diff(&self, call: CallId, request: &DiffRequest) -> Result<DiffOutput, HelmError>;
+    /// Marks a release left pending by a killed process as failed.
+    fn recover(&self, call: CallId, request: &RecoverRequest) -> Result<RecoverOutput, HelmError>;
     /// Compares a release's last deployed manifest with the live objects.
     fn drift(&self, call: CallId, request: &DriftRequest) -> Result<DriftOutput, HelmError>;
     /// `helm test` of one release.

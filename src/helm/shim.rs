@@ -10,8 +10,8 @@ use super::chart_wire::{
     LockResolveRequest,
 };
 use super::cluster_wire::{
-    DiffOutput, DiffRequest, DriftOutput, DriftRequest, StatusOutput, StatusRequest, TestOutput, TestRequest,
-    UninstallOutput, UninstallRequest, UpgradeOutput, UpgradeRequest,
+    DiffOutput, DiffRequest, DriftOutput, DriftRequest, RecoverOutput, RecoverRequest, StatusOutput, StatusRequest,
+    TestOutput, TestRequest, UninstallOutput, UninstallRequest, UpgradeOutput, UpgradeRequest,
 };
 use super::error::HelmError;
 use super::wire::{
@@ -108,6 +108,10 @@ impl HelmBackend for ShimBackend {
 
     fn diff(&self, call: CallId, request: &DiffRequest) -> Result<DiffOutput, HelmError> {
         self.invoke(call, "diff", request)
+    }
+
+    fn recover(&self, call: CallId, request: &RecoverRequest) -> Result<RecoverOutput, HelmError> {
+        self.invoke(call, "recover", request)
     }
 
     fn drift(&self, call: CallId, request: &DriftRequest) -> Result<DriftOutput, HelmError> {

@@ -42,7 +42,8 @@ impl Ignore {
 
 /// Debounced changes under some roots.
 pub struct ChangeStream {
-    _watcher: notify::RecommendedWatcher,
+    watcher: notify::RecommendedWatcher,
+    watched: BTreeSet<PathBuf>,
     events: mpsc::UnboundedReceiver<PathBuf>,
     quiet: Duration,
 }
@@ -52,7 +53,7 @@ impl ChangeStream {
     /// reported once nothing has changed for `quiet`.
     pub fn watch(roots: &[PathBuf], ignore: Ignore, quiet: Duration) -> anyhow::Result<ChangeStream> {
         let (tx, events) = mpsc::unbounded_channel();
-        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
             let Ok(event) = event else { return };
             if matches!(event.kind, notify::EventKind::Access(_)) {
                 return;
@@ -63,19 +64,38 @@ impl ChangeStream {
                 }
             }
         })?;
-        let mut watched = BTreeSet::new();
-        for root in roots {
-            // A missing file (a values file not created yet) is watched
-            // through its directory.
-            let target =
-                if root.exists() { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() };
-            if target.as_os_str().is_empty() || !watched.insert(target.clone()) {
+        let mut stream = ChangeStream { watcher, watched: BTreeSet::new(), events, quiet };
+        stream.set_roots(roots)?;
+        Ok(stream)
+    }
+
+    /// Watches these roots from now on: new ones are added, gone ones
+    /// dropped, and events already queued are kept (replacing the watcher
+    /// would lose a change made in between).
+    pub fn set_roots(&mut self, roots: &[PathBuf]) -> anyhow::Result<()> {
+        // A missing file (a values file not created yet) is watched
+        // through its directory.
+        let targets: BTreeSet<PathBuf> =
+            roots
+                .iter()
+                .map(|root| {
+                    if root.exists() { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() }
+                })
+                .filter(|t| !t.as_os_str().is_empty())
+                .collect();
+        for gone in self.watched.difference(&targets).cloned().collect::<Vec<_>>() {
+            let _ = self.watcher.unwatch(&gone);
+            self.watched.remove(&gone);
+        }
+        for target in targets {
+            if self.watched.contains(&target) {
                 continue;
             }
             let mode = if target.is_dir() { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
-            watcher.watch(&target, mode).map_err(|e| anyhow::anyhow!("cannot watch {}: {e}", target.display()))?;
+            self.watcher.watch(&target, mode).map_err(|e| anyhow::anyhow!("cannot watch {}: {e}", target.display()))?;
+            self.watched.insert(target);
         }
-        Ok(ChangeStream { _watcher: watcher, events, quiet })
+        Ok(())
     }
 
     /// The next change: the set of paths that changed in one burst.
@@ -112,7 +132,8 @@ mod tests {
     async fn a_burst_of_writes_is_one_change() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
-        let mut stream = ChangeStream::watch(std::slice::from_ref(&root), Ignore::default(), Duration::from_millis(200)).unwrap();
+        let mut stream =
+            ChangeStream::watch(std::slice::from_ref(&root), Ignore::default(), Duration::from_millis(200)).unwrap();
         // An atomic save: a temp file renamed over the original.
         std::fs::write(root.join("values.yaml.tmp"), "a: 1\n").unwrap();
         std::fs::rename(root.join("values.yaml.tmp"), root.join("values.yaml")).unwrap();

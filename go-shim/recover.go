@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	rcommon "helm.sh/helm/v4/pkg/release/common"
+)
+
+// recoverParams names a release whose last operation may have been cut
+// short by a killed process (the daemon's restart).
+type recoverParams struct {
+	Kube        kubeSettings `json:"kube"`
+	ReleaseName string       `json:"release_name"`
+	// Reason goes into the revision's description.
+	Reason string `json:"reason,omitempty"`
+}
+
+type recoverResult struct {
+	// Recovered tells that the last revision was pending and is now failed.
+	Recovered bool `json:"recovered"`
+	// Status is the last revision's status after the call ("" when the
+	// release does not exist).
+	Status   string `json:"status"`
+	Revision int    `json:"revision"`
+	// Was is the status it had (pending-install, pending-upgrade, ...).
+	Was string `json:"was,omitempty"`
+}
+
+// runRecover marks a release's last revision failed when it is pending-*.
+// A pending revision is a lock: Helm refuses every later operation on the
+// release ("another operation is in progress"). A process that dies in the
+// middle of an operation leaves it so; the daemon calls this for each of
+// its releases when it starts, so its next sync can run (helm upgrades a
+// failed release like any other).
+func runRecover(ctx context.Context, raw json.RawMessage) (any, error) {
+	var p recoverParams
+	if err := decodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	if p.ReleaseName == "" {
+		return nil, failf(KindBadRequest, "recover needs a release_name")
+	}
+	s, err := openKube(ctx, p.Kube, false)
+	if err != nil {
+		return nil, err
+	}
+	last, err := s.lastRelease(p.ReleaseName)
+	if err != nil {
+		return nil, s.classify(err, p.ReleaseName, KindRelease)
+	}
+	if last == nil {
+		return recoverResult{}, nil
+	}
+	res := recoverResult{Status: string(last.Info.Status), Revision: last.Version}
+	if !last.Info.Status.IsPending() {
+		return res, nil
+	}
+	res.Was = string(last.Info.Status)
+	reason := p.Reason
+	if reason == "" {
+		reason = "the process running it stopped"
+	}
+	last.Info.Status = rcommon.StatusFailed
+	last.Info.Description = fmt.Sprintf("%s interrupted: %s", res.Was, reason)
+	last.Info.LastDeployed = time.Now()
+	if err := s.cfg.Releases.Update(last); err != nil {
+		return nil, s.classify(err, p.ReleaseName, KindRelease)
+	}
+	res.Recovered = true
+	res.Status = string(last.Info.Status)
+	return res, nil
+}

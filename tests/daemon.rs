@@ -1,0 +1,182 @@
+//! `helmfire daemon` against a real API server: the API wants the token,
+//! substitutions reach the cluster through it, and a daemon killed in the
+//! middle of a sync leaves no pending release once it runs again.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use helmfire::daemon::DaemonFiles;
+
+use crate::cluster::{api, helm, kubeconfig, namespace};
+use crate::util::{Workspace, chart};
+
+struct Daemon {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    files: DaemonFiles,
+}
+
+impl Daemon {
+    fn start(ws: &Workspace, extra: &[&str]) -> Daemon {
+        let mut child = ws
+            .helmfire()
+            .env("KUBECONFIG", kubeconfig())
+            .args(["daemon", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let files = DaemonFiles::for_state(&ws.path().join(".helmfire-cache"), ws.path());
+        Daemon { child, lines, seen: Vec::new(), files }
+    }
+
+    fn expect(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                self.seen.push(line.clone());
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+        }
+        panic!("no line with {needle:?} within 90 s; stderr so far:\n{}", self.seen.join("\n"));
+    }
+
+    fn address(&self) -> String {
+        std::fs::read_to_string(self.files.address()).unwrap().trim().to_string()
+    }
+
+    fn token(&self) -> String {
+        std::fs::read_to_string(self.files.token()).unwrap().trim().to_string()
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(120)))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn get(url: &str, token: Option<&str>) -> (u16, String) {
+    let mut request = agent().get(url);
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    let mut response = request.call().unwrap();
+    (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+}
+
+fn post(url: &str, token: &str, body: &str) -> (u16, String) {
+    let mut response = agent()
+        .post(url)
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(body)
+        .unwrap();
+    (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+}
+
+#[test]
+fn the_api_wants_its_token_and_substitutions_reach_the_cluster() {
+    let ns = namespace("daemon-api");
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: web\n  namespace: {ns}\n  chart: {}\n", chart("schema").display()),
+    );
+    let mut daemon = Daemon::start(&ws, &[]);
+    daemon.expect("sync (start): ok");
+    let (base, token) = (daemon.address(), daemon.token());
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(daemon.files.token()).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "the token file is private");
+
+    assert_eq!(get(&format!("{base}/health"), None).0, 200);
+    let (code, body) = get(&format!("{base}/v1/status"), None);
+    assert_eq!(code, 401, "{body}");
+    assert!(body.contains("Authorization: Bearer"), "{body}");
+    assert_eq!(get(&format!("{base}/v1/status"), Some("not-the-token")).0, 401);
+    let (code, body) = get(&format!("{base}/v1/status"), Some(&token));
+    assert_eq!(code, 200, "{body}");
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status["last_sync"]["result"], "ok", "{status}");
+    assert_eq!(status["releases"][0], format!("{ns}/web"));
+    let (_, metrics) = get(&format!("{base}/metrics"), None);
+    assert!(metrics.lines().any(|l| l == "helmfire_syncs_total 1"), "{metrics}");
+    let (_, doc) = get(&format!("{base}/openapi.json"), None);
+    assert!(doc.contains("\"/v1/drift\""), "{doc}");
+
+    // `helmfire image` talks to the daemon, which applies the change.
+    let out = ws
+        .helmfire()
+        .env("KUBECONFIG", kubeconfig())
+        .args(["image", "nginx", "localhost:5000/nginx:dev"])
+        .output()
+        .unwrap();
+    assert_success!(out);
+    daemon.expect("-> web: applied");
+    let live = api("GET", &format!("/apis/apps/v1/namespaces/{ns}/deployments/web"), "");
+    assert!(live.contains(r#""image": "localhost:5000/nginx:dev""#), "{live}");
+
+    // Drift on demand, through the API.
+    crate::cluster::patch(&format!("/apis/apps/v1/namespaces/{ns}/deployments/web"), r#"{"spec":{"replicas":3}}"#);
+    let (code, body) = post(&format!("{base}/v1/drift"), &token, "");
+    assert_eq!(code, 200, "{body}");
+    let record: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(record["result"], "drift", "{record}");
+
+    let (code, _) = post(&format!("{base}/v1/shutdown"), &token, "");
+    assert_eq!(code, 202);
+    let status = daemon.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(!daemon.files.token().exists() && !daemon.files.pid().exists(), "a stopped daemon leaves no token behind");
+}
+
+#[test]
+fn a_daemon_killed_mid_sync_leaves_no_pending_release_after_restart() {
+    let ns = namespace("daemon-kill");
+    let ws = Workspace::new();
+    // A PersistentVolumeClaim never binds here: `--wait` keeps the install
+    // in flight until the daemon is killed.
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: stuck\n  namespace: {ns}\n  chart: {}\n", chart("unready").display()),
+    );
+    let mut daemon = Daemon::start(&ws, &["--wait", "--timeout", "300"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status_of = || {
+        let out = helm(&ws, &["status", "stuck", "-n", &ns, "-o", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v["info"]["status"].as_str().map(str::to_string))
+    };
+    while status_of().as_deref() != Some("pending-install") {
+        assert!(Instant::now() < deadline, "the install never started: {:?}", daemon.seen);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Command::new("kill").args(["-KILL", &daemon.child.id().to_string()]).status().unwrap();
+    daemon.child.wait().unwrap();
+    assert_eq!(status_of().as_deref(), Some("pending-install"), "killed with SIGKILL, nothing could settle it");
+
+    let mut again = Daemon::start(&ws, &["--wait", "--timeout", "2"]);
+    let line = again.expect("was left pending-install");
+    assert!(line.contains("marked failed"), "{line}");
+    again.expect("sync (start)");
+    let status = status_of();
+    assert!(status.as_deref().is_some_and(|s| !s.starts_with("pending")), "no pending release: {status:?}");
+    Command::new("kill").args(["-TERM", &again.child.id().to_string()]).status().unwrap();
+    assert!(again.child.wait().unwrap().success());
+}

@@ -1,0 +1,104 @@
+//! `apply --watch` against a real API server: editing one release's values
+//! upgrades only that release (revisions prove it), a broken state file
+//! keeps the last good state, and Ctrl-C stops cleanly.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::cluster::{helm_list, kubeconfig, namespace};
+use crate::util::{Workspace, chart};
+
+struct Watching {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Watching {
+    fn start(ws: &Workspace, args: &[&str]) -> Watching {
+        let mut child = ws
+            .helmfire()
+            .env("KUBECONFIG", kubeconfig())
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Watching { child, lines, seen: Vec::new() }
+    }
+
+    /// Waits for a stderr line containing `needle`.
+    fn expect(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                self.seen.push(line.clone());
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+        }
+        panic!("no line with {needle:?} within 60 s; stderr so far:\n{}", self.seen.join("\n"));
+    }
+
+    fn interrupt(mut self) -> std::process::ExitStatus {
+        Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
+        self.expect("stopped watching");
+        self.child.wait().unwrap()
+    }
+}
+
+fn revision(ws: &Workspace, ns: &str, name: &str) -> u64 {
+    helm_list(ws, ns)
+        .into_iter()
+        .find(|r| r["name"] == name)
+        .map(|r| r["revision"].as_str().unwrap().parse().unwrap())
+        .unwrap_or(0)
+}
+
+#[test]
+fn editing_values_upgrades_only_the_release_they_belong_to() {
+    let ns = namespace("watch");
+    let ws = Workspace::new();
+    let schema = chart("schema");
+    let helmfile = format!(
+        "releases:\n- name: web\n  namespace: {ns}\n  chart: {}\n  values: [web.yaml]\n- name: api\n  namespace: {ns}\n  chart: {}\n  values: [api.yaml]\n",
+        schema.display(),
+        schema.display()
+    );
+    ws.write("helmfile.yaml", &helmfile);
+    ws.write("web.yaml", "mode: standard\n");
+    ws.write("api.yaml", "mode: standard\n");
+    let mut watch = Watching::start(&ws, &["apply", "--watch"]);
+    watch.expect("watching");
+    assert_eq!((revision(&ws, &ns, "web"), revision(&ws, &ns, "api")), (1, 1));
+
+    ws.write("web.yaml", "replicas: 2\n");
+    let line = watch.expect("web.yaml changed");
+    assert!(line.contains("-> web: applied"), "{line}");
+    assert_eq!((revision(&ws, &ns, "web"), revision(&ws, &ns, "api")), (2, 1), "only web was upgraded");
+
+    // A change that alters no release's desired state deploys nothing.
+    ws.write("notes.txt", "unrelated\n");
+    watch.expect("notes.txt changed: no release changed");
+
+    // A broken state file while editing: reported, the last good state kept.
+    ws.write("helmfile.yaml", "releases:\n- name: web\n  chartt: x\n");
+    let line = watch.expect("keeping the last good state");
+    assert!(line.contains("chartt"), "{line}");
+    ws.write("helmfile.yaml", &helmfile);
+    watch.expect("no release changed");
+    assert_eq!((revision(&ws, &ns, "web"), revision(&ws, &ns, "api")), (2, 1));
+
+    let status = watch.interrupt();
+    assert!(status.success(), "Ctrl-C ends watching cleanly: {status}");
+}
