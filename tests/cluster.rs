@@ -65,6 +65,15 @@ pub fn helm_list(ws: &Workspace, namespace: &str) -> Vec<serde_json::Value> {
     serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
 }
 
+/// A release's revision (0 when it is not installed).
+pub fn revision(ws: &Workspace, ns: &str, name: &str) -> u64 {
+    helm_list(ws, ns)
+        .into_iter()
+        .find(|r| r["name"] == name)
+        .map(|r| r["revision"].as_str().unwrap().parse().unwrap())
+        .unwrap_or(0)
+}
+
 /// Sends one request to the test cluster's API server as its admin and
 /// returns the body, as `kubectl` would (there is no kubectl here).
 pub fn api(method: &str, path: &str, body: &str) -> String {

@@ -2,20 +2,17 @@
 //! substitutions reach the cluster through it, and a daemon killed in the
 //! middle of a sync leaves no pending release once it runs again.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use helmfire::daemon::DaemonFiles;
 
 use crate::cluster::{api, helm, kubeconfig, namespace};
-use crate::util::{Workspace, chart};
+use crate::util::{StderrLines, Workspace, chart};
 
 struct Daemon {
     child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
+    stderr: StderrLines,
     files: DaemonFiles,
 }
 
@@ -30,28 +27,13 @@ impl Daemon {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let stderr = StderrLines::of(&mut child);
         let files = DaemonFiles::for_state(&ws.path().join(".helmfire-cache"), ws.path());
-        Daemon { child, lines, seen: Vec::new(), files }
+        Daemon { child, stderr, files }
     }
 
     fn expect(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while Instant::now() < deadline {
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                self.seen.push(line.clone());
-                if line.contains(needle) {
-                    return line;
-                }
-            }
-        }
-        panic!("no line with {needle:?} within 90 s; stderr so far:\n{}", self.seen.join("\n"));
+        self.stderr.expect(needle, 90)
     }
 
     fn address(&self) -> String {
@@ -164,7 +146,7 @@ fn a_daemon_killed_mid_sync_leaves_no_pending_release_after_restart() {
             .and_then(|v| v["info"]["status"].as_str().map(str::to_string))
     };
     while status_of().as_deref() != Some("pending-install") {
-        assert!(Instant::now() < deadline, "the install never started: {:?}", daemon.seen);
+        assert!(Instant::now() < deadline, "the install never started: {:?}", daemon.stderr.seen);
         std::thread::sleep(Duration::from_millis(200));
     }
     Command::new("kill").args(["-KILL", &daemon.child.id().to_string()]).status().unwrap();

@@ -1,16 +1,8 @@
 //! diff and apply against a real API server: the diff sees the live
 //! objects, so manual changes show up and apply takes them back.
 
-use crate::cluster::{helm_list, helmfire, namespace, patch};
+use crate::cluster::{helmfire, namespace, patch, revision};
 use crate::util::{Workspace, chart};
-
-fn revision(ws: &Workspace, ns: &str, name: &str) -> u64 {
-    helm_list(ws, ns)
-        .into_iter()
-        .find(|r| r["name"] == name)
-        .map(|r| r["revision"].as_str().unwrap().parse().unwrap())
-        .unwrap_or(0)
-}
 
 fn workspace(ns: &str) -> Workspace {
     let ws = Workspace::new();

@@ -152,3 +152,39 @@ pub fn helm_template(dir: &Path, args: &[&str]) -> String {
     assert!(output.status.success(), "helm template failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// The stderr of a long-running helmfire (watch, daemon), line by line.
+pub struct StderrLines {
+    lines: std::sync::mpsc::Receiver<String>,
+    /// Every line read so far.
+    pub seen: Vec<String>,
+}
+
+impl StderrLines {
+    /// Reads the child's stderr on a thread.
+    pub fn of(child: &mut std::process::Child) -> StderrLines {
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        StderrLines { lines, seen: Vec::new() }
+    }
+
+    /// Waits (up to `seconds`) for a line containing `needle`.
+    pub fn expect(&mut self, needle: &str, seconds: u64) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        while std::time::Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(std::time::Duration::from_millis(200)) {
+                self.seen.push(line.clone());
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+        }
+        panic!("no line with {needle:?} within {seconds} s; stderr so far:\n{}", self.seen.join("\n"));
+    }
+}

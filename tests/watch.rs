@@ -2,18 +2,14 @@
 //! upgrades only that release (revisions prove it), a broken state file
 //! keeps the last good state, and Ctrl-C stops cleanly.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
-use crate::cluster::{helm_list, kubeconfig, namespace};
-use crate::util::{Workspace, chart};
+use crate::cluster::{kubeconfig, namespace, revision};
+use crate::util::{StderrLines, Workspace, chart};
 
 struct Watching {
     child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
+    stderr: StderrLines,
 }
 
 impl Watching {
@@ -26,28 +22,13 @@ impl Watching {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        Watching { child, lines, seen: Vec::new() }
+        let stderr = StderrLines::of(&mut child);
+        Watching { child, stderr }
     }
 
     /// Waits for a stderr line containing `needle`.
     fn expect(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                self.seen.push(line.clone());
-                if line.contains(needle) {
-                    return line;
-                }
-            }
-        }
-        panic!("no line with {needle:?} within 60 s; stderr so far:\n{}", self.seen.join("\n"));
+        self.stderr.expect(needle, 60)
     }
 
     fn interrupt(mut self) -> std::process::ExitStatus {
@@ -55,14 +36,6 @@ impl Watching {
         self.expect("stopped watching");
         self.child.wait().unwrap()
     }
-}
-
-fn revision(ws: &Workspace, ns: &str, name: &str) -> u64 {
-    helm_list(ws, ns)
-        .into_iter()
-        .find(|r| r["name"] == name)
-        .map(|r| r["revision"].as_str().unwrap().parse().unwrap())
-        .unwrap_or(0)
 }
 
 #[test]

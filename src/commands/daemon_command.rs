@@ -104,13 +104,7 @@ impl DaemonCommand {
 
     async fn start(&self) -> anyhow::Result<ExitStatus> {
         let files = self.files();
-        if let Some(running) = files.running() {
-            anyhow::bail!(
-                "a daemon already runs for this state (pid {}, {}); `helmfire daemon stop` stops it",
-                running.pid,
-                running.address
-            );
-        }
+        refuse_second(&files)?;
         std::fs::create_dir_all(&files.dir)?;
         let log = std::fs::OpenOptions::new().create(true).append(true).open(files.log())?;
         // The same command line, in the foreground, in its own process
@@ -191,13 +185,7 @@ impl DaemonCommand {
     /// The foreground daemon.
     async fn serve(self) -> anyhow::Result<ExitStatus> {
         let files = self.files();
-        if let Some(running) = files.running() {
-            anyhow::bail!(
-                "a daemon already runs for this state (pid {}, {}); `helmfire daemon stop` stops it",
-                running.pid,
-                running.address
-            );
-        }
+        refuse_second(&files)?;
         let addr: SocketAddr = self.options.listen.parse().with_context(|| {
             format!("--listen {} is not an address; write host:port, like 127.0.0.1:7474", self.options.listen)
         })?;
@@ -441,6 +429,18 @@ impl DaemonCommand {
             s.last_drift = Some(record.clone());
         }
         record
+    }
+}
+
+/// One daemon per state: a second would fight the first over releases.
+fn refuse_second(files: &DaemonFiles) -> anyhow::Result<()> {
+    match files.running() {
+        Some(running) => anyhow::bail!(
+            "a daemon already runs for this state (pid {}, {}); `helmfire daemon stop` stops it",
+            running.pid,
+            running.address
+        ),
+        None => Ok(()),
     }
 }
 
