@@ -38,6 +38,14 @@ impl Watching {
     }
 }
 
+/// A test that fails must not leave a watcher running.
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn editing_values_upgrades_only_the_release_they_belong_to() {
     let ns = namespace("watch");

@@ -132,7 +132,8 @@ pub(crate) async fn diff_releases(
     let backend = Arc::clone(&ctx.backend);
     run_ordered(
         requests,
-        settings.render.concurrency,
+        // Diffs wait on the API server as much as they compute.
+        settings.render.concurrency.for_in_process(2),
         |(release, request)| {
             let backend = Arc::clone(&backend);
             ctx.printer.info(&format!("Comparing release={}, chart={}", release.name, release.chart_ref));

@@ -108,7 +108,8 @@ impl SyncCommand {
             files: Arc::clone(files),
         });
         let stop: Arc<dyn crate::exec::StopSignal> = interrupts.clone();
-        let outcomes = run_dag(tasks.clone(), render.concurrency, stop, |release: Release| {
+        let limit = render.concurrency.for_in_process(2);
+        let outcomes = run_dag(tasks.clone(), limit, stop, |release: Release| {
             let shared = Arc::clone(&shared);
             async move { shared.sync_one(release).await }
         })

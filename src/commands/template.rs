@@ -78,7 +78,8 @@ impl TemplateCommand {
         let mut write_error: Option<std::io::Error> = None;
         run_ordered(
             jobs,
-            self.settings.concurrency,
+            // Renders are CPU-bound: one per CPU when no limit is given.
+            self.settings.concurrency.for_in_process(1),
             |job: Job| {
                 let backend = Arc::clone(&backend);
                 let reporter = Arc::clone(&reporter);

@@ -25,6 +25,20 @@ impl Concurrency {
         NonZeroUsize::new(n).map_or(Concurrency::Unlimited, Concurrency::AtMost)
     }
 
+    /// In-process work is CPU-bound where helm's processes were not: "no
+    /// limit" becomes `per_cpu` tasks per CPU, which is faster and keeps
+    /// memory flat (a render or a schema parse per task in flight).
+    /// An explicit limit is kept as given.
+    pub fn for_in_process(self, per_cpu: usize) -> Concurrency {
+        match self {
+            Concurrency::Unlimited => {
+                let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+                Concurrency::AtMost(NonZeroUsize::new((cpus * per_cpu).max(1)).unwrap_or(NonZeroUsize::MIN))
+            }
+            limited => limited,
+        }
+    }
+
     fn permits(self, tasks: usize) -> usize {
         match self {
             Concurrency::Unlimited => tasks.max(1),

@@ -1,0 +1,143 @@
+//! Runs one command and measures it: wall time, CPU time (user + sys) of the
+//! whole process tree, and the peak resident memory of the tree.
+//!
+//! - CPU: the `cutime` and `cstime` fields of `/proc/self/stat` before and
+//!   after the run. They count every descendant that was waited for (a
+//!   process's waited-for children are folded into its own counts when it
+//!   is reaped), so helm processes spawned by helmfile are included.
+//! - Peak memory: a thread samples `/proc` every few milliseconds, sums
+//!   `VmRSS` of the root process and all its descendants (found through the
+//!   parent pid in `/proc/PID/stat`) and keeps the maximum. A process that
+//!   lives less than one sampling period can be missed.
+//!
+//! Linux only, std only.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read as _;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How often the memory sampler looks at the process tree.
+const SAMPLE_EVERY: Duration = Duration::from_millis(5);
+
+/// Clock ticks per second of the `/proc` time fields (`sysconf(_SC_CLK_TCK)`,
+/// 100 on every Linux architecture in practice).
+const CLK_TCK: f64 = 100.0;
+
+/// One measured run.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    pub wall: Duration,
+    pub cpu: Duration,
+    /// Peak resident memory of the process tree, bytes.
+    pub rss: u64,
+}
+
+/// Runs `cmd` (stdout discarded, stderr kept for the error), waits for it,
+/// and returns its measurements if it exited with one of `ok_codes`.
+pub fn run(cmd: &mut Command, ok_codes: &[i32]) -> Result<Sample, String> {
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let cpu_before = children_cpu();
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let done = Arc::clone(&done);
+        let root = child.id();
+        thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(Ordering::Relaxed) {
+                peak = peak.max(tree_rss(root));
+                thread::sleep(SAMPLE_EVERY);
+            }
+            peak
+        })
+    };
+    // Read stderr while the child runs, so a chatty child never blocks on a
+    // full pipe.
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let wall = start.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let rss = sampler.join().unwrap_or(0);
+    let cpu = children_cpu().saturating_sub(cpu_before);
+
+    let code = status.code().unwrap_or(-1);
+    if !ok_codes.contains(&code) {
+        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(format!("{cmd:?} exited with {status}:\n{}", tail.join("\n")));
+    }
+    Ok(Sample { wall, cpu, rss })
+}
+
+/// CPU time (user + sys) of this process's waited-for descendants.
+fn children_cpu() -> Duration {
+    let stat = fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields = stat_fields(&stat);
+    // After the `(comm)` field: index 0 is field 3 (state); cutime and
+    // cstime are fields 16 and 17.
+    let ticks: u64 = [16, 17].iter().filter_map(|&n| fields.get(n - 3)?.parse::<u64>().ok()).sum();
+    Duration::from_secs_f64(ticks as f64 / CLK_TCK)
+}
+
+/// The fields of a `/proc/PID/stat` line after `pid (comm)`; comm may
+/// contain spaces and parentheses, so split after its last `)`.
+fn stat_fields(stat: &str) -> Vec<&str> {
+    stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default()
+}
+
+/// The summed resident memory, bytes, of `root` and its descendants now.
+fn tree_rss(root: u32) -> u64 {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    if let Ok(entries) = fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+            let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else { continue };
+            if let Some(ppid) = stat_fields(&stat).get(1).and_then(|p| p.parse::<u32>().ok()) {
+                children.entry(ppid).or_default().push(pid);
+            }
+        }
+    }
+    let mut total = 0;
+    let mut stack = vec![root];
+    while let Some(pid) = stack.pop() {
+        total += vm_rss(pid);
+        if let Some(kids) = children.get(&pid) {
+            stack.extend(kids);
+        }
+    }
+    total
+}
+
+/// `VmRSS` of one process, bytes (0 if it is gone or a zombie).
+fn vm_rss(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// The median of each measurement over several runs (each median taken
+/// separately).
+pub fn median(samples: &[Sample]) -> Sample {
+    fn mid<T: Ord + Copy>(mut v: Vec<T>) -> T {
+        v.sort();
+        v[v.len() / 2]
+    }
+    Sample {
+        wall: mid(samples.iter().map(|s| s.wall).collect()),
+        cpu: mid(samples.iter().map(|s| s.cpu).collect()),
+        rss: mid(samples.iter().map(|s| s.rss).collect()),
+    }
+}
