@@ -291,3 +291,28 @@ fn an_oci_dependency_of_a_release_is_pulled_into_its_wrapper_chart() {
         "{stdout}"
     );
 }
+
+#[test]
+fn tls_registries_take_a_ca_file_or_skip_verification_and_say_so_otherwise() {
+    let registry = Registry::with_tls();
+    registry.push_charts("myrepo", &raw_charts());
+    let ws = Workspace::new();
+    let state = |tls: &str| {
+        format!(
+            "repositories:\n- name: secure\n  url: {}/myrepo\n  oci: true\n{tls}releases:\n{}",
+            registry.host,
+            release("foo", "secure/raw", "0.1.0")
+        )
+    };
+    ws.write("helmfile.yaml.gotmpl", &state(""));
+    let refused = ws.run(&["template"]);
+    assert_clean_failure!(refused, "release `foo`", "TLS with the registry", "caFile");
+
+    ws.write("helmfile.yaml.gotmpl", &state(&format!("  caFile: {}\n", registry.ca_file().display())));
+    let stdout = assert_success!(ws.run(&["template"]));
+    assert!(stdout.contains("version: 0.1.0"), "{stdout}");
+
+    let other = Workspace::new();
+    other.write("helmfile.yaml.gotmpl", &state("  skipTLSVerify: true\n"));
+    assert_success!(other.run(&["template"]));
+}

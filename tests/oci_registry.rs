@@ -29,6 +29,7 @@ pub struct Registry {
     child: Child,
     dir: tempfile::TempDir,
     auth: bool,
+    tls: bool,
 }
 
 impl Registry {
@@ -42,7 +43,22 @@ impl Registry {
         Self::start_with(true)
     }
 
+    /// A registry serving HTTPS with a self-signed certificate for
+    /// 127.0.0.1 (made with openssl); `ca_file()` is the certificate.
+    pub fn with_tls() -> Registry {
+        Self::start_with_options(false, true)
+    }
+
+    /// The CA bundle of a [`Registry::with_tls`] registry.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("tls.crt")
+    }
+
     fn start_with(auth: bool) -> Registry {
+        Self::start_with_options(auth, false)
+    }
+
+    fn start_with_options(auth: bool, tls: bool) -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut config = format!(
@@ -54,6 +70,26 @@ impl Registry {
             std::fs::write(&htpasswd, format!("{USER}:{PASSWORD_BCRYPT}\n")).unwrap();
             config += &format!("auth:\n  htpasswd:\n    realm: helmfire-test\n    path: {}\n", htpasswd.display());
         }
+        if tls {
+            let (crt, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+            let out = Command::new("openssl")
+                .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+                .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+                .arg(&key)
+                .arg("-out")
+                .arg(&crt)
+                .output()
+                .expect("run openssl (the test suite needs it)");
+            assert!(out.status.success(), "openssl failed: {}", String::from_utf8_lossy(&out.stderr));
+            config = config.replace(
+                &format!("  addr: 127.0.0.1:{port}\n"),
+                &format!(
+                    "  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {}\n    key: {}\n",
+                    crt.display(),
+                    key.display()
+                ),
+            );
+        }
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
         let child = Command::new(registry_binary())
@@ -63,7 +99,7 @@ impl Registry {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start the OCI registry");
-        let mut registry = Registry { host: format!("127.0.0.1:{port}"), port, child, dir, auth };
+        let mut registry = Registry { host: format!("127.0.0.1:{port}"), port, child, dir, auth, tls };
         registry.wait_ready();
         registry
     }
@@ -98,8 +134,15 @@ impl Registry {
         for chart in charts {
             self.helm(&["package", chart.to_str().unwrap(), "-d", packages.to_str().unwrap()]);
         }
+        let transport: Vec<String> = if self.tls {
+            vec!["--ca-file".into(), self.ca_file().display().to_string()]
+        } else {
+            vec!["--plain-http".into()]
+        };
         if self.auth {
-            self.helm(&["registry", "login", &self.host, "--plain-http", "-u", USER, "-p", PASSWORD]);
+            let mut login = vec!["registry", "login", &self.host, "-u", USER, "-p", PASSWORD];
+            login.extend(transport.iter().map(String::as_str));
+            self.helm(&login);
         }
         let mut archives: Vec<PathBuf> = std::fs::read_dir(&packages)
             .unwrap()
@@ -108,7 +151,11 @@ impl Registry {
             .collect();
         archives.sort();
         for archive in archives {
-            self.helm(&["push", archive.to_str().unwrap(), &self.url(repo), "--plain-http"]);
+            let mut push = vec!["push", archive.to_str().unwrap()];
+            let url = self.url(repo);
+            push.push(&url);
+            push.extend(transport.iter().map(String::as_str));
+            self.helm(&push);
             std::fs::remove_file(&archive).unwrap();
         }
     }
