@@ -107,6 +107,14 @@ func openKube(ctx context.Context, k kubeSettings, allNamespaces bool) (*kubeSes
 	if err := cfg.Init(getter, namespace, "secret"); err != nil {
 		return nil, s.fail(KindKube, "initialising the Helm client for context %q: %v", s.context, err)
 	}
+	// --- OpenAPI v3 cache (openapi_cache.go) ---
+	// Validating a manifest parses the server's OpenAPI v3 document of each
+	// GroupVersion it uses; helm's CLI does that once per process, helmfire
+	// once per Build of every release (most of its CPU on 50 releases). The
+	// wrapped Factory shares the parsed answers across the process, keyed by
+	// server and by the documents' hashes, so a changed CRD is re-read.
+	shareOpenAPIVerdicts(cfg, restConfig.Host)
+	// --- end OpenAPI v3 cache ---
 	// Hook logs (helm.sh/hook-output-log-policy) go where helm's CLI sends
 	// them, the standard logger, which logsink.go routes to the sink.
 	cfg.SetHookOutputFunc(func(_, _, _ string) io.Writer { return log.Writer() })
