@@ -170,3 +170,44 @@ fn a_daemon_killed_mid_sync_leaves_no_pending_release_after_restart() {
     Command::new("kill").args(["-TERM", &again.child.id().to_string()]).status().unwrap();
     assert!(again.child.wait().unwrap().success());
 }
+
+#[test]
+fn start_status_logs_and_stop_manage_a_background_daemon() {
+    let ns = namespace("daemon-bg");
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: cfg\n  namespace: {ns}\n  chart: {}\n", chart("files").display()),
+    );
+    let run = |args: &[&str]| ws.helmfire().env("KUBECONFIG", kubeconfig()).args(args).output().unwrap();
+
+    let started = run(&["daemon", "start", "--listen", "127.0.0.1:0"]);
+    assert_success!(started);
+    let said = String::from_utf8_lossy(&started.stderr).into_owned();
+    assert!(said.contains("daemon started (pid"), "{said}");
+    let again = run(&["daemon", "start", "--listen", "127.0.0.1:0"]);
+    assert_clean_failure!(again, "a daemon already runs for this state", "helmfire daemon stop");
+
+    // The first sync happens in the background; status shows it once done.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let status = run(&["daemon", "status"]);
+        let body: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap_or_default();
+        if body["status"]["last_sync"]["result"] == "ok" {
+            assert!(body["token_file"].as_str().is_some_and(|t| t.ends_with("token")), "{body}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no sync reported: {body}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    api("GET", &format!("/api/v1/namespaces/{ns}/configmaps/cfg-config"), "");
+    let logs = assert_success!(run(&["daemon", "logs"]));
+    assert!(logs.contains("sync (start): ok"), "{logs}");
+
+    assert_success!(run(&["daemon", "stop"]));
+    let status = run(&["daemon", "status"]);
+    assert_eq!(status.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "not running\n");
+    let stop_again = run(&["daemon", "stop"]);
+    assert_clean_failure!(stop_again, "no daemon runs for this state");
+}
