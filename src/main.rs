@@ -144,17 +144,20 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
                 DaemonActionArg::Status => DaemonAction::Status,
                 DaemonActionArg::Logs => DaemonAction::Logs,
             };
+            let mut settings = DeploySettings::resolve(args.deploy, cwd);
+            // The daemon always watches; watch mode's drift flags mean the
+            // same as its own.
             let options = DaemonOptions {
                 listen: args.listen,
                 allow_remote: args.allow_remote,
                 tls_cert: args.tls_cert.map(|p| cwd.join(p)),
                 tls_key: args.tls_key.map(|p| cwd.join(p)),
                 sync_interval: args.sync_interval,
-                drift_interval: args.drift_every,
-                heal: args.heal_drift,
+                drift_interval: args.drift_every.or(settings.drift_interval_seconds),
+                heal: args.heal_drift || settings.heal,
             };
-            let mut settings = DeploySettings::resolve(args.deploy, cwd);
             settings.render.image_substitutions = global.substitutions.image_pairs();
+            settings.watch = true;
             runtime()?.block_on(DaemonCommand { global, settings, options, action, ctx }.run())
         }
         Command::Remove { kind, original } => {
