@@ -19,7 +19,7 @@ use super::apply::ApplyCommand;
 use super::cluster::{kube_target, namespace_of};
 use super::diff::DiffOptions;
 use super::selection::plan;
-use super::watch_loop::{QUIET, WatchLoop, clock};
+use super::watch_loop::{QUIET, WatchLoop, clock, with_current_substitutions};
 use super::{Context, ExitStatus};
 use crate::cli::{DeploySettings, GlobalSettings};
 use crate::daemon::api::{ApiState, router};
@@ -364,8 +364,7 @@ impl DaemonCommand {
         quiet: &Context,
     ) -> RunRecord {
         let started = Instant::now();
-        let watch = WatchLoop { global: self.global.clone(), settings: settings.clone(), ctx: self.ctx.clone() };
-        let apply = watch.refreshed(settings).map(|(global, settings)| ApplyCommand {
+        let apply = with_current_substitutions(&self.global, settings).map(|(global, settings)| ApplyCommand {
             global,
             settings,
             options: DiffOptions::quiet(),

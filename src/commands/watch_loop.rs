@@ -150,14 +150,11 @@ impl WatchLoop {
             names.join(", "),
             started.elapsed().as_secs_f64()
         ));
-        let previous = fingerprints.clone();
         *fingerprints = latest;
         if status != ExitStatus::Success {
+            // Forgotten, they count as changed next time: retried.
             for id in &changed {
-                fingerprints.take(id, &previous);
-                if previous == *fingerprints {
-                    fingerprints.forget(id);
-                }
+                fingerprints.forget(id);
             }
         }
         status
@@ -220,16 +217,23 @@ impl WatchLoop {
         Ok((fingerprints, watch_roots(&files, &global)))
     }
 
-    /// The settings with the substitutions file read again: a change to it
-    /// (`helmfire chart|image`, the daemon's API, an edit) takes effect at
-    /// the next reload.
-    pub(crate) fn refreshed(&self, settings: &DeploySettings) -> anyhow::Result<(GlobalSettings, DeploySettings)> {
-        let mut global = self.global.clone();
-        global.substitutions = crate::substitute::Substitutions::load(&global.substitutions_file)?;
-        let mut settings = settings.clone();
-        settings.render.image_substitutions = global.substitutions.image_pairs();
-        Ok((global, settings))
+    fn refreshed(&self, settings: &DeploySettings) -> anyhow::Result<(GlobalSettings, DeploySettings)> {
+        with_current_substitutions(&self.global, settings)
     }
+}
+
+/// The settings with the substitutions file read again: a change to it
+/// (`helmfire chart|image`, the daemon's API, an edit) takes effect at the
+/// next reload or sync.
+pub(crate) fn with_current_substitutions(
+    global: &GlobalSettings,
+    settings: &DeploySettings,
+) -> anyhow::Result<(GlobalSettings, DeploySettings)> {
+    let mut global = global.clone();
+    global.substitutions = crate::substitute::Substitutions::load(&global.substitutions_file)?;
+    let mut settings = settings.clone();
+    settings.render.image_substitutions = global.substitutions.image_pairs();
+    Ok((global, settings))
 }
 
 /// What the loaded state depends on: each state file's directory (which

@@ -44,14 +44,6 @@ impl Fingerprints {
     pub fn forget(&mut self, release: &str) {
         self.by_release.remove(release);
     }
-
-    /// Keeps `other`'s fingerprint for a release.
-    pub fn take(&mut self, release: &str, other: &Fingerprints) {
-        match other.by_release.get(release) {
-            Some(hash) => self.by_release.insert(release.to_string(), hash.clone()),
-            None => self.by_release.remove(release),
-        };
-    }
 }
 
 #[cfg(test)]
