@@ -14,15 +14,13 @@ type renderParams struct {
 	// Name is the file path; errors name it.
 	Name string `json:"name"`
 	Text string `json:"text"`
-	// DataYAML is the template's dot as a YAML mapping (Environment, Values,
-	// StateValues, Namespace, Release...), decoded as helmfile decodes values.
-	DataYAML string `json:"data_yaml"`
+	// Data is the template's dot as a JSON object (Environment, Values,
+	// StateValues, Namespace, Release...), typed as helmfile's YAML library
+	// typed it; decoded with that library, so integers stay integers.
+	Data json.RawMessage `json:"data"`
 	// BaseDir is where relative paths of readFile, isFile, exec... resolve.
 	BaseDir         string `json:"base_dir"`
 	DisableInsecure bool   `json:"disable_insecure"`
-	// Helpers are paths of `_*.tpl` files (relative ones against BaseDir)
-	// whose defines include can use; helmfile loads BaseDir/_*.tpl sorted.
-	Helpers []string `json:"helpers"`
 }
 
 type renderResult struct {
@@ -35,14 +33,20 @@ func runRender(ctx context.Context, raw json.RawMessage) (any, error) {
 	if err := decodeParams(raw, &p); err != nil {
 		return nil, err
 	}
-	data, err := tmpl.DecodeData(p.DataYAML)
+	data, err := tmpl.DecodeData(string(p.Data))
 	if err != nil {
 		return nil, failf(KindValues, "decoding the template data of %s: %v", p.Name, err).withDetail("file", p.Name)
+	}
+	// helmfile makes the defines of the `_*.tpl` files in the directory
+	// the template renders from (its base directory) available to include.
+	helpers, err := tmpl.HelperFiles(p.BaseDir)
+	if err != nil {
+		return nil, failf(KindRender, "%s: %v", p.Name, err).withDetail("file", p.Name)
 	}
 	out, err := tmpl.Render(p.Name, p.Text, data, tmpl.Options{
 		BaseDir:         p.BaseDir,
 		DisableInsecure: p.DisableInsecure,
-		Helpers:         p.Helpers,
+		Helpers:         helpers,
 		Context:         ctx,
 	})
 	if ctx.Err() != nil {

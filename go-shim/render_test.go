@@ -30,9 +30,8 @@ func TestRenderRendersWithDataAndHelpers(t *testing.T) {
 	res, err := runRender(context.Background(), renderRaw(t, map[string]any{
 		"name":      filepath.Join(dir, "helmfile.yaml.gotmpl"),
 		"text":      `{{ .Environment.Name }} {{ add .Values.n 1 }} {{ include "h" .Values.n }} {{ readFile "f.txt" }}`,
-		"data_yaml": "Environment: {Name: prod}\nValues: {n: 41}\n",
+		"data": map[string]any{"Environment": map[string]any{"Name": "prod"}, "Values": map[string]any{"n": 41}},
 		"base_dir":  dir,
-		"helpers":   []string{"_h.tpl"},
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +49,7 @@ func TestRenderErrors(t *testing.T) {
 		helper bool
 	}{
 		"template error": {
-			params: map[string]any{"name": "a/helmfile.yaml.gotmpl", "text": "x\n{{ .Values.nope }}", "data_yaml": "Values: {}"},
+			params: map[string]any{"name": "a/helmfile.yaml.gotmpl", "text": "x\n{{ .Values.nope }}", "data": map[string]any{"Values": map[string]any{}}},
 			kind:   KindRender,
 			msg:    `template: a/helmfile.yaml.gotmpl:2:10: executing "a/helmfile.yaml.gotmpl" at <.Values.nope>: map has no entry for key "nope"`,
 		},
@@ -60,18 +59,18 @@ func TestRenderErrors(t *testing.T) {
 			msg:    "HELMFILE_DISABLE_INSECURE_FEATURES or HELMFILE_DISABLE_INSECURE_TEMPLATE_FUNCTIONS is active",
 		},
 		"bad data": {
-			params: map[string]any{"name": "a/v.gotmpl", "text": "x", "data_yaml": "- not a map"},
+			params: map[string]any{"name": "a/v.gotmpl", "text": "x", "data": []any{"not a map"}},
 			kind:   KindValues,
 			msg:    "decoding the template data of a/v.gotmpl",
 		},
-		"missing helper": {
-			params: map[string]any{"name": "a/v.gotmpl", "text": "x", "base_dir": "/nonexistent", "helpers": []string{"_h.tpl"}},
+		"broken helper": {
+			params: map[string]any{"name": "a/v.gotmpl", "text": "x", "base_dir": brokenHelperDir(t)},
 			kind:   KindRender,
-			msg:    "failed to read helper template /nonexistent/_h.tpl",
+			msg:    "failed to parse helper template",
 			helper: true,
 		},
 		"unknown param": {
-			params: map[string]any{"name": "a", "text": "x", "data": "nope"},
+			params: map[string]any{"name": "a", "text": "x", "data_yaml": "nope"},
 			kind:   KindBadRequest,
 			msg:    "invalid params",
 		},
@@ -89,11 +88,20 @@ func TestRenderErrors(t *testing.T) {
 			if tc.kind != KindBadRequest && se.Details["file"] != tc.params["name"] {
 				t.Errorf("details %v lack file=%v", se.Details, tc.params["name"])
 			}
-			if tc.helper && se.Details["helper"] != "/nonexistent/_h.tpl" {
+			if tc.helper && !strings.HasSuffix(se.Details["helper"], "/_broken.tpl") {
 				t.Errorf("details %v lack the helper", se.Details)
 			}
 		})
 	}
+}
+
+// brokenHelperDir is a directory whose `_*.tpl` helper does not parse.
+func brokenHelperDir(t *testing.T) string {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "_broken.tpl"), []byte(`{{ define "h" }}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func TestRenderIsCancelled(t *testing.T) {

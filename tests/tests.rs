@@ -19,6 +19,7 @@ mod daemon;
 mod deploy;
 mod diff_apply;
 mod drift;
+mod helmfile_semantics;
 mod layering;
 mod no_helm;
 mod oci;

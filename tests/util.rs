@@ -116,6 +116,53 @@ pub fn helm3_cli() -> &'static Path {
     })
 }
 
+/// helmfile v1.8.0 (the newest v1), the specification helmfire follows,
+/// built from Go modules by bench/build-peers once and cached outside the
+/// repository beside the helm oracle. Tests run it with the helm CLI oracle
+/// as its helm binary.
+pub fn helmfile_cli() -> &'static Path {
+    static HELMFILE: OnceLock<PathBuf> = OnceLock::new();
+    HELMFILE.get_or_init(|| {
+        let binary = test_cache().join("helmfile-v1.8.0/helmfile");
+        if binary.is_file() {
+            return binary;
+        }
+        // build-peers copies the helm oracle from the test cache when it is
+        // there; build it first so it is not built twice.
+        helm_cli();
+        let out = Command::new(repo_root().join("bench/build-peers"))
+            .env("HELMFIRE_BENCH_CACHE", test_cache())
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run bench/build-peers for the helmfile oracle");
+        assert!(out.status.success(), "building the helmfile oracle failed");
+        assert!(binary.is_file(), "bench/build-peers did not produce {}", binary.display());
+        binary
+    })
+}
+
+/// Runs helmfile (the oracle) in `dir` with the helm oracle as its helm.
+pub fn helmfile(dir: &Path, args: &[&str]) -> Output {
+    let helm = helm_cli();
+    let scratch = dir.join(".helmfile-oracle");
+    std::fs::create_dir_all(scratch.join("tmp")).unwrap();
+    Command::new(helmfile_cli())
+        .arg("--helm-binary")
+        .arg(helm)
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", format!("{}:/usr/bin:/bin", helm.parent().unwrap().display()))
+        .env("NO_COLOR", "1")
+        .env("HELM_CONFIG_HOME", scratch.join("config"))
+        .env("HELM_CACHE_HOME", scratch.join("cache"))
+        .env("HELM_DATA_HOME", scratch.join("data"))
+        .env("HELMFILE_TEMPDIR", scratch.join("tmp"))
+        .env_remove("HELM_REPOSITORY_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run helmfile")
+}
+
 /// helm.sh/helm/v4's version in go-shim/go.mod.
 pub fn embedded_helm_version() -> String {
     let go_mod = std::fs::read_to_string(repo_root().join("go-shim/go.mod")).unwrap();

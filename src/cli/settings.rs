@@ -140,7 +140,7 @@ fn state_overrides(args: &GlobalArgs) -> anyhow::Result<Value> {
     let mut merged = Value::Mapping(Default::default());
     for file in &args.state_values_file {
         let text = fs_err::read_to_string(file).context("reading --state-values-file")?;
-        let value: Value = serde_yaml_ng::from_str(&text)
+        let value: Value = crate::yaml::values_from_str(&text)
             .with_context(|| format!("parsing --state-values-file {}", file.display()))?;
         merge_values(&mut merged, value);
     }

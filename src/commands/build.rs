@@ -9,7 +9,7 @@ use super::selection::filter;
 use super::{Context, ExitStatus};
 use crate::cli::GlobalSettings;
 use crate::plan::{release_labels, resolved_needs};
-use crate::state::{Release, StateFile, ValuesEntry, ValuesInput};
+use crate::state::{Release, StateFile, TemplateEngine, ValuesEntry};
 
 /// Prints the state.
 pub struct BuildCommand {
@@ -35,17 +35,22 @@ impl BuildCommand {
     pub fn run(self) -> anyhow::Result<ExitStatus> {
         let files = super::load_state(&self.global, &self.ctx)?;
         let selected = filter(&files, &self.global)?;
+        let engine = super::engine::ShimEngine::new(std::sync::Arc::clone(&self.ctx.backend));
         let mut out = String::new();
         for group in &selected {
-            let doc = self.document(group.file, &group.releases)?;
-            out += &format!("---\n#  Source: {}\n\n{}", group.file.path.display(), serde_yaml_ng::to_string(&doc)?);
+            let doc = self.document(group.file, &group.releases, &engine)?;
+            out += &format!(
+                "---\n#  Source: {}\n\n{}",
+                group.file.path.display(),
+                crate::yaml::to_string(&doc, crate::yaml::KeyOrder::AsGiven)
+            );
         }
         self.ctx.printer.stdout(&out)?;
         Ok(ExitStatus::Success)
     }
 
     /// helmfile's HelmState fields, in its order, empty ones left out.
-    fn document(&self, file: &StateFile, releases: &[&Release]) -> anyhow::Result<Value> {
+    fn document(&self, file: &StateFile, releases: &[&Release], engine: &dyn TemplateEngine) -> anyhow::Result<Value> {
         let mut doc = match serde_yaml_ng::to_value(&file.doc)? {
             Value::Mapping(m) => m,
             _ => Mapping::new(),
@@ -71,7 +76,8 @@ impl BuildCommand {
         if let Some(value) = doc.remove("repositories") {
             out.insert("repositories".into(), value);
         }
-        let releases: Vec<Value> = releases.iter().map(|r| self.release(r)).collect::<anyhow::Result<_>>()?;
+        let releases: Vec<Value> =
+            releases.iter().map(|r| self.release(file, r, engine)).collect::<anyhow::Result<_>>()?;
         if !releases.is_empty() {
             out.insert("releases".into(), Value::Sequence(releases));
         }
@@ -85,19 +91,18 @@ impl BuildCommand {
 
     /// A release as helmfile shows it: labels with the implicit ones, needs
     /// as release ids.
-    fn release(&self, release: &Release) -> anyhow::Result<Value> {
+    fn release(&self, file: &StateFile, release: &Release, engine: &dyn TemplateEngine) -> anyhow::Result<Value> {
         let mut spec = release.spec.clone();
         spec.labels = release_labels(release, &Default::default());
         spec.needs = resolved_needs(release);
         if self.embed_values == EmbedValues::Yes {
-            // The resolved inputs line up with the written entries; `.gotmpl`
-            // files are already rendered there.
-            for (entry, input) in spec.values.iter_mut().zip(&release.values) {
-                let text = match input {
-                    ValuesInput::File(path) => fs_err::read_to_string(path)?,
-                    ValuesInput::Inline(text) => text.clone(),
-                };
-                let embedded: Mapping = serde_yaml_ng::from_str(&text)
+            // The resolved values line up with the written entries; `.gotmpl`
+            // files are rendered, as helmfile's --embed-values renders them.
+            let namespace = self.global.namespace_override.as_deref().unwrap_or_default();
+            let resolved = crate::pipeline::resolve_values(file, release, namespace, engine)?;
+            for (entry, input) in spec.values.iter_mut().zip(&resolved) {
+                let (text, _) = input.read()?;
+                let embedded: Mapping = crate::yaml::from_str(&text)
                     .with_context(|| format!("embedding the values of release `{}`", release.name))?;
                 *entry = ValuesEntry::Inline(embedded);
             }

@@ -19,7 +19,7 @@ use super::registry::registry_access;
 use super::repos::{PreparedRepositories, Refresh};
 use crate::cli::GlobalSettings;
 use crate::exec::call_helm;
-use crate::helm::{AdhocDependency, ChartPullOutput, ChartifyRequest, DepsBuildRequest, RegistryAccess};
+use crate::helm::{AdhocDependency, ChartPullOutput, ChartifyRequest, DepsBuildRequest, RegistryAccess, ValueSource};
 use crate::state::{ChartSource, Release, StateFile};
 
 /// Whether local charts get their dependencies built.
@@ -36,9 +36,16 @@ pub(crate) enum Dependencies {
 pub(crate) struct PreparedCharts {
     _work: tempfile::TempDir,
     replaced: HashMap<ReleaseKey, String>,
+    values: HashMap<ReleaseKey, Vec<ValueSource>>,
 }
 
 impl PreparedCharts {
+    /// The resolved values of `release` (empty for a release that was not
+    /// prepared).
+    pub(crate) fn values_for(&self, release: &Release) -> Vec<ValueSource> {
+        self.values.get(&key(release)).cloned().unwrap_or_default()
+    }
+
     /// The chart to render for `release`, when preparation replaced it (a
     /// cached archive of a remote chart, or a wrapper chart).
     pub(crate) fn chart_for(&self, release: &Release) -> Option<&str> {
@@ -78,10 +85,12 @@ pub(crate) async fn prepare_selected(
         offline,
     };
     let pulled = pull_selected(selected, ctx, &pull).await?;
+    let values = resolve_selected_values(selected, ctx, global)?;
     let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);
     let dependencies = if skip_deps { Dependencies::Skip } else { Dependencies::Build };
     let namespace_override = global.namespace_override.clone();
-    let how = Preparation { repository_config, registry, dependencies, skip_refresh, pulled, namespace_override };
+    let how =
+        Preparation { repository_config, registry, dependencies, skip_refresh, pulled, namespace_override, values };
     let charts = prepare(to_render, ctx, &how).await?;
     Ok((repositories, charts))
 }
@@ -96,6 +105,28 @@ pub(crate) struct Preparation {
     pub pulled: HashMap<ReleaseKey, ChartPullOutput>,
     /// `-n`, for the render strategicMergePatches apply to.
     pub namespace_override: Option<String>,
+    /// The releases' resolved values.
+    pub values: HashMap<ReleaseKey, Vec<ValueSource>>,
+}
+
+/// The values of the selected releases that are to be installed, resolved
+/// in release order (templates rendered), as helmfile resolves them when
+/// it builds each release's flags.
+fn resolve_selected_values(
+    selected: &[super::selection::Selected<'_>],
+    ctx: &Context,
+    global: &GlobalSettings,
+) -> anyhow::Result<HashMap<ReleaseKey, Vec<ValueSource>>> {
+    let engine = super::engine::ShimEngine::new(Arc::clone(&ctx.backend));
+    let namespace = global.namespace_override.as_deref().unwrap_or_default();
+    let mut values = HashMap::new();
+    for group in selected {
+        for release in group.releases.iter().filter(|r| r.installed) {
+            let resolved = crate::pipeline::resolve_values(group.file, release, namespace, &engine)?;
+            values.insert(key(release), resolved.iter().map(|v| v.to_source()).collect());
+        }
+    }
+    Ok(values)
 }
 
 /// Prepares the charts of `releases` (in order).
@@ -132,8 +163,13 @@ pub(crate) async fn prepare<'a>(
             // chartify renders with helm's --include-crds unless told otherwise.
             let render = (!patches.is_empty()).then(|| {
                 let settings = crate::cli::TemplateSettings { include_crds: true, ..Default::default() };
-                let mut request =
-                    super::release_request::template_request(release, how.namespace_override.as_deref(), &settings);
+                let values = how.values.get(&key(release)).cloned().unwrap_or_default();
+                let mut request = super::release_request::template_request(
+                    release,
+                    values,
+                    how.namespace_override.as_deref(),
+                    &settings,
+                );
                 request.repository_config = repository_config.clone();
                 request
             });
@@ -184,7 +220,7 @@ pub(crate) async fn prepare<'a>(
             }
         }
     }
-    Ok(PreparedCharts { _work: work, replaced })
+    Ok(PreparedCharts { _work: work, replaced, values: how.values.clone() })
 }
 
 /// A dependency as chartify takes it: local paths made absolute.

@@ -22,15 +22,12 @@ impl ShimEngine {
 
 impl TemplateEngine for ShimEngine {
     fn render(&self, request: RenderRequest<'_>) -> Result<String, String> {
-        let data_yaml = serde_yaml_ng::to_string(request.data).map_err(|e| format!("encoding template data: {e}"))?;
-        let helpers = helper_files(request.base_dir);
         let wire = RenderTemplateRequest {
             name: request.name.display().to_string(),
             text: request.text.to_string(),
-            data_yaml,
+            data: crate::yaml::to_json(request.data),
             base_dir: request.base_dir.display().to_string(),
             disable_insecure: self.disable_insecure,
-            helpers,
         };
         self.backend.render_template(&wire).map(|out| out.text).map_err(|e| e.to_string())
     }
@@ -42,20 +39,4 @@ impl TemplateEngine for ShimEngine {
         };
         self.backend.hcl_values(&request).map(|out| out.values_yaml).map_err(|e| e.to_string())
     }
-}
-
-/// helmfile makes the `define`s of `_*.tpl` files beside a state file
-/// available to `include`.
-fn helper_files(dir: &std::path::Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() { std::path::Path::new(".") } else { dir })
-    else {
-        return Vec::new();
-    };
-    let mut helpers: Vec<String> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('_') && n.ends_with(".tpl")))
-        .map(|p| p.display().to_string())
-        .collect();
-    helpers.sort();
-    helpers
 }

@@ -70,7 +70,12 @@ impl LintCommand {
                 release.name
             ),
         };
-        let template = template_request(release, self.global.namespace_override.as_deref(), &self.settings);
+        let template = template_request(
+            release,
+            charts.values_for(release),
+            self.global.namespace_override.as_deref(),
+            &self.settings,
+        );
         let request = LintRequest {
             chart,
             namespace: template.namespace,

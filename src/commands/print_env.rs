@@ -35,7 +35,8 @@ impl PrintEnvCommand {
         let text = match self.format {
             OutputFormat::Json => serde_json::to_string_pretty(&documents)? + "\n",
             OutputFormat::Text => {
-                let parts: Vec<String> = documents.iter().map(serde_yaml_ng::to_string).collect::<Result<_, _>>()?;
+                let parts: Vec<String> =
+                    documents.iter().map(|d| crate::yaml::to_string(d, crate::yaml::KeyOrder::AsGiven)).collect();
                 parts.join("---\n")
             }
         };

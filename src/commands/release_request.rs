@@ -4,11 +4,12 @@
 
 use crate::cli::TemplateSettings;
 use crate::helm::{ImageSubstitution, TemplateRequest, ValueOverrides, ValueSource};
-use crate::state::{ChartSource, Release, SetValue, ValuesInput};
+use crate::state::{ChartSource, Release, SetValue};
 
-/// The `helm template` request for `release`.
+/// The `helm template` request for `release`, with its resolved values.
 pub(crate) fn template_request(
     release: &Release,
+    mut values: Vec<ValueSource>,
     namespace_override: Option<&str>,
     settings: &TemplateSettings,
 ) -> TemplateRequest {
@@ -16,17 +17,6 @@ pub(crate) fn template_request(
         ChartSource::Local(path) => path.display().to_string(),
         ChartSource::Remote(reference) => reference.clone(),
     };
-    let mut values: Vec<ValueSource> = release
-        .values
-        .iter()
-        .map(|v| match v {
-            ValuesInput::File(file) => ValueSource::File { file: file.clone() },
-            ValuesInput::Inline(text) => ValueSource::Inline {
-                inline: text.clone(),
-                origin: format!("inline values of release `{}` in {}", release.name, release.location.path.display()),
-            },
-        })
-        .collect();
     // helmfile appends the command line's --values after the release's own.
     values.extend(settings.values.iter().map(|file| ValueSource::File { file: file.clone() }));
 

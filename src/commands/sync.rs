@@ -237,7 +237,8 @@ pub(crate) fn upgrade_request(
     charts: &PreparedCharts,
     repository_config: &str,
 ) -> UpgradeRequest {
-    let mut render = template_request(release, global.namespace_override.as_deref(), &settings.render);
+    let mut render =
+        template_request(release, charts.values_for(release), global.namespace_override.as_deref(), &settings.render);
     // Capabilities come from the cluster when deploying.
     render.kube_version.clear();
     render.api_versions.clear();

@@ -125,7 +125,7 @@ impl TemplateCommand {
             // helmfile templates only releases that are to be installed.
             .flat_map(|s| s.releases.iter().filter(|r| r.installed).map(move |release| (s.file, *release)))
             .map(|(file, release)| {
-                let mut request = template_request(release, namespace, &self.settings);
+                let mut request = template_request(release, charts.values_for(release), namespace, &self.settings);
                 if let Some(chart) = charts.chart_for(release) {
                     request.chart = chart.to_string();
                     // The wrapper is a local chart; its version is its own.

@@ -249,7 +249,7 @@ fn watch_roots(files: &[StateFile], global: &GlobalSettings) -> Vec<PathBuf> {
                 roots.insert(absolute(path));
             }
             for value in &release.values {
-                if let ValuesInput::File(path) = value {
+                if let ValuesInput::File(path) | ValuesInput::Template(path) = value {
                     roots.insert(absolute(path));
                 }
             }

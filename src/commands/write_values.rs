@@ -13,7 +13,8 @@ use super::output_paths::{DEFAULT_OUTPUT_FILE_TEMPLATE, render_output_path};
 use super::selection::{check_any_matched, filter};
 use super::{Context, ExitStatus};
 use crate::cli::GlobalSettings;
-use crate::state::{Release, ValuesInput, merge_values};
+use crate::pipeline::ResolvedValues;
+use crate::state::{Release, StateFile, merge_values};
 
 /// Writes values files.
 pub struct WriteValuesCommand {
@@ -42,29 +43,27 @@ impl WriteValuesCommand {
                 let path = render_output_path(&engine, template, "", group.file, release)
                     .map_err(|e| anyhow::anyhow!("rendering the --output-file-template: {e}"))?;
                 self.ctx.printer.info(&format!("Writing values file {}", path.display()));
-                let merged = self.merged_values(release)?;
+                let merged = self.merged_values(group.file, release, &engine)?;
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     fs_err::create_dir_all(dir)?;
                 }
-                fs_err::write(&path, serde_yaml_ng::to_string(&merged)?)?;
+                fs_err::write(&path, crate::yaml::to_string(&merged, crate::yaml::KeyOrder::Sorted))?;
             }
         }
         Ok(ExitStatus::Success)
     }
 
-    fn merged_values(&self, release: &Release) -> anyhow::Result<Value> {
+    /// The release's values and the command line's `--values`, merged as
+    /// helmfile merges them for this command (mergo with override).
+    fn merged_values(&self, file: &StateFile, release: &Release, engine: &ShimEngine) -> anyhow::Result<Value> {
         let mut merged = Value::Mapping(Default::default());
-        let extra = self.values.iter().map(|p| ValuesInput::File(p.clone()));
-        for input in release.values.iter().cloned().chain(extra) {
-            let (text, origin) = match input {
-                ValuesInput::File(path) => (
-                    fs_err::read_to_string(&path)
-                        .with_context(|| format!("reading the values of release `{}`", release.name))?,
-                    path.display().to_string(),
-                ),
-                ValuesInput::Inline(text) => (text, format!("inline values of release `{}`", release.name)),
-            };
-            let value: Value = serde_yaml_ng::from_str(&text).with_context(|| format!("parsing {origin}"))?;
+        let namespace = self.global.namespace_override.as_deref().unwrap_or_default();
+        let resolved = crate::pipeline::resolve_values(file, release, namespace, engine)?;
+        let extra = self.values.iter().map(|p| ResolvedValues::File(p.clone()));
+        for input in resolved.into_iter().chain(extra) {
+            let (text, origin) =
+                input.read().with_context(|| format!("reading the values of release `{}`", release.name))?;
+            let value: Value = crate::yaml::from_str(&text).with_context(|| format!("parsing {origin}"))?;
             if !value.is_null() {
                 merge_values(&mut merged, value);
             }

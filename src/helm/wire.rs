@@ -198,22 +198,22 @@ pub struct SdkVersion {
 
 /// A Go template to render with helmfile's functions (`.gotmpl` files,
 /// templated release fields).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RenderTemplateRequest {
     /// The file the template comes from; named in errors.
     pub name: String,
     /// The template text.
     pub text: String,
-    /// The data, as a YAML document (so integers stay integers in Go).
-    pub data_yaml: String,
-    /// Relative paths in `readFile`, `exec`... resolve against this.
+    /// The data as JSON, typed as helmfile's YAML library typed it (Go
+    /// decodes it with that library, so integers stay integers; JSON
+    /// strings are never re-typed, so `"off"` stays a string).
+    pub data: serde_json::Value,
+    /// Relative paths in `readFile`, `exec`... resolve against this, and the
+    /// `_*.tpl` helpers `include` can use are the ones in it.
     pub base_dir: String,
     /// helmfile's `HELMFILE_DISABLE_INSECURE_FEATURES`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub disable_insecure: bool,
-    /// `_*.tpl` helper files whose `define`s `include` can use.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub helpers: Vec<String>,
 }
 
 /// The rendered text.

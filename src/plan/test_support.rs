@@ -19,7 +19,7 @@ pub(crate) fn release_in(kube_context: &str, namespace: &str, name: &str, needs:
     spec.kube_context = kube_context.into();
     spec.needs = needs.iter().map(|n| n.to_string()).collect();
     let location = Location { path: "helmfile.yaml".into(), line: None, column: None };
-    Release::resolve(spec, &[], Path::new("/base"), location).expect("a valid test release")
+    Release::resolve(spec, Path::new("/base"), location).expect("a valid test release")
 }
 
 /// The names of the releases in each batch.

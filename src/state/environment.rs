@@ -86,7 +86,8 @@ pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Resul
         };
         let mut list_values = empty();
         let mut hcl_files = Vec::new();
-        for entry in list {
+        for entry in list.iter().flat_map(|e| expand_glob(e, inputs.base_dir)) {
+            let entry = &entry;
             if let ValuesEntry::File(file) = entry
                 && file.ends_with(".hcl")
             {
@@ -120,7 +121,26 @@ fn evaluate_hcl(files: &[std::path::PathBuf], inputs: &EnvironmentInputs<'_>) ->
         .engine
         .evaluate_hcl(&refs, inputs.base_dir)
         .map_err(|message| StateError::Template { location: location.clone(), message })?;
-    serde_yaml_ng::from_str(&text).map_err(|e| StateError::Invalid { location, message: format!("HCL values: {e}") })
+    crate::yaml::values_from_str(&text)
+        .map_err(|e| StateError::Invalid { location, message: format!("HCL values: {e}") })
+}
+
+/// A values file entry written as a glob becomes one entry per matching
+/// file, in name order, as helmfile expands environment values; a glob that
+/// matches nothing stays as written, so it is reported as missing.
+fn expand_glob(entry: &ValuesEntry, base_dir: &Path) -> Vec<ValuesEntry> {
+    let ValuesEntry::File(file) = entry else { return vec![entry.clone()] };
+    if !file.contains(['*', '?', '[']) {
+        return vec![entry.clone()];
+    }
+    let pattern = base_dir.join(file);
+    let mut matches: Vec<std::path::PathBuf> =
+        glob::glob(&pattern.to_string_lossy()).map(|paths| paths.filter_map(Result::ok).collect()).unwrap_or_default();
+    if matches.is_empty() {
+        return vec![entry.clone()];
+    }
+    matches.sort();
+    matches.into_iter().map(|m| ValuesEntry::File(m.display().to_string())).collect()
 }
 
 /// Loads one values entry (a file, rendered first when it is `.gotmpl`, or
@@ -157,12 +177,8 @@ pub(crate) fn load_entry(
             },
         )?;
     }
-    let value: Value = serde_yaml_ng::from_str(&text).map_err(|e| StateError::Yaml {
-        location: Location {
-            path: file.clone(),
-            line: e.location().map(|l| l.line()),
-            column: e.location().map(|l| l.column()),
-        },
+    let value: Value = crate::yaml::from_str(&text).map_err(|e| StateError::Yaml {
+        location: Location { path: file.clone(), line: e.line, column: e.column },
         message: e.to_string(),
     })?;
     Ok(match value {

@@ -70,7 +70,7 @@ pub enum StateError {
         /// The key.
         key: String,
         /// What it was found in ("a release", "the top level").
-        section: &'static str,
+        section: String,
         /// The closest valid key.
         suggestion: Option<&'static str>,
     },

@@ -1,7 +1,11 @@
-//! Release templates: `inherit:` (and `defaultInherit:`) fill a release from
-//! the `templates:` it names, as helmfile does it (mergo without override,
-//! appending lists): a template fills what is empty, lists are concatenated
-//! template first, and label keys already present are kept.
+//! Release templates: `inherit:` (and `defaultInherit:`) build a release
+//! from the `templates:` it names, as helmfile 1.8 does it (observed with
+//! helmfile itself, see tests/helmfile_semantics.rs): the templates in
+//! order, then the release, each laid over what came before. A later
+//! layer's non-empty value wins (a string, `true`, a non-zero number, a
+//! label); an empty one (`""`, `false`, `0`) leaves the earlier value; a
+//! field set only as `false` by a layer with nothing before it stays set;
+//! lists are concatenated, earliest first.
 
 use std::collections::BTreeMap;
 
@@ -68,27 +72,30 @@ fn resolve(
                 }
             }
         }
-        fill(&mut merged, source);
+        overlay(&mut merged, source);
     }
     let mut own = spec.clone();
     own.inherit.clear();
-    fill(&mut merged, own);
+    overlay(&mut merged, own);
     Ok(merged)
 }
 
-/// mergo's merge without override, with appended slices.
-fn fill(into: &mut ReleaseSpec, from: ReleaseSpec) {
+/// Lays `from` over `into` as helmfile's inheritance merge does (mergo with
+/// appended slices; non-empty values override, pointers are filled when
+/// unset).
+fn overlay(into: &mut ReleaseSpec, from: ReleaseSpec) {
     fn string(into: &mut String, from: String) {
-        if into.is_empty() {
+        if !from.is_empty() {
             *into = from;
         }
     }
-    fn option<T>(into: &mut Option<T>, from: Option<T>) {
-        if into.is_none() {
-            *into = from;
+    fn option<T: Default + PartialEq>(into: &mut Option<T>, from: Option<T>) {
+        match from {
+            Some(value) if into.is_none() || value != T::default() => *into = Some(value),
+            _ => {}
         }
     }
-    into.fill_unimplemented(&from);
+    into.overlay_unimplemented(&from);
     string(&mut into.name, from.name);
     string(&mut into.namespace, from.namespace);
     string(&mut into.chart, from.chart);
@@ -115,7 +122,9 @@ fn fill(into: &mut ReleaseSpec, from: ReleaseSpec) {
     option(&mut into.force_conflicts, from.force_conflicts);
     option(&mut into.skip_refresh, from.skip_refresh);
     for (key, value) in from.labels {
-        into.labels.entry(key).or_insert(value);
+        if !value.is_empty() || !into.labels.contains_key(&key) {
+            into.labels.insert(key, value);
+        }
     }
 }
 
@@ -142,10 +151,11 @@ mod tests {
             spec("name: r\nnamespace: mine\ninherit: [{template: base}]\nvalues: [{b: 2}]\nlabels: {tier: r}\n");
         let out = apply_inheritance(release, &templates, &[], &here()).unwrap();
         assert_eq!(out.chart, "./base");
-        // mergo without override: the template's non-empty namespace stays.
-        assert_eq!(out.namespace, "t");
+        // The release's own non-empty fields win, as in helmfile.
+        assert_eq!(out.namespace, "mine");
         assert_eq!(out.values, spec("values: [{a: 1}, {b: 2}]").values);
-        assert_eq!(out.labels["tier"], "t");
+        assert_eq!(out.labels["tier"], "r");
+        assert_eq!(out.labels["team"], "t");
     }
 
     #[test]
@@ -169,6 +179,43 @@ mod tests {
         let err =
             apply_inheritance(spec("name: r\ninherit: [{template: zz}]\n"), &templates, &[], &here()).unwrap_err();
         assert!(err.to_string().contains("`zz`, which is not defined"), "{err}");
+    }
+
+    #[test]
+    fn later_layers_win_unless_empty() {
+        let mut templates = BTreeMap::new();
+        templates.insert(
+            "one".into(),
+            spec(
+                "namespace: one
+wait: true
+installed: false
+",
+            ),
+        );
+        templates.insert(
+            "two".into(),
+            spec(
+                "namespace: two
+wait: false
+",
+            ),
+        );
+        let out = apply_inheritance(
+            spec(
+                "name: r
+installed: true
+inherit: [{template: one}, {template: two}]
+",
+            ),
+            &templates,
+            &[],
+            &here(),
+        )
+        .unwrap();
+        assert_eq!(out.namespace, "two");
+        assert_eq!(out.deferred_value("wait"), Some(&serde_yaml_ng::Value::Bool(true)), "false does not override");
+        assert_eq!(out.installed, Some(true));
     }
 
     #[test]

@@ -162,6 +162,11 @@ fn load_file_layers(
 /// `bases:` of one part: each base file loaded with the environment so
 /// far, then the part itself, merged as helmfile's `loadBases` merges them
 /// (mergo with appended lists and override).
+///
+/// Relative paths inside a base (values files, charts, `readFile`, its
+/// `helmfiles:`) resolve from `base_dir`, the directory of the state file
+/// that names the base, not from the base's own directory: helmfile loads
+/// a base with the including file's base path.
 fn with_bases(
     doc: HelmfileDoc,
     base_dir: &Path,
@@ -172,8 +177,7 @@ fn with_bases(
     for base in &doc.bases {
         let file = base_dir.join(base);
         let text = fs_err::read_to_string(&file)?;
-        let dir = file.parent().unwrap_or(base_dir).to_path_buf();
-        let layered = load_file_layers(&file, &dir, &text, opts, Kind::Base(environment))?;
+        let layered = load_file_layers(&file, base_dir, &text, opts, Kind::Base(environment))?;
         match &mut layers {
             None => layers = Some(layered.doc),
             Some(acc) => acc.append_from(layered.doc),

@@ -55,6 +55,30 @@ pub struct StateFile {
     pub releases: Vec<Release>,
 }
 
+impl StateFile {
+    /// Renders a release's `.gotmpl` values file with the release's template
+    /// data (`.Release`, `.Values`, `.Environment`...), as helmfile does
+    /// before handing it to helm. `namespace` is the command line's `-n`
+    /// (`.Namespace`). Relative paths in the template resolve from the
+    /// values file's directory, and its `_*.tpl` helpers are the ones there.
+    pub fn render_values_template(
+        &self,
+        release: &Release,
+        file: &Path,
+        namespace: &str,
+        engine: &dyn super::engine::TemplateEngine,
+    ) -> Result<String, StateError> {
+        let templating = ReleaseTemplating {
+            engine,
+            environment: &self.environment,
+            namespace,
+            state_path: &self.path,
+            base_dir: &self.base_dir,
+        };
+        templating.render_values_file(&release.spec, file, &release.location)
+    }
+}
+
 /// Loads every state file `source` designates, in helmfile's order.
 pub fn load(source: &StateSource, opts: &LoadOptions<'_>) -> Result<Vec<StateFile>, StateError> {
     match source {
@@ -271,8 +295,7 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
             spec.post_renderer_args = defaults.post_renderer_args.clone();
         }
         let spec = templating.apply(spec, &location)?;
-        let rendered = templating.render_values_files(&spec, &location)?;
-        releases.push(Release::resolve(spec, &rendered, base_dir, location)?);
+        releases.push(Release::resolve(spec, base_dir, location)?);
     }
     check_unique(&releases)?;
     Ok(StateFile {
@@ -336,7 +359,7 @@ mod tests {
         let release = &state.releases[0];
         assert_eq!(release.chart, crate::state::ChartSource::Local("/base/charts/a".into()));
         assert_eq!(release.values[0], crate::state::ValuesInput::File("/base/v.yaml".into()));
-        assert_eq!(release.values[1], crate::state::ValuesInput::Inline("x: 1\n".into()));
+        assert_eq!(release.values[1], crate::state::ValuesInput::Inline(crate::yaml::from_str("x: 1\n").unwrap()));
         assert_eq!(release.location.line, Some(2));
     }
 

@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
-
 use super::error::{Location, StateError};
 use super::release::Release;
-use super::schema::{EnvironmentSpec, HelmfileDoc, ReleaseSpec, SetValue};
+use super::schema::{
+    DependencySpec, EnvironmentSpec, HelmDefaults, HelmfileDoc, HookSpec, InheritSpec, ReleaseSpec, RepositorySpec,
+    SetValue, SubHelmfileSpec,
+};
 
 /// Where a part sits in its file, so that errors point at the file's lines.
 #[derive(Debug, Clone, Copy)]
@@ -20,22 +21,10 @@ pub(crate) struct PartOrigin<'a> {
     pub rendered: bool,
 }
 
-/// Parses one part. YAML merge keys (`<<: *anchor`) are applied as helmfile's
-/// YAML library applies them.
+/// Parses one part with helmfile's YAML rules ([`crate::yaml`]): strict
+/// keys, go-yaml v3's typing, merge keys applied.
 pub(crate) fn parse_part(text: &str, origin: PartOrigin<'_>) -> Result<HelmfileDoc, StateError> {
-    let parsed = if text.contains("<<") {
-        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text).and_then(|mut value| {
-            value.apply_merge()?;
-            HelmfileDoc::deserialize(value)
-        })
-    } else {
-        // Straight from the text, so that errors carry line and column.
-        let mut documents = serde_yaml_ng::Deserializer::from_str(text);
-        match documents.next() {
-            Some(document) => HelmfileDoc::deserialize(document),
-            None => Ok(HelmfileDoc::default()),
-        }
-    };
+    let parsed = crate::yaml::from_str::<HelmfileDoc>(text);
     let doc = parsed.map_err(|e| yaml_error(origin, e))?;
     if let Some(key) = doc.pending_keys().first() {
         return Err(not_supported(origin.path, text, key, "the top level"));
@@ -89,37 +78,51 @@ pub(crate) fn check_unique(releases: &[Release]) -> Result<(), StateError> {
     Ok(())
 }
 
-/// Turns a serde_yaml_ng error into a located error, recognising unknown keys
-/// to suggest the closest valid one.
-fn yaml_error(origin: PartOrigin<'_>, e: serde_yaml_ng::Error) -> StateError {
-    let (line, column) =
-        e.location().map(|l| (Some(l.line() + origin.line_offset), Some(l.column()))).unwrap_or((None, None));
-    let location = Location { path: origin.path.to_path_buf(), line, column };
-    let message = e.to_string();
-    if let Some(key) = unknown_field(&message) {
-        let (section, keys): (&'static str, &[&'static str]) = if message.starts_with("releases[") {
-            if message.contains("].set") { ("a set entry", SetValue::KEYS) } else { ("a release", ReleaseSpec::KEYS) }
-        } else if message.starts_with("environments.") {
-            ("an environment", EnvironmentSpec::KEYS)
-        } else {
-            ("the top level", HelmfileDoc::KEYS)
-        };
-        return StateError::UnknownKey { location, suggestion: closest(&key, keys), key, section };
-    }
-    // Drop serde_yaml_ng's trailing " at line X column Y": the location says it.
-    let mut message = match message.rfind(" at line ") {
-        Some(at) => message[..at].to_string(),
-        None => message,
+/// Turns a YAML error into a located error; an unknown key is named with
+/// the section it is in and the closest valid key there.
+fn yaml_error(origin: PartOrigin<'_>, e: crate::yaml::Error) -> StateError {
+    let location = Location {
+        path: origin.path.to_path_buf(),
+        line: e.line.map(|line| line + origin.line_offset),
+        column: e.column,
     };
+    if let crate::yaml::ErrorKind::UnknownField { field } = &e.kind {
+        let parent = &e.path[..e.path.len().saturating_sub(1)];
+        let (section, keys) = section_of(parent);
+        return StateError::UnknownKey { location, suggestion: closest(field, keys), key: field.clone(), section };
+    }
+    let mut message = e.message();
+    let path = e.path_string();
+    if !path.is_empty() {
+        message = format!("`{path}`: {message}");
+    }
     if origin.rendered {
         message.push_str(" (the line is that of the rendered template)");
     }
     StateError::Yaml { location, message }
 }
 
-fn unknown_field(message: &str) -> Option<String> {
-    let rest = message.split_once("unknown field `")?.1;
-    Some(rest.split_once('`')?.0.to_string())
+/// What the mapping at `path` is, in words, and the keys it accepts.
+fn section_of(path: &[crate::yaml::PathSegment]) -> (String, &'static [&'static str]) {
+    use crate::yaml::PathSegment::{Index, Key};
+    let at = |what: &str| format!("{what} (`{}`)", crate::yaml::path_string(path));
+    match path {
+        [] => ("the top level".into(), HelmfileDoc::KEYS),
+        [Key(k), Index(_)] if k == "releases" => ("a release".into(), ReleaseSpec::KEYS),
+        [Key(k), Key(name)] if k == "templates" => (format!("release template `{name}`"), ReleaseSpec::KEYS),
+        [Key(k), _] if k == "environments" => ("an environment".into(), EnvironmentSpec::KEYS),
+        [Key(k)] if k == "helmDefaults" => ("`helmDefaults`".into(), HelmDefaults::KEYS),
+        [Key(k), Index(_)] if k == "repositories" => (at("a repository"), RepositorySpec::KEYS),
+        [Key(k), Index(_)] if k == "helmfiles" => (at("a `helmfiles:` entry"), SubHelmfileSpec::KEYS),
+        [.., Key(last), Index(_)] => match last.as_str() {
+            "set" | "setString" | "setTemplate" => (at("a set entry"), SetValue::KEYS),
+            "hooks" => (at("a hook"), HookSpec::KEYS),
+            "dependencies" => (at("a dependency"), DependencySpec::KEYS),
+            "inherit" => (at("an `inherit` entry"), InheritSpec::KEYS),
+            _ => (at("a mapping"), &[]),
+        },
+        _ => (at("a mapping"), &[]),
+    }
 }
 
 /// The valid key closest to `key`, if any is close enough to be a typo.

@@ -18,15 +18,20 @@ pub enum ChartSource {
     Remote(String),
 }
 
-/// One entry of the values list, resolved.
+/// One entry of the values list, paths resolved, nothing read yet: values
+/// are resolved only by the commands that need them (helmfile's `list`
+/// and `build` never open a values file), through
+/// [`StateFile::render_values_template`] for templates.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValuesInput {
-    /// A values file (absolute path).
+    /// A plain values file (absolute path): helm reads its bytes as they
+    /// are, as helmfile hands them over.
     File(PathBuf),
-    /// An inline document, or a rendered `.gotmpl` values file, kept as YAML
-    /// text so helm parses it exactly as it parses a file (helmfile writes
-    /// these to temporary files).
-    Inline(String),
+    /// A `.gotmpl` values file (absolute path), rendered with the release's
+    /// template data before helm reads it.
+    Template(PathBuf),
+    /// A document written inline in the state.
+    Inline(serde_yaml_ng::Mapping),
 }
 
 /// A release as the rest of helmfire sees it.
@@ -88,14 +93,7 @@ pub struct Release {
 
 impl Release {
     /// Checks a parsed release and resolves its paths against `base_dir`.
-    /// `rendered` holds, per `values` entry, the rendered text of a
-    /// `.gotmpl` values file (see `ReleaseTemplating::render_values_files`).
-    pub(crate) fn resolve(
-        spec: ReleaseSpec,
-        rendered: &[Option<String>],
-        base_dir: &Path,
-        location: Location,
-    ) -> Result<Release, StateError> {
+    pub(crate) fn resolve(spec: ReleaseSpec, base_dir: &Path, location: Location) -> Result<Release, StateError> {
         let written = spec.clone();
         let invalid = |message: String| StateError::Invalid { location: location.clone(), message };
         if spec.name.is_empty() {
@@ -108,17 +106,12 @@ impl Release {
         let values = spec
             .values
             .into_iter()
-            .enumerate()
-            .map(|(i, entry)| match entry {
-                ValuesEntry::File(_) if rendered.get(i).is_some_and(Option::is_some) => {
-                    Ok(ValuesInput::Inline(rendered[i].clone().unwrap_or_default()))
-                }
-                ValuesEntry::File(file) => Ok(ValuesInput::File(base_dir.join(file))),
-                ValuesEntry::Inline(map) => serde_yaml_ng::to_string(&map)
-                    .map(ValuesInput::Inline)
-                    .map_err(|e| invalid(format!("inline values of release `{}`: {e}", spec.name))),
+            .map(|entry| match entry {
+                ValuesEntry::File(file) if file.ends_with(".gotmpl") => ValuesInput::Template(base_dir.join(file)),
+                ValuesEntry::File(file) => ValuesInput::File(base_dir.join(file)),
+                ValuesEntry::Inline(map) => ValuesInput::Inline(map),
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Vec<_>>();
         for set in spec.set.iter().chain(&spec.set_string) {
             if set.name.is_empty() {
                 return Err(invalid(format!("a `set` entry of release `{}` has no `name`", spec.name)));
@@ -193,7 +186,7 @@ fn read_patches(entries: &[serde_yaml_ng::Value], base_dir: &Path) -> Result<Vec
             serde_yaml_ng::Value::String(file) => {
                 let path = base_dir.join(file);
                 let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-                serde_yaml_ng::from_str(&text).map_err(|e| format!("{} is not a YAML object: {e}", path.display()))
+                crate::yaml::from_str(&text).map_err(|e| format!("{} is not a YAML object: {e}", path.display()))
             }
             serde_yaml_ng::Value::Mapping(_) => Ok(entry.clone()),
             other => Err(format!("an entry must be an object or a file path, got {other:?}")),

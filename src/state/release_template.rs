@@ -95,36 +95,22 @@ impl ReleaseTemplating<'_> {
         Ok(spec)
     }
 
-    /// Renders the release's `.gotmpl` values files with the release's data,
-    /// as helmfile does before handing them to helm. Returns, for each
-    /// `values` entry, the rendered text of a `.gotmpl` file.
-    pub(crate) fn render_values_files(
+    /// Renders one `.gotmpl` values file with the release's data.
+    pub(crate) fn render_values_file(
         &self,
         spec: &ReleaseSpec,
+        file: &Path,
         location: &Location,
-    ) -> Result<Vec<Option<String>>, StateError> {
+    ) -> Result<String, StateError> {
+        let text = fs_err::read_to_string(file).map_err(|e| StateError::Invalid {
+            location: location.clone(),
+            message: format!("release `{}`: {e}", spec.name),
+        })?;
+        let dir = file.parent().unwrap_or(self.base_dir);
         let data = self.data(spec);
-        spec.values
-            .iter()
-            .map(|entry| match entry {
-                ValuesEntry::File(path) if path.ends_with(".gotmpl") => {
-                    let file = self.base_dir.join(path);
-                    let text = fs_err::read_to_string(&file).map_err(|e| StateError::Invalid {
-                        location: location.clone(),
-                        message: format!("release `{}`: {e}", spec.name),
-                    })?;
-                    let dir = file.parent().unwrap_or(self.base_dir);
-                    self.engine
-                        .render(RenderRequest { name: &file, text: &text, data: &data, base_dir: dir })
-                        .map(Some)
-                        .map_err(|message| StateError::Template {
-                            location: Location { path: file.clone(), line: None, column: None },
-                            message,
-                        })
-                }
-                _ => Ok(None),
-            })
-            .collect()
+        self.engine.render(RenderRequest { name: file, text: &text, data: &data, base_dir: dir }).map_err(|message| {
+            StateError::Template { location: Location { path: file.to_path_buf(), line: None, column: None }, message }
+        })
     }
 
     fn data(&self, spec: &ReleaseSpec) -> Value {
@@ -171,9 +157,11 @@ impl ReleaseTemplating<'_> {
         match entry {
             ValuesEntry::File(path) => Ok(ValuesEntry::File(self.field(&path, data, location, field)?)),
             ValuesEntry::Inline(map) => {
-                let text = serde_yaml_ng::to_string(&map).unwrap_or_default();
+                // Written and read back as helmfile does it (its YAML library
+                // both ways), so quoting and typing survive the round trip.
+                let text = crate::yaml::to_string(&Value::Mapping(map), crate::yaml::KeyOrder::Sorted);
                 let rendered = self.field(&text, data, location, field)?;
-                let parsed: Mapping = serde_yaml_ng::from_str(&rendered).map_err(|e| StateError::Invalid {
+                let parsed: Mapping = crate::yaml::from_str(&rendered).map_err(|e| StateError::Invalid {
                     location: location.clone(),
                     message: format!("`{field}` does not render to a YAML mapping: {e}"),
                 })?;

@@ -62,6 +62,41 @@ fn omit<T: Omit>(value: &T) -> bool {
     value.omit()
 }
 
+/// mergo's override of a pointer field: taken when unset here, replaced by a
+/// non-empty value (not `false`, `0`, `""`, null or an empty collection).
+fn overlay_value(into: &mut Option<Value>, from: &Option<Value>) {
+    let Some(value) = from else { return };
+    let empty = match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Sequence(s) => s.is_empty(),
+        Value::Mapping(m) => m.is_empty(),
+        Value::Tagged(_) => false,
+    };
+    if into.is_none() || !empty {
+        *into = Some(value.clone());
+    }
+}
+
+/// helmfile's `DefaultInherits`: one name or a list of names, trimmed, empty
+/// ones dropped.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "a template name or a list of template names")]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let names = match Option::<OneOrMany>::deserialize(deserializer)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(name)) => vec![name],
+        Some(OneOrMany::Many(names)) => names,
+    };
+    Ok(names.into_iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect())
+}
+
 /// Declares a schema struct from three lists of keys:
 /// - `implemented`: typed fields helmfire acts on;
 /// - `deferred`: keys that only matter to cluster operations (waits,
@@ -108,12 +143,13 @@ macro_rules! helmfile_schema {
                 $( if later.$dfield.is_some() { self.$dfield = later.$dfield.clone(); } )*
             }
 
-            /// Fills the deferred and pending keys this one lacks from `from`
-            /// (mergo without override, as release templates are inherited).
+            /// Lays the deferred and pending keys of `from` over this one as
+            /// release templates are inherited: a key this one lacks is
+            /// taken; a non-empty value replaces (see `state/inherit.rs`).
             #[allow(dead_code, unused_variables)]
-            pub(crate) fn fill_unimplemented(&mut self, from: &Self) {
-                $( if self.$dfield.is_none() { self.$dfield = from.$dfield.clone(); } )*
-                $( if self.$pfield.is_none() { self.$pfield = from.$pfield.clone(); } )*
+            pub(crate) fn overlay_unimplemented(&mut self, from: &Self) {
+                $( overlay_value(&mut self.$dfield, &from.$dfield); )*
+                $( overlay_value(&mut self.$pfield, &from.$pfield); )*
             }
 
             /// The value of a deferred key, when set.
@@ -164,7 +200,9 @@ helmfile_schema! {
             repositories: Vec<RepositorySpec> = "repositories",
             /// Release templates, reused through `inherit:` or YAML anchors.
             templates: BTreeMap<String, ReleaseSpec> = "templates",
-            /// Templates every release inherits, before its own `inherit:`.
+            /// Templates every release inherits, before its own `inherit:`
+            /// (a name, or a list of names, as helmfile accepts).
+            #[serde(deserialize_with = "one_or_many")]
             default_inherit: Vec<String> = "defaultInherit",
             /// Where `deps` writes the lock file (default `<name>.lock`
             /// beside the state file), relative to the state file.
@@ -570,6 +608,16 @@ pub struct SetValue {
     /// A list value (`name={a,b}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+
+impl DependencySpec {
+    /// Every key a dependency accepts.
+    pub const KEYS: &'static [&'static str] = &["chart", "version", "alias"];
+}
+
+impl InheritSpec {
+    /// Every key an `inherit` entry accepts.
+    pub const KEYS: &'static [&'static str] = &["template", "except"];
 }
 
 impl SetValue {

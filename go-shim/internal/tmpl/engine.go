@@ -74,11 +74,15 @@ func (e *HelperError) Error() string {
 func (e *HelperError) Unwrap() error { return e.Err }
 
 // HelperFiles lists the helper files helmfile loads for a file rendered with
-// base directory dir: every `_*.tpl` in it, in name order.
+// base directory dir: every `_*.tpl` in it, in name order, as names
+// relative to dir (Options.Helpers resolves them against BaseDir).
 func HelperFiles(dir string) ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "_*.tpl"))
 	if err != nil {
 		return nil, fmt.Errorf("failed to glob helper templates: %v", err)
+	}
+	for i, f := range files {
+		files[i] = filepath.Base(f)
 	}
 	return files, nil
 }

@@ -340,7 +340,7 @@ func TestHelperFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{filepath.Join(dir, "_helpers.tpl"), filepath.Join(dir, "_more.tpl")}
+	want := []string{"_helpers.tpl", "_more.tpl"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
