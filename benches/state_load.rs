@@ -12,8 +12,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use helmfire::commands::ShimEngine;
 use helmfire::helm::ShimBackend;
+use helmfire::pipeline::ShimEngine;
 use helmfire::plan::{Criteria, NeedsMode, Selectors, plan_with_needs};
 use helmfire::state::{LoadOptions, StateSource, load};
 

@@ -2,7 +2,7 @@
 //! exit code.
 
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use clap::Parser;
 
@@ -14,13 +14,21 @@ use helmfire::commands::{
     ApplyCommand, BuildCommand, CacheAction, CacheCommand, Context, DaemonAction, DaemonCommand, DaemonOptions,
     DepsCommand, DestroyCommand, DiffCommand, DiffOptions, DriftCommand, EmbedValues, ExitStatus, FetchCommand,
     LintCommand, ListCommand, PrintEnvCommand, ReposCommand, ShowDagCommand, StatusCommand, SubstituteAction,
-    SubstituteCommand, SyncCommand, TemplateCommand, TestCommand, VersionCommand, WatchLoop, WriteValuesCommand,
+    SubstituteCommand, SyncCommand, TemplateCommand, TestCommand, VersionCommand, WriteValuesCommand,
 };
 use helmfire::env_vars;
-use helmfire::helm::{self, ShimBackend, ShimLogLevel};
+use helmfire::exec::{Shutdown, ShutdownHooks};
+use helmfire::helm::{self, HelmBackend, ShimBackend, ShimLogLevel};
 use helmfire::output::{ColorChoice, Printer, Verbosity, exit_code_for, report};
 
 fn main() -> ExitCode {
+    // Signals first: from here on, SIGINT and SIGTERM have one owner for the
+    // whole run (start-up and state loading included).
+    let backend: Arc<dyn HelmBackend> = Arc::new(ShimBackend::new());
+    let speaker = Arc::new(OnceLock::new());
+    let hooks = ShutdownNotices { backend: Arc::clone(&backend), printer: Arc::clone(&speaker) };
+    let shutdown = Shutdown::install(Box::new(hooks), helm::on_termination_signal);
+
     let commands: Vec<String> =
         <Cli as clap::CommandFactory>::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
     let commands: Vec<&str> = commands.iter().map(String::as_str).collect();
@@ -38,10 +46,17 @@ fn main() -> ExitCode {
         }
     };
     let printer = Printer::new(global.verbosity, global.color, no_color);
+    let _ = speaker.set(printer);
     route_sdk_logs(printer);
 
-    let ctx = Context { backend: Arc::new(ShimBackend::new()), printer };
-    match run(cli.command, global, &cwd, ctx) {
+    let ctx = Context { backend, printer, shutdown: Arc::clone(&shutdown) };
+    let result = run(cli.command, global, &cwd, ctx);
+    // A signal decides the exit code, whatever the command made of the
+    // cancellation (an error, usually).
+    if let Some(signal) = shutdown.signal() {
+        return ExitCode::from(signal.exit_code());
+    }
+    match result {
         Ok(status) => ExitCode::from(status.code()),
         Err(error) => {
             let code = exit_code_for(&error);
@@ -53,6 +68,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// What shutting down says (on stderr, through the command's printer once
+/// it exists) and cancels (every shim call).
+struct ShutdownNotices {
+    backend: Arc<dyn HelmBackend>,
+    printer: Arc<OnceLock<Printer>>,
+}
+
+impl ShutdownHooks for ShutdownNotices {
+    fn cancel_calls(&self) {
+        self.backend.cancel_all();
+    }
+
+    fn say(&self, line: &str) {
+        let printer =
+            self.printer.get().copied().unwrap_or_else(|| Printer::new(Verbosity::Normal, ColorChoice::Auto, false));
+        printer.warn(line);
+    }
+}
+
 fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Context) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Version(args) => VersionCommand { format: args.output, ctx }.run(),
@@ -61,26 +95,16 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             BuildCommand { global, embed_values, ctx }.run()
         }
         Command::Lint(args) => {
-            let mut settings = TemplateSettings::resolve(args, cwd);
-            settings.image_substitutions = global.substitutions.image_pairs();
+            let settings = TemplateSettings::resolve(args, cwd);
             runtime()?.block_on(LintCommand { global, settings, ctx }.run())
         }
         Command::Sync(args) => {
-            let mut settings = DeploySettings::resolve(args, cwd);
-            settings.render.image_substitutions = global.substitutions.image_pairs();
-            if settings.watch {
-                let sync = SyncCommand { global: global.clone(), settings: settings.clone(), ctx: ctx.clone() };
-                return runtime()?.block_on(async {
-                    let first = sync.run().await?;
-                    WatchLoop { global, settings, ctx }.run(first).await
-                });
-            }
+            let settings = DeploySettings::resolve(args, cwd);
             runtime()?.block_on(SyncCommand { global, settings, ctx }.run())
         }
         Command::Diff(args) => {
             let options = diff_options(&args);
-            let mut settings = DeploySettings::resolve(args.deploy, cwd);
-            settings.render.image_substitutions = global.substitutions.image_pairs();
+            let settings = DeploySettings::resolve(args.deploy, cwd);
             if settings.watch {
                 anyhow::bail!("--watch works with sync and apply, not with diff; run `helmfire apply --watch`");
             }
@@ -88,16 +112,7 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
         }
         Command::Apply(args) => {
             let options = diff_options(&args);
-            let mut settings = DeploySettings::resolve(args.deploy, cwd);
-            settings.render.image_substitutions = global.substitutions.image_pairs();
-            if settings.watch {
-                let apply =
-                    ApplyCommand { global: global.clone(), settings: settings.clone(), options, ctx: ctx.clone() };
-                return runtime()?.block_on(async {
-                    let first = apply.run().await?;
-                    WatchLoop { global, settings, ctx }.run(first).await
-                });
-            }
+            let settings = DeploySettings::resolve(args.deploy, cwd);
             runtime()?.block_on(ApplyCommand { global, settings, options, ctx }.run())
         }
         Command::Destroy(args) => {
@@ -156,7 +171,6 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
                 drift_interval: args.drift_every.or(settings.drift_interval_seconds),
                 heal: args.heal_drift || settings.heal,
             };
-            settings.render.image_substitutions = global.substitutions.image_pairs();
             settings.watch = true;
             runtime()?.block_on(DaemonCommand { global, settings, options, action, ctx }.run())
         }
@@ -183,8 +197,7 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             CacheCommand { global, action, ctx }.run()
         }
         Command::Template(args) => {
-            let mut settings = TemplateSettings::resolve(args, cwd);
-            settings.image_substitutions = global.substitutions.image_pairs();
+            let settings = TemplateSettings::resolve(args, cwd);
             runtime()?.block_on(TemplateCommand { global, settings, ctx }.run())
         }
     }

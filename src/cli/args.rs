@@ -161,7 +161,7 @@ pub struct WatchArgs {
     #[arg(long)]
     pub watch: bool,
     /// While watching, check for drift this often: 30s, 5m, 1h.
-    #[arg(long, value_name = "AGE", value_parser = crate::commands::parse_age, requires = "watch")]
+    #[arg(long, value_name = "AGE", value_parser = super::grammar::parse_age, requires = "watch")]
     pub drift_interval: Option<u64>,
     /// With --drift-interval, take drift back when it is found.
     #[arg(long, requires = "drift_interval")]
@@ -190,10 +190,10 @@ pub struct DaemonArgs {
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Sync (apply what differs) this often: 30s, 5m, 1h.
-    #[arg(long, value_name = "AGE", value_parser = crate::commands::parse_age)]
+    #[arg(long, value_name = "AGE", value_parser = super::grammar::parse_age)]
     pub sync_interval: Option<u64>,
     /// Check drift this often: 30s, 5m, 1h.
-    #[arg(long = "check-drift-every", value_name = "AGE", value_parser = crate::commands::parse_age)]
+    #[arg(long = "check-drift-every", value_name = "AGE", value_parser = super::grammar::parse_age)]
     pub drift_every: Option<u64>,
     /// Take back the drift it finds.
     #[arg(long = "heal-drift")]
@@ -224,7 +224,7 @@ pub struct DriftArgs {
     pub heal: bool,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "text")]
-    pub output: super::settings::OutputFormat,
+    pub output: super::grammar::OutputFormat,
     /// Releases checked at once; 0 is no limit.
     #[arg(long, default_value_t = 0)]
     pub concurrency: usize,
@@ -272,12 +272,12 @@ pub enum CacheArgs {
     Info {
         /// Output format.
         #[arg(short = 'o', long, value_enum, default_value = "text")]
-        output: super::settings::OutputFormat,
+        output: super::grammar::OutputFormat,
     },
     /// Remove cached charts (all, or those fetched longer ago than --older-than).
     Cleanup {
         /// Only charts fetched longer ago than this: 30d, 12h, 90m, 60s.
-        #[arg(long, value_name = "AGE", value_parser = crate::commands::parse_age)]
+        #[arg(long, value_name = "AGE", value_parser = super::grammar::parse_age)]
         older_than: Option<u64>,
     },
 }
@@ -341,7 +341,7 @@ pub struct DiffArgs {
     pub context: i32,
     /// Output format.
     #[arg(long, value_enum, default_value = "diff")]
-    pub output: crate::commands::DiffFormat,
+    pub output: super::grammar::DiffFormat,
     /// Show Secret values in diffs instead of `REDACTED # (N bytes)`.
     #[arg(long)]
     pub show_secrets: bool,
@@ -414,7 +414,7 @@ pub struct WriteValuesArgs {
 pub struct PrintEnvArgs {
     /// Output format: YAML (text) or JSON.
     #[arg(short = 'o', long, value_enum, default_value = "text")]
-    pub output: super::settings::OutputFormat,
+    pub output: super::grammar::OutputFormat,
 }
 
 /// `helmfire list`.
@@ -425,7 +425,7 @@ pub struct ListArgs {
     pub what: ListWhat,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "text")]
-    pub output: super::settings::OutputFormat,
+    pub output: super::grammar::OutputFormat,
     /// Accepted for helmfile compatibility: list never prepares charts.
     #[arg(long)]
     pub skip_charts: bool,
@@ -511,5 +511,5 @@ pub struct TemplateArgs {
 pub struct VersionArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "text")]
-    pub output: super::settings::OutputFormat,
+    pub output: super::grammar::OutputFormat,
 }

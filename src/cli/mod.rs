@@ -8,8 +8,10 @@ pub use args::{
     SubstitutionKind, TemplateArgs, TestArgs, VersionArgs, WatchArgs, WriteValuesArgs,
 };
 pub use compat::move_command_flags;
-pub use settings::{DeploySettings, GlobalSettings, NoMatch, OutputFormat, TemplateSettings};
+pub use grammar::{DiffFormat, OutputFormat, parse_age};
+pub use settings::{DeploySettings, GlobalSettings, NoMatch, StateValueFlags, TemplateSettings};
 
 mod args;
 mod compat;
+mod grammar;
 mod settings;

@@ -5,25 +5,15 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use serde_yaml_ng::Value;
 
 use crate::env_vars;
 use crate::exec::Concurrency;
 use crate::output::{ColorChoice, Verbosity};
 use crate::plan::{NeedsFlags, NeedsMode, Selectors};
-use crate::state::{SetKind, StateSource, merge_values, parse_set};
+use crate::state::StateSource;
 use crate::substitute::Substitutions;
 
-use super::args::{GlobalArgs, TemplateArgs};
-
-/// Output formats of commands that print data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
-    /// For people.
-    Text,
-    /// For programs.
-    Json,
-}
+use super::args::{DeployArgs, GlobalArgs, TemplateArgs};
 
 /// Settings every command uses.
 #[derive(Debug, Clone)]
@@ -42,8 +32,8 @@ pub struct GlobalSettings {
     pub selectors: Selectors,
     /// `--allow-no-matching-release`.
     pub no_match: NoMatch,
-    /// The `--state-values-*` flags, merged: files, then `set`, then `set-string`.
-    pub state_overrides: Value,
+    /// The `--state-values-*` flags, as given (the session reads the files).
+    pub state_values: StateValueFlags,
     /// Render plain `.yaml` state files as templates too.
     pub render_yaml: bool,
     /// How much goes to stderr.
@@ -56,14 +46,24 @@ pub struct GlobalSettings {
     pub cache_dir: PathBuf,
     /// The substitutions file beside the state (`helmfire chart|image`).
     pub substitutions_file: PathBuf,
-    /// The substitutions it holds.
-    pub substitutions: Substitutions,
+}
+
+/// `--state-values-file`, `--state-values-set`, `--state-values-set-string`.
+#[derive(Debug, Clone, Default)]
+pub struct StateValueFlags {
+    /// Files, merged in order.
+    pub files: Vec<PathBuf>,
+    /// `key=value` expressions, typed.
+    pub set: Vec<String>,
+    /// `key=value` expressions, strings.
+    pub set_string: Vec<String>,
 }
 
 impl GlobalSettings {
     /// Resolves the global flags. The default search starts in the current
     /// directory, and found files keep relative names, as helmfile's do
-    /// (they show in messages and in `--output-dir` paths).
+    /// (they show in messages and in `--output-dir` paths). Reads no file:
+    /// the session reads what the flags name.
     pub fn resolve(args: &GlobalArgs) -> anyhow::Result<Self> {
         let source = match &args.file {
             None => StateSource::Search(PathBuf::from(".")),
@@ -93,13 +93,16 @@ impl GlobalSettings {
             environment: args.environment.clone(),
             selectors: Selectors::parse(args.selector.iter().map(String::as_str))?,
             no_match: if args.allow_no_matching_release { NoMatch::Allowed } else { NoMatch::Error },
-            state_overrides: state_overrides(args)?,
+            state_values: StateValueFlags {
+                files: args.state_values_file.clone(),
+                set: args.state_values_set.clone(),
+                set_string: args.state_values_set_string.clone(),
+            },
             render_yaml: std::env::var(env_vars::HELMFILE_RENDER_YAML).is_ok_and(|v| v == "true"),
             verbosity,
             color,
             oci_plain_http: args.oci_plain_http,
             cache_dir: cache_dir()?,
-            substitutions: Substitutions::load(&substitutions_file)?,
             substitutions_file,
         })
     }
@@ -134,26 +137,6 @@ fn cache_dir() -> anyhow::Result<PathBuf> {
     std::path::absolute(&dir).with_context(|| format!("resolving the chart cache directory {}", dir.display()))
 }
 
-/// The state values the command line sets, in helmfile's order of
-/// precedence (later wins): files, `--state-values-set`, `--state-values-set-string`.
-fn state_overrides(args: &GlobalArgs) -> anyhow::Result<Value> {
-    let mut merged = Value::Mapping(Default::default());
-    for file in &args.state_values_file {
-        let text = fs_err::read_to_string(file).context("reading --state-values-file")?;
-        let value: Value = crate::yaml::values_from_str(&text)
-            .with_context(|| format!("parsing --state-values-file {}", file.display()))?;
-        merge_values(&mut merged, value);
-    }
-    let sets = args.state_values_set.iter().map(|s| (s, SetKind::Typed));
-    let strings = args.state_values_set_string.iter().map(|s| (s, SetKind::String));
-    for (expression, kind) in sets.chain(strings) {
-        let value = parse_set(expression, kind)
-            .map_err(|e| anyhow::anyhow!("invalid --state-values-set `{expression}`: {e}"))?;
-        merge_values(&mut merged, value);
-    }
-    Ok(merged)
-}
-
 /// Settings of the commands that change the cluster.
 #[derive(Debug, Clone)]
 pub struct DeploySettings {
@@ -184,7 +167,7 @@ pub struct DeploySettings {
 
 impl DeploySettings {
     /// Resolves the deploy flags.
-    pub fn resolve(args: super::args::DeployArgs, cwd: &std::path::Path) -> Self {
+    pub fn resolve(args: DeployArgs, cwd: &std::path::Path) -> Self {
         let needs = NeedsFlags {
             skip_needs: args.render.needs.skip_needs,
             include_needs: args.render.needs.include_needs,
@@ -249,8 +232,6 @@ pub struct TemplateSettings {
     pub post_renderer_args: Vec<String>,
     /// How needs are handled.
     pub needs: NeedsMode,
-    /// Image substitutions in force (`helmfire image`), original first.
-    pub image_substitutions: Vec<(String, String)>,
 }
 
 impl TemplateSettings {
@@ -281,7 +262,6 @@ impl TemplateSettings {
             }
             .mode()
             .for_with_needs(),
-            image_substitutions: Vec::new(),
         }
     }
 }

@@ -5,9 +5,9 @@
 use anyhow::Context as _;
 use serde_yaml_ng::{Mapping, Value};
 
-use super::selection::filter;
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::GlobalSettings;
+use crate::pipeline::{Context, Session};
 use crate::plan::{release_labels, resolved_needs};
 use crate::state::{Release, StateFile, TemplateEngine, ValuesEntry};
 
@@ -33,9 +33,9 @@ pub enum EmbedValues {
 impl BuildCommand {
     /// Runs the command.
     pub fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
-        let selected = filter(&files, &self.global)?;
-        let engine = super::engine::ShimEngine::new(std::sync::Arc::clone(&self.ctx.backend));
+        let session = Session::open(&self.global, &self.ctx)?;
+        let selected = session.filter()?;
+        let engine = crate::pipeline::ShimEngine::new(std::sync::Arc::clone(&self.ctx.backend));
         let mut out = String::new();
         for group in &selected {
             let doc = self.document(group.file, &group.releases, &engine)?;

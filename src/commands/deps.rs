@@ -12,13 +12,14 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use super::lock_file::LockFile;
-use super::registry::registry_access;
-use super::repos::{Refresh, prepare};
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::GlobalSettings;
 use crate::exec::call_helm;
 use crate::helm::{LockDependency, LockResolveRequest};
+use crate::pipeline::charts::lock_file::LockFile;
+use crate::pipeline::charts::registry::registry_access;
+use crate::pipeline::charts::repos::{Refresh, prepare};
+use crate::pipeline::{Context, Session};
 
 /// Writes lock files.
 pub struct DepsCommand {
@@ -31,11 +32,12 @@ pub struct DepsCommand {
 impl DepsCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
-        let repositories = prepare(&files, &self.ctx, Refresh::Always).await?;
+        let session = Session::open(&self.global, &self.ctx)?;
+        let files = &session.files[..];
+        let repositories = prepare(files, &self.ctx, Refresh::Always).await?;
         let repository_config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
-        let registry = registry_access(&files, self.global.oci_plain_http);
-        for file in &files {
+        let registry = registry_access(files, self.global.oci_plain_http);
+        for file in files {
             // The whole file is locked, whatever the selectors: a lock file
             // that covered only some releases would break the others.
             let mut dependencies: Vec<LockDependency> = Vec::new();

@@ -9,15 +9,15 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use super::chart_cache::{PullSettings, lock_files, pull_request};
-use super::engine::ShimEngine;
-use super::output_paths::{DEFAULT_FETCH_OUTPUT_DIR_TEMPLATE, render_fetch_path};
-use super::registry::registry_access;
-use super::repos::{Refresh, prepare};
-use super::selection::{check_any_matched, plan};
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::GlobalSettings;
 use crate::exec::{Concurrency, call_helm, run_ordered};
+use crate::pipeline::ShimEngine;
+use crate::pipeline::charts::cache::{PullSettings, lock_files, pull_request};
+use crate::pipeline::charts::registry::registry_access;
+use crate::pipeline::charts::repos::{Refresh, prepare};
+use crate::pipeline::output_paths::{DEFAULT_FETCH_OUTPUT_DIR_TEMPLATE, render_fetch_path};
+use crate::pipeline::{Context, Session};
 use crate::plan::NeedsMode;
 
 /// Fetches charts.
@@ -38,14 +38,15 @@ pub struct FetchCommand {
 impl FetchCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
-        let selected = plan(&files, &self.global, NeedsMode::default())?;
-        if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
+        let session = Session::open(&self.global, &self.ctx)?;
+        let files = &session.files[..];
+        let selected = session.plan(NeedsMode::default())?;
+        if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }
-        let repositories = prepare(&files, &self.ctx, Refresh::Always).await?;
+        let repositories = prepare(files, &self.ctx, Refresh::Always).await?;
         let repository_config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
-        let registry = registry_access(&files, self.global.oci_plain_http);
+        let registry = registry_access(files, self.global.oci_plain_http);
         let settings = PullSettings {
             cache_dir: &self.global.cache_dir,
             repository_config: &repository_config,

@@ -1,17 +1,18 @@
 //! `helmfire lint`: `helm lint` of every selected release's chart with the
-//! release's values, in-process.
+//! release's values, in-process. Charts from repositories and registries
+//! are linted from the chart cache, as prepared for rendering.
 
 use std::sync::Arc;
 
-use super::charts::{PreparedCharts, prepare_selected};
-use super::release_request::template_request;
-use super::selection::{check_any_matched, plan};
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::{GlobalSettings, TemplateSettings};
 use crate::exec::call_helm;
-use crate::helm::LintRequest;
+use crate::helm::{LintOutput, LintRequest};
 use crate::output::report;
-use crate::state::{ChartSource, Release};
+use crate::pipeline::prepare::{PrepareOptions, Prepared, prepare};
+use crate::pipeline::requests::template_request;
+use crate::pipeline::{Context, ReleaseError, ReleaseFailed, Session};
+use crate::state::Release;
 
 /// Lints releases.
 pub struct LintCommand {
@@ -23,61 +24,53 @@ pub struct LintCommand {
     pub ctx: Context,
 }
 
+/// A chart helm lint found errors in.
+#[derive(Debug, thiserror::Error)]
+#[error("release `{0}`: 1 chart(s) linted, 1 chart(s) failed")]
+struct LintFailed(String);
+
 impl LintCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
-        let selected = plan(&files, &self.global, self.settings.needs)?;
-        if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
+        let session = Session::open(&self.global, &self.ctx)?;
+        let selected = session.plan(self.settings.needs)?;
+        if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }
-        let (_repositories, charts) = prepare_selected(
-            &files,
-            &selected,
-            &self.ctx,
-            &self.global,
-            self.settings.skip_deps,
-            self.settings.skip_refresh,
-        )
-        .await?;
+        let options = PrepareOptions { skip_deps: self.settings.skip_deps, skip_refresh: self.settings.skip_refresh };
+        let prepared = prepare(&session, &selected, options).await?;
         let mut failed = false;
         for release in selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed) {
             self.ctx.printer.info(&format!("Linting release={}, chart={}", release.name, release.chart_ref));
-            match self.lint_one(release, &charts).await {
+            match self.lint_one(&session, &prepared, release).await {
                 Ok(output) => {
                     self.ctx.printer.stdout(&output.output)?;
                     if output.failed {
                         failed = true;
-                        let error = anyhow::anyhow!("release `{}`: 1 chart(s) linted, 1 chart(s) failed", release.name);
-                        report(&self.ctx.printer, &error);
+                        report(&self.ctx.printer, &anyhow::Error::new(LintFailed(release.name.clone())));
                     }
                 }
                 Err(error) => {
                     failed = true;
-                    report(&self.ctx.printer, &error);
+                    report(&self.ctx.printer, &anyhow::Error::new(ReleaseFailed::new(release, error)));
                 }
             }
+        }
+        if let Some(signal) = self.ctx.shutdown.signal() {
+            return Ok(ExitStatus::Interrupted(signal));
         }
         Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
     }
 
-    async fn lint_one(&self, release: &Release, charts: &PreparedCharts) -> anyhow::Result<crate::helm::LintOutput> {
-        let chart = match (charts.chart_for(release), &release.chart) {
-            (Some(wrapper), _) => wrapper.to_string(),
-            (None, ChartSource::Local(path)) => path.display().to_string(),
-            (None, ChartSource::Remote(reference)) => anyhow::bail!(
-                "release `{}`: linting chart `{reference}` from a repository is not supported by helmfire yet; lint a local copy",
-                release.name
-            ),
-        };
-        let template = template_request(
-            release,
-            charts.values_for(release),
-            self.global.namespace_override.as_deref(),
-            &self.settings,
-        );
+    async fn lint_one(
+        &self,
+        session: &Session,
+        prepared: &Prepared,
+        release: &Release,
+    ) -> Result<LintOutput, ReleaseError> {
+        let template = template_request(session, prepared, release, &self.settings);
         let request = LintRequest {
-            chart,
+            chart: template.chart,
             namespace: template.namespace,
             values: template.values,
             overrides: template.overrides,

@@ -2,12 +2,12 @@
 
 use serde::Serialize;
 
-use super::cluster::{kube_target, namespace_of};
-use super::selection::{check_any_matched, filter};
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::{GlobalSettings, OutputFormat};
 use crate::helm::{HelmError, StatusRequest};
 use crate::output::render_table;
+use crate::pipeline::kube::{kube_target, namespace_of};
+use crate::pipeline::{Context, ReleaseFailed, Session};
 use crate::plan::condition_enabled;
 use crate::state::Release;
 
@@ -45,9 +45,9 @@ struct Row {
 impl ListCommand {
     /// Runs the command.
     pub fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
-        let selected = filter(&files, &self.global)?;
-        if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
+        let session = Session::open(&self.global, &self.ctx)?;
+        let selected = session.filter()?;
+        if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }
         let mut rows = Vec::new();
@@ -99,14 +99,14 @@ impl ListCommand {
 
 impl ListCommand {
     /// The release's status and revision in the cluster.
-    fn cluster_state(&self, release: &Release) -> anyhow::Result<(String, Option<u32>)> {
+    fn cluster_state(&self, release: &Release) -> Result<(String, Option<u32>), ReleaseFailed> {
         let mut kube = kube_target(&self.global, release);
         kube.namespace = namespace_of(&self.global, release);
         let request = StatusRequest { kube, release_name: release.name.clone() };
         match self.ctx.backend.status(self.ctx.backend.new_call(), &request) {
             Ok(status) => Ok((status.status, Some(status.revision))),
-            Err(HelmError::Release { .. }) => Ok(("not installed".into(), None)),
-            Err(e) => Err(anyhow::anyhow!("release `{}`: {e}", release.name)),
+            Err(HelmError::ReleaseNotFound { .. }) => Ok(("not installed".into(), None)),
+            Err(e) => Err(ReleaseFailed::new(release, e)),
         }
     }
 }

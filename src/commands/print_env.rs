@@ -2,8 +2,9 @@
 
 use serde_yaml_ng::{Mapping, Value};
 
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::{GlobalSettings, OutputFormat};
+use crate::pipeline::{Context, Session};
 
 /// Prints environments.
 pub struct PrintEnvCommand {
@@ -18,9 +19,10 @@ pub struct PrintEnvCommand {
 impl PrintEnvCommand {
     /// Runs the command.
     pub fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
+        let session = Session::open(&self.global, &self.ctx)?;
+        let files = &session.files[..];
         let mut documents = Vec::with_capacity(files.len());
-        for file in &files {
+        for file in files {
             // helmfile's keys, in the sorted order its map marshals in.
             let mut doc = Mapping::new();
             let absolute = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());

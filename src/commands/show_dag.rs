@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::{DagFormat, GlobalSettings};
+use crate::pipeline::{Context, Session};
 use crate::plan::{Criteria, render_dot, render_json, render_table, show_dag};
 
 /// Prints the needs graph.
@@ -19,10 +20,11 @@ pub struct ShowDagCommand {
 impl ShowDagCommand {
     /// Runs the command.
     pub fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
+        let session = Session::open(&self.global, &self.ctx)?;
+        let files = &session.files[..];
         let no_common = BTreeMap::new();
         let mut out = String::new();
-        for file in &files {
+        for file in files {
             let criteria = Criteria {
                 selectors: &self.global.selectors,
                 common_labels: &no_common,

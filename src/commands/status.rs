@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use super::cluster::{kube_target, namespace_of};
-use super::selection::{check_any_matched, filter};
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::GlobalSettings;
 use crate::exec::{Concurrency, call_helm, run_ordered};
 use crate::helm::{HelmError, StatusRequest};
 use crate::output::{render_table, report};
+use crate::pipeline::kube::{kube_target, namespace_of};
+use crate::pipeline::{Context, ReleaseFailed, Session};
+use crate::state::Release;
 
 /// Shows release statuses.
 pub struct StatusCommand {
@@ -23,22 +24,18 @@ pub struct StatusCommand {
 impl StatusCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
-        let selected = filter(&files, &self.global)?;
-        if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
+        let session = Session::open(&self.global, &self.ctx)?;
+        let selected = session.filter()?;
+        if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }
-        let requests: Vec<(String, String, StatusRequest)> = selected
+        let requests: Vec<(Release, String, StatusRequest)> = selected
             .iter()
             .flat_map(|s| s.releases.iter())
             .map(|release| {
                 let mut kube = kube_target(&self.global, release);
                 kube.namespace = namespace_of(&self.global, release);
-                (
-                    release.name.clone(),
-                    kube.namespace.clone(),
-                    StatusRequest { kube, release_name: release.name.clone() },
-                )
+                ((*release).clone(), kube.namespace.clone(), StatusRequest { kube, release_name: release.name.clone() })
             })
             .collect();
         let mut rows = Vec::new();
@@ -47,13 +44,15 @@ impl StatusCommand {
         run_ordered(
             requests,
             self.concurrency,
-            |(name, namespace, request)| {
+            |(release, namespace, request)| {
                 let backend = Arc::clone(&backend);
-                async move { (name, namespace, call_helm(backend, move |helm, call| helm.status(call, &request)).await) }
+                async move {
+                    (release, namespace, call_helm(backend, move |helm, call| helm.status(call, &request)).await)
+                }
             },
-            |_, (name, namespace, result)| match result {
+            |_, (release, namespace, result): (Release, String, _)| match result {
                 Ok(status) => rows.push(vec![
-                    name,
+                    release.name,
                     namespace,
                     status.revision.to_string(),
                     status.status,
@@ -61,12 +60,18 @@ impl StatusCommand {
                     status.app_version,
                     status.last_deployed,
                 ]),
-                Err(HelmError::Release { .. }) => {
-                    rows.push(vec![name, namespace, "-".into(), "not installed".into(), String::new(), String::new(), String::new()])
-                }
+                Err(HelmError::ReleaseNotFound { .. }) => rows.push(vec![
+                    release.name,
+                    namespace,
+                    "-".into(),
+                    "not installed".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]),
                 Err(e) => {
                     failed = true;
-                    report(&self.ctx.printer, &anyhow::Error::msg(format!("release `{name}`: {e}")));
+                    report(&self.ctx.printer, &anyhow::Error::new(ReleaseFailed::new(&release, e)));
                 }
             },
         )

@@ -3,9 +3,10 @@
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::OutputFormat;
 use crate::helm::SdkVersion;
+use crate::pipeline::Context;
 
 /// Prints helmfire's version and the embedded SDK's.
 pub struct VersionCommand {

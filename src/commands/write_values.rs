@@ -8,12 +8,12 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use serde_yaml_ng::Value;
 
-use super::engine::ShimEngine;
-use super::output_paths::{DEFAULT_OUTPUT_FILE_TEMPLATE, render_output_path};
-use super::selection::{check_any_matched, filter};
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::GlobalSettings;
 use crate::pipeline::ResolvedValues;
+use crate::pipeline::ShimEngine;
+use crate::pipeline::output_paths::{DEFAULT_OUTPUT_FILE_TEMPLATE, render_output_path};
+use crate::pipeline::{Context, Session};
 use crate::state::{Release, StateFile, merge_values};
 
 /// Writes values files.
@@ -31,9 +31,9 @@ pub struct WriteValuesCommand {
 impl WriteValuesCommand {
     /// Runs the command.
     pub fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
-        let selected = filter(&files, &self.global)?;
-        if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
+        let session = Session::open(&self.global, &self.ctx)?;
+        let selected = session.filter()?;
+        if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }
         let engine = ShimEngine::new(Arc::clone(&self.ctx.backend));

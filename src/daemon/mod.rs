@@ -1,15 +1,18 @@
-//! The daemon's parts: where its files are and its token ([`files`]), what
-//! it reports ([`status`], [`metrics`]) and its HTTP API ([`api`]). The
-//! loop that syncs, watches and checks drift is a command
-//! (`commands/daemon_command.rs`), built on watch mode's.
+//! The daemon: where its files are and its token ([`files`]), what it
+//! reports ([`status`], [`metrics`]), its HTTP API ([`api`]) and its loop
+//! (`run.rs`), which syncs, watches and checks drift through the shared
+//! stages of `pipeline` and watch mode's reloads. `commands/daemon.rs`
+//! starts, stops and inspects it.
 
 pub mod api;
 pub mod files;
 pub mod metrics;
+mod run;
 pub mod status;
 
 pub use files::{DaemonFiles, Running};
 pub use metrics::Metrics;
+pub use run::{Daemon, DaemonOptions};
 pub use status::{DaemonStatus, RunRecord};
 
 /// What the API asks of the daemon's loop; each carries where to answer.

@@ -20,7 +20,10 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// Runs `f` on tokio's blocking pool with a fresh cancellable call id.
+/// Runs `f` on tokio's blocking pool with a fresh cancellable call id. A
+/// termination signal cancels every call in the shim at once (see
+/// [`super::Shutdown`]); the future then resolves when the shim returns,
+/// after Helm settled what it was changing.
 pub async fn call_helm<R, F>(backend: Arc<dyn HelmBackend>, f: F) -> Result<R, HelmError>
 where
     R: Send + 'static,
@@ -30,35 +33,6 @@ where
     let mut guard = CancelOnDrop { backend: Arc::clone(&backend), call, armed: true };
     let joined = tokio::task::spawn_blocking(move || f(backend.as_ref(), call)).await;
     guard.armed = false;
-    match joined {
-        Ok(result) => result,
-        Err(e) if e.is_cancelled() => Err(HelmError::Cancelled),
-        Err(e) => Err(HelmError::internal(format!("a blocking Helm call panicked: {e}"))),
-    }
-}
-
-/// Like [`call_helm`], but a first interrupt cancels the call in the shim
-/// and then waits for it to return: the shim waits for Helm to settle the
-/// release, so nothing is left `pending-*` behind helmfire's back.
-pub async fn call_helm_interruptible<R, F>(
-    backend: Arc<dyn HelmBackend>,
-    interrupts: &super::Interrupts,
-    f: F,
-) -> Result<R, HelmError>
-where
-    R: Send + 'static,
-    F: FnOnce(&dyn HelmBackend, CallId) -> Result<R, HelmError> + Send + 'static,
-{
-    let call = backend.new_call();
-    let canceller = Arc::clone(&backend);
-    let mut handle = tokio::task::spawn_blocking(move || f(backend.as_ref(), call));
-    let joined = tokio::select! {
-        joined = &mut handle => joined,
-        () = interrupts.wait() => {
-            canceller.cancel(call);
-            handle.await
-        }
-    };
     match joined {
         Ok(result) => result,
         Err(e) if e.is_cancelled() => Err(HelmError::Cancelled),

@@ -6,14 +6,14 @@
 //! shim. This layer knows how to run things, not what a release means: it
 //! must not import `state` or `output`.
 
-pub use blocking::{call_helm, call_helm_interruptible};
+pub use blocking::call_helm;
 pub use dag::{NeverStop, StopSignal, Task, TaskOutcome, run_dag};
-pub use interrupt::{EXIT_INTERRUPTED, InFlight, Interrupts};
 pub use ordered::{Concurrency, run_ordered};
 pub use reporter::{NoReporter, Reporter};
+pub use shutdown::{Adopted, GRACE, InFlight, Shutdown, ShutdownHooks, Signal};
 
 mod blocking;
 mod dag;
-mod interrupt;
 mod ordered;
 mod reporter;
+mod shutdown;

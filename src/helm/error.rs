@@ -62,7 +62,13 @@ pub enum HelmError {
         /// The shim's message (names the context, server, verb, resource).
         message: String,
     },
-    /// A release is missing or busy, or its operation failed in the cluster.
+    /// The release does not exist (in that namespace and context).
+    #[error("{message}")]
+    ReleaseNotFound {
+        /// The shim's message.
+        message: String,
+    },
+    /// A release is busy, or its operation failed in the cluster.
     #[error("{message}")]
     Release {
         /// The shim's message.
@@ -73,9 +79,6 @@ pub enum HelmError {
     /// Writing rendered output failed.
     #[error("{0}")]
     Io(String),
-    /// A helmfile hook around the operation failed.
-    #[error("{0}")]
-    Hook(String),
     /// The call was cancelled.
     #[error("the operation was cancelled")]
     Cancelled,
@@ -107,6 +110,9 @@ impl HelmError {
             "render" => HelmError::Render { message, chart: take("chart") },
             "io" => HelmError::Io(message),
             "kube" => HelmError::Kube { message },
+            "release_not_found" => HelmError::ReleaseNotFound { message },
+            // Before the shim had a kind of its own for a missing release.
+            "release" if message.contains(" not found") => HelmError::ReleaseNotFound { message },
             "release" => HelmError::Release { message, status: details.remove("status") },
             "repository" => HelmError::Repository { message, repository: take("repository") },
             "cancelled" => HelmError::Cancelled,

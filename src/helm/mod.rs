@@ -41,6 +41,9 @@ pub trait HelmBackend: Send + Sync {
     fn new_call(&self) -> CallId;
     /// Cancels a call in flight, or makes it start cancelled.
     fn cancel(&self, call: CallId);
+    /// Cancels every call in flight and makes every later call start
+    /// cancelled (shutting down).
+    fn cancel_all(&self);
     /// Versions of the embedded SDK.
     fn version(&self) -> Result<SdkVersion, HelmError>;
     /// Registers chart repositories and refreshes their indexes.

@@ -1,5 +1,7 @@
 //! [`ShimBackend`]: the [`HelmBackend`] that calls the Go c-archive.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
@@ -25,12 +27,20 @@ use super::{CallId, HelmBackend, ffi};
 #[derive(Debug, Default)]
 pub struct ShimBackend {
     next_call: AtomicU64,
+    calls: Mutex<Calls>,
+}
+
+/// The cancellable calls in flight, and whether everything is cancelled.
+#[derive(Debug, Default)]
+struct Calls {
+    running: HashSet<u64>,
+    all_cancelled: bool,
 }
 
 impl ShimBackend {
     /// A backend; the shim itself needs no set-up.
     pub fn new() -> Self {
-        ShimBackend { next_call: AtomicU64::new(1) }
+        ShimBackend { next_call: AtomicU64::new(1), calls: Mutex::default() }
     }
 
     fn invoke<P: Serialize, R: DeserializeOwned>(
@@ -41,6 +51,7 @@ impl ShimBackend {
     ) -> Result<R, HelmError> {
         let request = serde_json::to_string(&Request { method, params })
             .map_err(|e| HelmError::internal(format!("encoding the {method} request: {e}")))?;
+        let _running = self.begin(call);
         let response = ffi::call(&request, call.0).map_err(|e| HelmError::internal(e.to_string()))?;
         let envelope: Envelope = serde_json::from_str(&response)
             .map_err(|e| HelmError::internal(format!("decoding the {method} response: {e}")))?;
@@ -53,6 +64,36 @@ impl ShimBackend {
     }
 }
 
+impl ShimBackend {
+    /// Records a call in flight until the guard drops; after `cancel_all`, a
+    /// new call starts cancelled (the shim remembers a cancel that comes
+    /// before its call).
+    fn begin(&self, call: CallId) -> Option<Running<'_>> {
+        if call.0 == 0 {
+            return None;
+        }
+        let mut calls = self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if calls.all_cancelled {
+            ffi::cancel(call.0);
+        }
+        calls.running.insert(call.0);
+        Some(Running { backend: self, id: call.0 })
+    }
+}
+
+/// A call in flight; see [`ShimBackend::begin`].
+struct Running<'a> {
+    backend: &'a ShimBackend,
+    id: u64,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let mut calls = self.backend.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        calls.running.remove(&self.id);
+    }
+}
+
 impl HelmBackend for ShimBackend {
     fn new_call(&self) -> CallId {
         CallId(self.next_call.fetch_add(1, Ordering::Relaxed).max(1))
@@ -60,6 +101,14 @@ impl HelmBackend for ShimBackend {
 
     fn cancel(&self, call: CallId) {
         ffi::cancel(call.0);
+    }
+
+    fn cancel_all(&self) {
+        let mut calls = self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        calls.all_cancelled = true;
+        for id in &calls.running {
+            ffi::cancel(*id);
+        }
     }
 
     fn version(&self) -> Result<SdkVersion, HelmError> {
@@ -127,11 +176,11 @@ impl HelmBackend for ShimBackend {
     }
 
     fn hcl_values(&self, request: &HclValuesRequest) -> Result<HclValuesOutput, HelmError> {
-        self.invoke(CallId(0), "hcl_values", request)
+        self.invoke(self.new_call(), "hcl_values", request)
     }
 
     fn render_template(&self, request: &RenderTemplateRequest) -> Result<RenderTemplateOutput, HelmError> {
-        self.invoke(CallId(0), "render", request)
+        self.invoke(self.new_call(), "render", request)
     }
 
     fn template(&self, call: CallId, request: &TemplateRequest) -> Result<TemplateOutput, HelmError> {

@@ -1,10 +1,13 @@
-//! Watch mode's building blocks: which paths to watch and which events
-//! matter ([`changes`]), and what a release's desired state is, as a hash
-//! to compare between reloads ([`fingerprint`]). The loop that reloads and
-//! applies is a command (`commands/watch_loop.rs`).
+//! Watch mode: which paths to watch and which events matter ([`changes`]),
+//! what a release's desired state is, as a hash to compare between reloads
+//! ([`fingerprint`]), and the loop that reloads and applies (`run.rs`),
+//! which the daemon runs too. The loop calls the shared stages of
+//! `pipeline`, never a command.
 
 pub mod changes;
 pub mod fingerprint;
+mod run;
 
 pub use changes::{ChangeStream, Ignore};
 pub use fingerprint::Fingerprints;
+pub use run::{QUIET, WatchLoop, clock};

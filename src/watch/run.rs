@@ -3,8 +3,9 @@
 //! releases' desired state changed (their fingerprint: rendered manifests
 //! plus deploy options) and sync only those, in needs order. A broken file
 //! while editing is reported and the last good state kept; a failed
-//! release is reported and retried on the next change; Ctrl-C stops.
+//! release is reported and retried on the next change; a signal stops.
 //! Optionally, drift is checked (and healed) every `--drift-interval`.
+//! The daemon runs the same reloads.
 //!
 //! Output: one line per change, quiet while idle.
 
@@ -13,20 +14,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::charts::prepare_selected;
-use super::drift_check::{check_drift, notify_webhooks};
-use super::selection::plan;
-use super::sync::{SyncCommand, upgrade_request};
-use super::{Context, ExitStatus};
+use super::{ChangeStream, Fingerprints, Ignore};
 use crate::cli::{DeploySettings, GlobalSettings};
-use crate::exec::{Concurrency, Interrupts, call_helm};
+use crate::exec::{Concurrency, call_helm};
 use crate::output::Verbosity;
+use crate::pipeline::drift::{check_drift, notify_webhooks};
+use crate::pipeline::prepare::{PrepareOptions, prepare};
+use crate::pipeline::requests::upgrade_request;
+use crate::pipeline::{Context, ExitStatus, Session};
 use crate::plan::Selectors;
 use crate::state::{ChartSource, StateFile, ValuesInput};
-use crate::watch::{ChangeStream, Fingerprints, Ignore};
 
 /// How long a burst of file events must be quiet before it counts.
-pub(crate) const QUIET: Duration = Duration::from_millis(300);
+pub const QUIET: Duration = Duration::from_millis(300);
 
 /// The watch loop of sync and apply.
 pub struct WatchLoop {
@@ -39,9 +39,9 @@ pub struct WatchLoop {
 }
 
 impl WatchLoop {
-    /// Watches until Ctrl-C; `first` is the exit status of the first run.
+    /// Watches until a signal; `first` is the exit status of the first run.
     pub async fn run(self, first: ExitStatus) -> anyhow::Result<ExitStatus> {
-        if first == ExitStatus::Interrupted {
+        if first.interrupted() {
             return Ok(first);
         }
         // Reloads reuse the repository indexes the first run refreshed.
@@ -59,9 +59,8 @@ impl WatchLoop {
         self.ctx.printer.always(&format!("{} watching {} path(s) for changes; Ctrl-C stops", clock(), roots.len()));
         let drift_every = self.settings.drift_interval_seconds.map(Duration::from_secs);
         let mut next_drift = drift_every.map(|d| tokio::time::Instant::now() + d);
+        let shutdown = Arc::clone(&self.ctx.shutdown);
         loop {
-            // Each sync installs its own Ctrl-C handling; take it back.
-            let interrupts = Interrupts::install(|| {}, |_| {});
             let drift_due = async {
                 match next_drift {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -69,18 +68,15 @@ impl WatchLoop {
                 }
             };
             tokio::select! {
-                _ = interrupts.wait() => {
-                    self.ctx.printer.always(&format!("{} stopped watching", clock()));
-                    return Ok(ExitStatus::Success);
-                }
+                _ = shutdown.wait() => break,
                 _ = drift_due => {
                     let _ = self.drift_round().await;
                     next_drift = drift_every.map(|d| tokio::time::Instant::now() + d);
                 }
                 change = stream.next() => {
-                    let Some(paths) = change else { return Ok(ExitStatus::Success) };
+                    let Some(paths) = change else { break };
                     let status = self.on_change(&paths, &reload_settings, &mut fingerprints, &mut roots).await;
-                    if status == ExitStatus::Interrupted {
+                    if status.interrupted() {
                         return Ok(status);
                     }
                     if let Err(e) = stream.set_roots(&roots) {
@@ -89,10 +85,15 @@ impl WatchLoop {
                 }
             }
         }
+        self.ctx.printer.always(&format!("{} stopped watching", clock()));
+        Ok(match shutdown.signal() {
+            Some(signal) => ExitStatus::Interrupted(signal),
+            None => ExitStatus::Success,
+        })
     }
 
     /// Reloads after `paths` changed and syncs what changed.
-    pub(crate) async fn on_change(
+    pub async fn on_change(
         &self,
         paths: &BTreeSet<PathBuf>,
         settings: &DeploySettings,
@@ -116,14 +117,7 @@ impl WatchLoop {
             *fingerprints = latest;
             return ExitStatus::Success;
         }
-        let (mut global, settings) = match self.refreshed(settings) {
-            Ok(refreshed) => refreshed,
-            Err(e) => {
-                self.ctx.printer.always(&format!("{} {what}: {e}; keeping the last good state", clock()));
-                return ExitStatus::Failure;
-            }
-        };
-        let settings = &settings;
+        let mut global = self.global.clone();
         let selectors: Vec<String> = changed.iter().map(|id| selector_of(id)).collect();
         global.selectors = match Selectors::parse(selectors.iter().map(String::as_str)) {
             Ok(s) => s,
@@ -132,16 +126,19 @@ impl WatchLoop {
                 return ExitStatus::Failure;
             }
         };
-        let ctx = Context { printer: self.ctx.printer.with_verbosity(Verbosity::Quiet), ..self.ctx.clone() };
-        let sync = SyncCommand { global, settings: settings.clone(), ctx };
-        let status = sync.run().await.unwrap_or_else(|e| {
+        let ctx = self.ctx.with_verbosity(Verbosity::Quiet);
+        let status = match Session::open(&global, &ctx) {
+            Ok(session) => crate::pipeline::deploy::sync(&session, settings).await,
+            Err(e) => Err(e),
+        };
+        let status = status.unwrap_or_else(|e| {
             crate::output::report(&self.ctx.printer, &e);
             ExitStatus::Failure
         });
         let names: Vec<&str> = changed.iter().map(|id| id.rsplit('/').next().unwrap_or(id)).collect();
         let result = match status {
             ExitStatus::Success => "applied",
-            ExitStatus::Interrupted => "interrupted",
+            ExitStatus::Interrupted(_) => "interrupted",
             _ => "failed (retried on the next change)",
         };
         self.ctx.printer.always(&format!(
@@ -162,17 +159,16 @@ impl WatchLoop {
 
     /// Checks drift (and heals it with `--heal`), in one line unless
     /// something drifted.
-    pub(crate) async fn drift_round(&self) -> anyhow::Result<crate::drift::DriftReport> {
-        let (global, _) = self.refreshed(&self.settings)?;
-        let files = match super::load_state(&global, &self.ctx) {
-            Ok(files) => files,
+    pub async fn drift_round(&self) -> anyhow::Result<crate::drift::DriftReport> {
+        let session = match Session::open(&self.global, &self.ctx) {
+            Ok(session) => session,
             Err(e) => {
                 self.ctx.printer.always(&format!("{} drift check skipped: {e}", clock()));
-                return Err(e.into());
+                return Err(e);
             }
         };
-        let selected = plan(&files, &global, self.settings.needs)?;
-        let report = check_drift(&selected, &global, &self.ctx, self.settings.heal, Concurrency::default()).await;
+        let selected = session.plan(self.settings.needs)?;
+        let report = check_drift(&selected, &self.global, &self.ctx, self.settings.heal, Concurrency::default()).await;
         if report.drifted() > 0 {
             let _ = self.ctx.printer.stdout(&report.to_text());
         }
@@ -182,20 +178,19 @@ impl WatchLoop {
             report.drifted(),
             if self.settings.heal && report.drifted() > 0 { " healed" } else { "" }
         ));
-        notify_webhooks(&files, &report, &self.ctx).await;
+        notify_webhooks(&session.files, &report, &self.ctx).await;
         Ok(report)
     }
 
     /// The fingerprints of the selected releases, and the paths to watch.
-    pub(crate) async fn fingerprint(&self, settings: &DeploySettings) -> anyhow::Result<(Fingerprints, Vec<PathBuf>)> {
-        let (global, settings) = self.refreshed(settings)?;
-        let settings = &settings;
-        let ctx = Context { printer: self.ctx.printer.with_verbosity(Verbosity::Quiet), ..self.ctx.clone() };
-        let files = super::load_state(&global, &ctx)?;
-        let selected = plan(&files, &global, settings.needs)?;
-        let render = &settings.render;
-        let (repositories, charts) = prepare_selected(&files, &selected, &ctx, &global, render.skip_deps, true).await?;
-        let config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
+    /// The session reads the substitutions file again, so a change to it
+    /// (`helmfire chart|image`, the daemon's API, an edit) counts.
+    pub async fn fingerprint(&self, settings: &DeploySettings) -> anyhow::Result<(Fingerprints, Vec<PathBuf>)> {
+        let ctx = self.ctx.with_verbosity(Verbosity::Quiet);
+        let session = Session::open(&self.global, &ctx)?;
+        let selected = session.plan(settings.needs)?;
+        let options = PrepareOptions { skip_deps: settings.render.skip_deps, skip_refresh: true };
+        let prepared = prepare(&session, &selected, options).await?;
         let mut fingerprints = Fingerprints::default();
         for group in &selected {
             for release in &group.releases {
@@ -204,36 +199,17 @@ impl WatchLoop {
                     fingerprints.insert(id, &[b"not installed"]);
                     continue;
                 }
-                let request =
-                    upgrade_request(&global, settings, &group.file.doc.helm_defaults, release, &charts, &config);
+                let request = upgrade_request(&session, &prepared, release, settings);
                 let options = serde_json::to_vec(&(&request.options, &request.kube))?;
                 let render = request.render;
                 let rendered = call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.template(call, &render))
                     .await
-                    .map_err(|e| anyhow::anyhow!("release `{}`: {e}", release.name))?;
+                    .map_err(|e| crate::pipeline::ReleaseFailed::new(release, e))?;
                 fingerprints.insert(id, &[rendered.stdout.as_bytes(), &options]);
             }
         }
-        Ok((fingerprints, watch_roots(&files, &global)))
+        Ok((fingerprints, watch_roots(&session.files, &self.global)))
     }
-
-    fn refreshed(&self, settings: &DeploySettings) -> anyhow::Result<(GlobalSettings, DeploySettings)> {
-        with_current_substitutions(&self.global, settings)
-    }
-}
-
-/// The settings with the substitutions file read again: a change to it
-/// (`helmfire chart|image`, the daemon's API, an edit) takes effect at the
-/// next reload or sync.
-pub(crate) fn with_current_substitutions(
-    global: &GlobalSettings,
-    settings: &DeploySettings,
-) -> anyhow::Result<(GlobalSettings, DeploySettings)> {
-    let mut global = global.clone();
-    global.substitutions = crate::substitute::Substitutions::load(&global.substitutions_file)?;
-    let mut settings = settings.clone();
-    settings.render.image_substitutions = global.substitutions.image_pairs();
-    Ok((global, settings))
 }
 
 /// What the loaded state depends on: each state file's directory (which
@@ -283,7 +259,7 @@ fn describe_paths(paths: &BTreeSet<PathBuf>) -> String {
 }
 
 /// Local wall-clock time, HH:MM:SS (UTC; no time zone database needed).
-pub(crate) fn clock() -> String {
+pub fn clock() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     format!("{:02}:{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60, secs % 60)
 }

@@ -4,11 +4,11 @@
 //! not), as `diff --detailed-exitcode` does for changes; 1 when a release
 //! could not be checked or healed.
 
-use super::drift_check::{check_drift, notify_webhooks};
-use super::selection::{check_any_matched, plan};
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::{GlobalSettings, OutputFormat};
 use crate::exec::Concurrency;
+use crate::pipeline::drift::{check_drift, notify_webhooks};
+use crate::pipeline::{Context, Session};
 use crate::plan::NeedsMode;
 
 /// Detects (and heals) drift.
@@ -28,9 +28,9 @@ pub struct DriftCommand {
 impl DriftCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
-        let selected = plan(&files, &self.global, NeedsMode::default())?;
-        if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
+        let session = Session::open(&self.global, &self.ctx)?;
+        let selected = session.plan(NeedsMode::default())?;
+        if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }
         let report = check_drift(&selected, &self.global, &self.ctx, self.heal, self.concurrency).await;
@@ -43,7 +43,7 @@ impl DriftCommand {
             crate::output::report(&self.ctx.printer, &error);
         }
         let heal_failed = report.releases.iter().flat_map(|r| &r.objects).any(|o| !o.heal_error.is_empty());
-        notify_webhooks(&files, &report, &self.ctx).await;
+        notify_webhooks(&session.files, &report, &self.ctx).await;
         Ok(if !report.errors.is_empty() || heal_failed {
             ExitStatus::Failure
         } else if report.drifted() > 0 {

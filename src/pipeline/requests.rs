@@ -2,16 +2,69 @@
 //! helmfile: the same values order and the same `--set` escaping, so the
 //! merged values are the ones `helm template` computes from helmfile's flags.
 
-use crate::cli::TemplateSettings;
-use crate::helm::{ImageSubstitution, TemplateRequest, ValueOverrides, ValueSource};
+use super::kube::kube_target;
+use super::prepare::Prepared;
+use super::release_options::upgrade_options;
+use super::session::Session;
+use crate::cli::{DeploySettings, TemplateSettings};
+use crate::helm::{ImageSubstitution, TemplateRequest, UpgradeRequest, ValueOverrides, ValueSource};
 use crate::state::{ChartSource, Release, SetValue};
 
-/// The `helm template` request for `release`, with its resolved values.
+/// The `helm template` request for a prepared `release`: its resolved
+/// values, the chart preparation put in place of its own, the image
+/// substitutions in force.
 pub(crate) fn template_request(
+    session: &Session,
+    prepared: &Prepared,
+    release: &Release,
+    settings: &TemplateSettings,
+) -> TemplateRequest {
+    let mut request = render_request(
+        release,
+        prepared.charts.values_for(release),
+        session.global.namespace_override.as_deref(),
+        settings,
+        &session.image_substitutions(),
+    );
+    request.repository_config = prepared.repository_config();
+    if let Some(chart) = prepared.charts.chart_for(release) {
+        request.chart = chart.to_string();
+        // A cached archive or a wrapper chart: its version is its own.
+        request.chart_version.clear();
+    }
+    request
+}
+
+/// The `helm upgrade --install` of a prepared `release`, as sync runs it
+/// and diff previews it.
+pub(crate) fn upgrade_request(
+    session: &Session,
+    prepared: &Prepared,
+    release: &Release,
+    settings: &DeploySettings,
+) -> UpgradeRequest {
+    let mut render = template_request(session, prepared, release, &settings.render);
+    // Capabilities come from the cluster when deploying.
+    render.kube_version.clear();
+    render.api_versions.clear();
+    render.skip_tests = false;
+    render.show_only.clear();
+    let defaults = session.file_of(release).map(|f| f.doc.helm_defaults.clone()).unwrap_or_default();
+    UpgradeRequest {
+        render,
+        kube: kube_target(&session.global, release),
+        options: upgrade_options(settings, release, &defaults),
+    }
+}
+
+/// The render request of `release` from its parts (the chartify render of
+/// strategicMergePatches needs one before preparation is done).
+pub(crate) fn render_request(
     release: &Release,
     mut values: Vec<ValueSource>,
     namespace_override: Option<&str>,
     settings: &TemplateSettings,
+    image_substitutions: &[(String, String)],
 ) -> TemplateRequest {
     let chart = match &release.chart {
         ChartSource::Local(path) => path.display().to_string(),
@@ -52,8 +105,7 @@ pub(crate) fn template_request(
         } else {
             release.post_renderer_args.clone()
         },
-        image_substitutions: settings
-            .image_substitutions
+        image_substitutions: image_substitutions
             .iter()
             .map(|(original, replacement)| ImageSubstitution {
                 original: original.clone(),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::Context;
-use super::cluster::{kube_target, namespace_of};
+use super::kube::{kube_target, namespace_of};
 use super::selection::Selected;
 use crate::cli::GlobalSettings;
 use crate::drift::report::ReleaseError;

@@ -1,10 +1,8 @@
-//! Getting each release's chart ready before it is rendered, as helmfile's
-//! chart preparation does: remote charts pulled into the chart cache (all
-//! at once, see `chart_cache.rs`), then a wrapper chart for ad-hoc
-//! `dependencies:` (helmfile's chartify), then `helm dependency build` of
-//! local charts (unless `--skip-deps` / `skipDeps`). The last two run in
-//! release order, one at a time, as helmfile does them, so the log reads
-//! the same.
+//! Each release's chart made ready to render, after the pulls: a wrapper
+//! chart for ad-hoc `dependencies:` and `strategicMergePatches` (helmfile's
+//! chartify), then `helm dependency build` of local charts (unless
+//! `--skip-deps` / `skipDeps`). Both run in release order, one at a time,
+//! as helmfile does them, so the log reads the same.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,15 +10,11 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use super::Context;
-use super::chart_cache::{PullSettings, ReleaseKey, pull_selected, release_key as key};
-use super::hooks::{Event, trigger};
-use super::registry::registry_access;
-use super::repos::{PreparedRepositories, Refresh};
-use crate::cli::GlobalSettings;
+use super::cache::{ReleaseKey, release_key as key};
 use crate::exec::call_helm;
 use crate::helm::{AdhocDependency, ChartPullOutput, ChartifyRequest, DepsBuildRequest, RegistryAccess, ValueSource};
-use crate::state::{ChartSource, Release, StateFile};
+use crate::pipeline::Context;
+use crate::state::{ChartSource, Release};
 
 /// Whether local charts get their dependencies built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,48 +47,6 @@ impl PreparedCharts {
     }
 }
 
-/// Registers the state's repositories, then prepares the charts of the
-/// selected releases that are to be installed: what `template`, `lint`
-/// and the cluster commands do before rendering.
-pub(crate) async fn prepare_selected(
-    files: &[StateFile],
-    selected: &[super::selection::Selected<'_>],
-    ctx: &Context,
-    global: &GlobalSettings,
-    skip_deps: bool,
-    skip_refresh: bool,
-) -> anyhow::Result<(Option<PreparedRepositories>, PreparedCharts)> {
-    // helmfile's `prepare` hooks: the state's, then each release's, before
-    // anything is fetched or built.
-    for group in selected {
-        trigger(ctx, Event::Prepare, group.file, None, None)?;
-        for release in group.releases.iter().filter(|r| r.installed) {
-            trigger(ctx, Event::Prepare, group.file, Some(release), None)?;
-        }
-    }
-    // helmfile skips `helm repo add/update` with either flag.
-    let offline = skip_refresh || skip_deps;
-    let refresh = if offline { Refresh::Skip } else { Refresh::Always };
-    let repositories = super::repos::prepare(files, ctx, refresh).await?;
-    let registry = registry_access(files, global.oci_plain_http);
-    let repository_config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
-    let pull = PullSettings {
-        cache_dir: &global.cache_dir,
-        repository_config: &repository_config,
-        registry: &registry,
-        offline,
-    };
-    let pulled = pull_selected(selected, ctx, &pull).await?;
-    let values = resolve_selected_values(selected, ctx, global)?;
-    let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);
-    let dependencies = if skip_deps { Dependencies::Skip } else { Dependencies::Build };
-    let namespace_override = global.namespace_override.clone();
-    let how =
-        Preparation { repository_config, registry, dependencies, skip_refresh, pulled, namespace_override, values };
-    let charts = prepare(to_render, ctx, &how).await?;
-    Ok((repositories, charts))
-}
-
 /// What [`prepare`] works with.
 pub(crate) struct Preparation {
     pub repository_config: String,
@@ -105,32 +57,14 @@ pub(crate) struct Preparation {
     pub pulled: HashMap<ReleaseKey, ChartPullOutput>,
     /// `-n`, for the render strategicMergePatches apply to.
     pub namespace_override: Option<String>,
+    /// Image substitutions in force, for that render.
+    pub image_substitutions: Vec<(String, String)>,
     /// The releases' resolved values.
     pub values: HashMap<ReleaseKey, Vec<ValueSource>>,
 }
 
-/// The values of the selected releases that are to be installed, resolved
-/// in release order (templates rendered), as helmfile resolves them when
-/// it builds each release's flags.
-fn resolve_selected_values(
-    selected: &[super::selection::Selected<'_>],
-    ctx: &Context,
-    global: &GlobalSettings,
-) -> anyhow::Result<HashMap<ReleaseKey, Vec<ValueSource>>> {
-    let engine = super::engine::ShimEngine::new(Arc::clone(&ctx.backend));
-    let namespace = global.namespace_override.as_deref().unwrap_or_default();
-    let mut values = HashMap::new();
-    for group in selected {
-        for release in group.releases.iter().filter(|r| r.installed) {
-            let resolved = crate::pipeline::resolve_values(group.file, release, namespace, &engine)?;
-            values.insert(key(release), resolved.iter().map(|v| v.to_source()).collect());
-        }
-    }
-    Ok(values)
-}
-
 /// Prepares the charts of `releases` (in order).
-pub(crate) async fn prepare<'a>(
+pub(crate) async fn build<'a>(
     releases: impl IntoIterator<Item = &'a Release>,
     ctx: &Context,
     how: &Preparation,
@@ -164,11 +98,12 @@ pub(crate) async fn prepare<'a>(
             let render = (!patches.is_empty()).then(|| {
                 let settings = crate::cli::TemplateSettings { include_crds: true, ..Default::default() };
                 let values = how.values.get(&key(release)).cloned().unwrap_or_default();
-                let mut request = super::release_request::template_request(
+                let mut request = crate::pipeline::requests::render_request(
                     release,
                     values,
                     how.namespace_override.as_deref(),
                     &settings,
+                    &how.image_substitutions,
                 );
                 request.repository_config = repository_config.clone();
                 request

@@ -4,15 +4,47 @@
 //! with `.Environment`, `.Namespace`, `.Event` and `.Release`; the command
 //! runs in the state file's directory.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use anyhow::{Context as _, bail};
 use serde_yaml_ng::{Mapping, Value};
 
 use super::Context;
 use super::engine::ShimEngine;
 use crate::state::{HookSpec, Release, RenderRequest, StateFile, TemplateEngine};
+
+/// A hook that could not run or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// Its command or arguments did not render.
+    #[error("hook[{name}]: {message}")]
+    Render {
+        /// The hook's name (or command).
+        name: String,
+        /// The template engine's message.
+        message: String,
+    },
+    /// Its command could not be started.
+    #[error("hook[{name}]: cannot run `{command}`: {source}")]
+    Start {
+        /// The hook's name.
+        name: String,
+        /// The rendered command.
+        command: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Its command ended with a failure.
+    #[error("hook[{name}]: command `{command}` failed: {status}")]
+    Failed {
+        /// The hook's name.
+        name: String,
+        /// The rendered command.
+        command: String,
+        /// How it ended.
+        status: std::process::ExitStatus,
+    },
+}
 
 /// A hook event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,11 +78,11 @@ pub(crate) fn cleanup(ctx: &Context, selected: &[super::selection::Selected<'_>]
     for group in selected {
         for release in &group.releases {
             if let Err(e) = trigger(ctx, Event::Cleanup, group.file, Some(release), None) {
-                crate::output::report(&ctx.printer, &e);
+                crate::output::report(&ctx.printer, &anyhow::Error::new(e));
             }
         }
         if let Err(e) = trigger(ctx, Event::Cleanup, group.file, None, None) {
-            crate::output::report(&ctx.printer, &e);
+            crate::output::report(&ctx.printer, &anyhow::Error::new(e));
         }
     }
 }
@@ -63,7 +95,7 @@ pub(crate) fn trigger(
     file: &StateFile,
     release: Option<&Release>,
     error: Option<&str>,
-) -> anyhow::Result<()> {
+) -> Result<(), HookError> {
     let hooks: &[HookSpec] = match release {
         Some(release) => &release.hooks,
         None => &file.doc.hooks,
@@ -79,18 +111,25 @@ pub(crate) fn trigger(
         let render = |text: &str| {
             engine
                 .render(RenderRequest { name: &file.path, text, data: &data, base_dir: &file.base_dir })
-                .map_err(|e| anyhow::anyhow!("hook[{name}]: {e}"))
+                .map_err(|message| HookError::Render { name: name.to_string(), message })
         };
         let command = render(&hook.command)?;
-        let args = hook.args.iter().map(|a| render(a)).collect::<anyhow::Result<Vec<_>>>()?;
+        let args = hook.args.iter().map(|a| render(a)).collect::<Result<Vec<_>, _>>()?;
         ctx.printer.debug(&format!("hook[{name}]: triggered by event \"{}\"", event.name()));
         let dir =
             if file.base_dir.as_os_str().is_empty() { std::path::Path::new(".") } else { file.base_dir.as_path() };
-        let output = Command::new(&command)
+        let start_failed = |source| HookError::Start { name: name.to_string(), command: command.clone(), source };
+        let child = Command::new(&command)
             .args(&args)
             .current_dir(dir)
-            .output()
-            .with_context(|| format!("hook[{name}]: cannot run `{command}`"))?;
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(start_failed)?;
+        // A signal interrupts the hook's command with the rest of the run.
+        let _adopted = ctx.shutdown.adopt(child.id(), &format!("hook[{name}]"));
+        let output = child.wait_with_output().map_err(start_failed)?;
         let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&output.stderr));
         if hook.showlogs {
@@ -101,7 +140,7 @@ pub(crate) fn trigger(
             ctx.printer.debug(&format!("hook[{name}]: {}", text.trim_end()));
         }
         if !output.status.success() {
-            bail!("hook[{name}]: command `{command}` failed: {}", output.status);
+            return Err(HookError::Failed { name: name.to_string(), command, status: output.status });
         }
     }
     Ok(())

@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use super::Context;
 use super::lock_file::LockFile;
-use super::selection::Selected;
 use crate::exec::{Concurrency, call_helm, run_ordered};
 use crate::helm::{ChartPullOutput, ChartPullRequest, RegistryAccess};
+use crate::pipeline::Context;
+use crate::pipeline::selection::Selected;
 use crate::state::{Release, StateFile};
 
 /// How many pulls run at once: enough to hide latency, few enough to be

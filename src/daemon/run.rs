@@ -1,10 +1,10 @@
-//! `helmfire daemon`: runs in the foreground (for systemd or a Kubernetes
-//! Deployment) and holds the cluster at the declared state: it recovers
+//! The foreground daemon (`helmfire daemon`, for systemd or a Kubernetes
+//! Deployment): it holds the cluster at the declared state. It recovers
 //! releases a killed run left pending, applies the state, then applies
-//! what a file change touches (watch mode's loop), syncs every
+//! what a file change touches (watch mode's reloads), syncs every
 //! `--sync-interval`, checks drift every `--drift-interval` (healing with
-//! `--heal`), and serves its HTTP API (`daemon/api.rs`) on loopback.
-//! `daemon start|stop|status|logs` manage a background one.
+//! `--heal`), and serves its HTTP API (`api.rs`), all from one loop so runs
+//! never overlap. Signals come from the process's one shutdown state.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,38 +12,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::apply::ApplyCommand;
-use super::cluster::{kube_target, namespace_of};
-use super::diff::DiffOptions;
-use super::selection::plan;
-use super::watch_loop::{QUIET, WatchLoop, clock, with_current_substitutions};
-use super::{Context, ExitStatus};
+use super::api::{ApiState, router};
+use super::status::{RunRecord, now};
+use super::{Control, DaemonFiles, DaemonStatus, Metrics};
 use crate::cli::{DeploySettings, GlobalSettings};
-use crate::daemon::api::{ApiState, router};
-use crate::daemon::status::{RunRecord, now};
-use crate::daemon::{Control, DaemonFiles, DaemonStatus, Metrics};
-use crate::exec::{Interrupts, call_helm};
+use crate::exec::call_helm;
 use crate::helm::RecoverRequest;
 use crate::output::Verbosity;
-use crate::watch::{ChangeStream, Ignore};
-
-/// What `helmfire daemon` does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DaemonAction {
-    /// Run in the foreground.
-    Run,
-    /// Run in the background, logging to the daemon's log file.
-    Start,
-    /// Stop the background daemon.
-    Stop,
-    /// Show whether it runs and what it did last.
-    Status,
-    /// Print its log.
-    Logs,
-}
+use crate::pipeline::diff::DiffOptions;
+use crate::pipeline::kube::{kube_target, namespace_of};
+use crate::pipeline::{Context, ExitStatus, Session};
+use crate::watch::{ChangeStream, Ignore, QUIET, WatchLoop, clock};
 
 /// The daemon's own settings.
 #[derive(Debug, Clone)]
@@ -64,128 +45,23 @@ pub struct DaemonOptions {
     pub heal: bool,
 }
 
-/// The daemon command.
-pub struct DaemonCommand {
+/// A daemon about to run.
+pub struct Daemon {
     /// Global settings.
     pub global: GlobalSettings,
     /// Deploy settings for its syncs.
     pub settings: DeploySettings,
     /// Its own settings.
     pub options: DaemonOptions,
-    /// What to do.
-    pub action: DaemonAction,
     /// Shared context.
     pub ctx: Context,
 }
 
-impl DaemonCommand {
-    fn files(&self) -> DaemonFiles {
-        let state_dir = self.global.substitutions_file.parent().map(PathBuf::from).unwrap_or_else(|| ".".into());
-        DaemonFiles::for_state(&self.global.cache_dir, &state_dir)
-    }
-
-    /// Runs the command.
-    pub async fn run(self) -> anyhow::Result<ExitStatus> {
-        match self.action {
-            DaemonAction::Run => self.serve().await,
-            DaemonAction::Start => self.start().await,
-            DaemonAction::Stop => self.stop().await,
-            DaemonAction::Status => self.status(),
-            DaemonAction::Logs => {
-                let log = self.files().log();
-                let text = std::fs::read_to_string(&log).with_context(|| {
-                    format!("no daemon log at {}: start one with `helmfire daemon start`", log.display())
-                })?;
-                self.ctx.printer.stdout(&text)?;
-                Ok(ExitStatus::Success)
-            }
-        }
-    }
-
-    async fn start(&self) -> anyhow::Result<ExitStatus> {
-        let files = self.files();
-        refuse_second(&files)?;
-        std::fs::create_dir_all(&files.dir)?;
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(files.log())?;
-        // The same command line, in the foreground, in its own process
-        // group so the terminal's signals do not reach it.
-        let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-        if let Some(at) = args.iter().position(|a| a == "start") {
-            args.remove(at);
-        }
-        use std::os::unix::process::CommandExt as _;
-        let child = std::process::Command::new(std::env::current_exe()?)
-            .args(&args)
-            .stdin(std::process::Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .context("starting the daemon")?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Some(running) = files.running().filter(|r| r.pid == child.id()) {
-                self.ctx.printer.always(&format!(
-                    "daemon started (pid {}), API at {}, token in {}, log in {}",
-                    running.pid,
-                    running.address,
-                    files.token().display(),
-                    files.log().display()
-                ));
-                return Ok(ExitStatus::Success);
-            }
-            if !std::path::Path::new(&format!("/proc/{}", child.id())).exists() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        anyhow::bail!("the daemon did not start; its log says why: {}", files.log().display())
-    }
-
-    async fn stop(&self) -> anyhow::Result<ExitStatus> {
-        let files = self.files();
-        let Some(running) = files.running() else {
-            anyhow::bail!("no daemon runs for this state");
-        };
-        std::process::Command::new("kill").args(["-TERM", &running.pid.to_string()]).status()?;
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while std::path::Path::new(&format!("/proc/{}", running.pid)).exists() {
-            if Instant::now() > deadline {
-                anyhow::bail!(
-                    "the daemon (pid {}) did not stop within 2 minutes; it may be waiting for Helm to settle a release",
-                    running.pid
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        self.ctx.printer.always(&format!("daemon stopped (pid {})", running.pid));
-        Ok(ExitStatus::Success)
-    }
-
-    fn status(&self) -> anyhow::Result<ExitStatus> {
-        let files = self.files();
-        let Some(running) = files.running() else {
-            self.ctx.printer.stdout("not running\n")?;
-            return Ok(ExitStatus::Failure);
-        };
-        let agent: ureq::Agent =
-            ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
-        let text = agent
-            .get(format!("{}/v1/status", running.address))
-            .header("Authorization", format!("Bearer {}", running.token))
-            .call()
-            .and_then(|mut r| r.body_mut().read_to_string())
-            .with_context(|| format!("asking the daemon at {} for its status", running.address))?;
-        let body: serde_json::Value = serde_json::from_str(&text)?;
-        let out = json!({"pid": running.pid, "address": running.address, "token_file": files.token(), "log": files.log(), "status": body});
-        self.ctx.printer.stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
-        Ok(ExitStatus::Success)
-    }
-
-    /// The foreground daemon.
-    async fn serve(self) -> anyhow::Result<ExitStatus> {
-        let files = self.files();
-        refuse_second(&files)?;
+impl Daemon {
+    /// Runs in the foreground until a signal or the API's shutdown: holds
+    /// `files` (pid, address, token) while it runs, and removes them when
+    /// it stops, also when a second signal makes it exit at once.
+    pub async fn serve(self, files: DaemonFiles) -> anyhow::Result<ExitStatus> {
         let addr: SocketAddr = self.options.listen.parse().with_context(|| {
             format!("--listen {} is not an address; write host:port, like 127.0.0.1:7474", self.options.listen)
         })?;
@@ -206,6 +82,8 @@ impl DaemonCommand {
         let address = format!("{}://{local}", if tls.is_some() { "https" } else { "http" });
         let token = files.create_token().context("writing the daemon's token")?;
         files.record(&address).context("writing the daemon's pid and address")?;
+        let to_clear = files.clone();
+        self.ctx.shutdown.on_forced_exit(move || to_clear.clear());
         self.ctx.printer.always(&format!(
             "{} helmfire daemon (pid {}) listening on {address}; token in {}",
             clock(),
@@ -258,8 +136,9 @@ impl DaemonCommand {
         let mut settings = self.settings.clone();
         settings.watch = true;
         settings.heal = self.options.heal;
-        let quiet = Context { printer: self.ctx.printer.with_verbosity(Verbosity::Quiet), ..self.ctx.clone() };
+        let quiet = self.ctx.with_verbosity(Verbosity::Quiet);
         let watch = WatchLoop { global: self.global.clone(), settings: settings.clone(), ctx: self.ctx.clone() };
+        let shutdown = Arc::clone(&self.ctx.shutdown);
 
         self.recover_pending().await;
         self.sync_round("start", status, metrics, &settings, &quiet).await;
@@ -279,7 +158,6 @@ impl DaemonCommand {
         let mut next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
         let mut next_drift = drift_every.map(|d| tokio::time::Instant::now() + d);
         loop {
-            let interrupts = Interrupts::install(|| {}, |_| {});
             let due = |at: Option<tokio::time::Instant>| async move {
                 match at {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -287,7 +165,7 @@ impl DaemonCommand {
                 }
             };
             tokio::select! {
-                _ = interrupts.wait() => return Ok(ExitStatus::Success),
+                _ = shutdown.wait() => return Ok(ExitStatus::Success),
                 _ = due(next_sync) => {
                     self.sync_round("interval", status, metrics, &settings, &quiet).await;
                     next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
@@ -330,16 +208,14 @@ impl DaemonCommand {
     /// A release left pending-* by a killed run locks it against every
     /// later operation: mark such revisions failed before the first sync.
     async fn recover_pending(&self) {
-        let Ok(files) = super::load_state(&self.global, &self.ctx) else { return };
-        let Ok(selected) = plan(&files, &self.global, self.settings.needs) else { return };
+        let Ok(session) = Session::open(&self.global, &self.ctx) else { return };
+        let Ok(selected) = session.plan(self.settings.needs) else { return };
         for release in selected.iter().flat_map(|s| s.releases.iter()).filter(|r| r.installed) {
             let mut kube = kube_target(&self.global, release);
             kube.namespace = namespace_of(&self.global, release);
             let request =
                 RecoverRequest { kube, release_name: release.name.clone(), reason: "helmfire daemon restarted".into() };
-            match call_helm(std::sync::Arc::clone(&self.ctx.backend), move |helm, call| helm.recover(call, &request))
-                .await
-            {
+            match call_helm(Arc::clone(&self.ctx.backend), move |helm, call| helm.recover(call, &request)).await {
                 Ok(out) if out.recovered => self.ctx.printer.always(&format!(
                     "{} release {}: revision {} was left {} by an interrupted run; marked failed so it can be synced",
                     clock(),
@@ -364,24 +240,19 @@ impl DaemonCommand {
         quiet: &Context,
     ) -> RunRecord {
         let started = Instant::now();
-        let apply = with_current_substitutions(&self.global, settings).map(|(global, settings)| ApplyCommand {
-            global,
-            settings,
-            options: DiffOptions::quiet(),
-            ctx: quiet.clone(),
-        });
-        let result = match apply {
-            Ok(apply) => apply.run().await,
-            Err(e) => Err(e),
+        let session = Session::open(&self.global, quiet);
+        let result = match &session {
+            Ok(session) => crate::pipeline::apply::apply(session, settings, &DiffOptions::quiet()).await,
+            Err(e) => Err(anyhow::anyhow!("{e:#}")),
         };
         let result = result.unwrap_or_else(|e| {
             record_error(status, &format!("{e:#}"));
             crate::output::report(&self.ctx.printer, &e);
             ExitStatus::Failure
         });
-        if let (Ok(files), Ok(mut s)) = (super::load_state(&self.global, quiet), status.lock()) {
+        if let (Ok(session), Ok(mut s)) = (&session, status.lock()) {
             s.releases =
-                files.iter().flat_map(|f| &f.releases).map(|r| format!("{}/{}", r.namespace, r.name)).collect();
+                session.files.iter().flat_map(|f| &f.releases).map(|r| format!("{}/{}", r.namespace, r.name)).collect();
         }
         let record = record_sync(status, metrics, trigger, result, started, "applied what differed from the cluster");
         self.ctx.printer.always(&format!("{} sync ({trigger}): {} in {:.1}s", clock(), record.result, record.seconds));
@@ -428,18 +299,6 @@ impl DaemonCommand {
             s.last_drift = Some(record.clone());
         }
         record
-    }
-}
-
-/// One daemon per state: a second would fight the first over releases.
-fn refuse_second(files: &DaemonFiles) -> anyhow::Result<()> {
-    match files.running() {
-        Some(running) => anyhow::bail!(
-            "a daemon already runs for this state (pid {}, {}); `helmfire daemon stop` stops it",
-            running.pid,
-            running.address
-        ),
-        None => Ok(()),
     }
 }
 

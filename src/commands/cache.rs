@@ -2,9 +2,10 @@
 //! it. Safe while other helmfire processes run: an archive a reference
 //! still names is never removed, and a fetch in progress holds its lock.
 
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::{GlobalSettings, OutputFormat};
 use crate::helm::CacheRequest;
+use crate::pipeline::Context;
 
 /// What to do with the cache.
 pub enum CacheAction {
@@ -87,32 +88,9 @@ fn human_bytes(bytes: u64) -> String {
     if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
-/// Parses `--older-than`: a number with a unit, `s`, `m`, `h` or `d`.
-pub fn parse_age(text: &str) -> Result<u64, String> {
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let n: u64 =
-        number.parse().map_err(|_| format!("`{text}` is not an age: write a number and a unit, like 30d or 12h"))?;
-    let scale = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => return Err(format!("`{text}` has no unit: write s, m, h or d after the number, like 30d")),
-    };
-    Ok(n * scale)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_need_a_number_and_a_unit() {
-        assert_eq!(parse_age("30d"), Ok(30 * 86400));
-        assert_eq!(parse_age("90s"), Ok(90));
-        assert!(parse_age("30").unwrap_err().contains("no unit"));
-        assert!(parse_age("d").unwrap_err().contains("not an age"));
-    }
 
     #[test]
     fn sizes_read_well() {

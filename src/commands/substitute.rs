@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::GlobalSettings;
+use crate::pipeline::Context;
 use crate::substitute::Substitutions;
 
 /// What to change.
@@ -55,7 +56,7 @@ impl SubstituteCommand {
             return self.through_daemon(&running);
         }
         let file = &self.global.substitutions_file;
-        let mut subs: Substitutions = self.global.substitutions.clone();
+        let mut subs = Substitutions::load(&self.global.substitutions_file)?;
         match self.action {
             SubstituteAction::AddChart { original, path } => {
                 let path = std::path::absolute(&path).unwrap_or(path);

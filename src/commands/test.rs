@@ -2,13 +2,22 @@
 
 use std::sync::Arc;
 
-use super::cluster::{kube_target, namespace_of};
-use super::selection::{check_any_matched, filter};
-use super::{Context, ExitStatus};
+use super::ExitStatus;
 use crate::cli::GlobalSettings;
 use crate::exec::{Concurrency, call_helm, run_ordered};
 use crate::helm::TestRequest;
 use crate::output::report;
+use crate::pipeline::kube::{kube_target, namespace_of};
+use crate::pipeline::{Context, ReleaseFailed, Session};
+use crate::state::Release;
+
+/// A release whose tests ran and failed.
+#[derive(Debug, thiserror::Error)]
+#[error("release `{release}`: tests failed: {failure}")]
+struct TestsFailed {
+    release: String,
+    failure: String,
+}
 
 /// Runs release tests.
 pub struct TestCommand {
@@ -27,18 +36,20 @@ pub struct TestCommand {
 impl TestCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
-        let files = super::load_state(&self.global, &self.ctx)?;
-        let selected = filter(&files, &self.global)?;
-        if let Some(status) = check_any_matched(&selected, &self.global, &self.ctx.printer) {
+        let session = Session::open(&self.global, &self.ctx)?;
+        let selected = session.filter()?;
+        if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }
-        let requests: Vec<TestRequest> = selected
+        let requests: Vec<(Release, TestRequest)> = selected
             .iter()
             .flat_map(|s| s.releases.iter().filter(|r| r.installed))
             .map(|release| {
                 let mut kube = kube_target(&self.global, release);
                 kube.namespace = namespace_of(&self.global, release);
-                TestRequest { kube, release_name: release.name.clone(), timeout_seconds: self.timeout_seconds }
+                let request =
+                    TestRequest { kube, release_name: release.name.clone(), timeout_seconds: self.timeout_seconds };
+                ((*release).clone(), request)
             })
             .collect();
         let backend = Arc::clone(&self.ctx.backend);
@@ -46,13 +57,13 @@ impl TestCommand {
         run_ordered(
             requests,
             self.concurrency,
-            |request| {
+            |(release, request)| {
                 let backend = Arc::clone(&backend);
-                let name = request.release_name.clone();
-                async move { (name, call_helm(backend, move |helm, call| helm.test(call, &request)).await) }
+                async move { (release, call_helm(backend, move |helm, call| helm.test(call, &request)).await) }
             },
-            |_, (name, result)| match result {
+            |_, (release, result): (Release, _)| match result {
                 Ok(out) => {
+                    let name = &release.name;
                     let verdict = if out.passed { "passed" } else { "FAILED" };
                     self.ctx.printer.info(&format!("Testing release={name}: {verdict}"));
                     for hook in &out.hooks {
@@ -63,16 +74,20 @@ impl TestCommand {
                     }
                     if !out.passed {
                         failed = true;
-                        report(&self.ctx.printer, &anyhow::anyhow!("release `{name}`: tests failed: {}", out.failure));
+                        let error = TestsFailed { release: name.clone(), failure: out.failure };
+                        report(&self.ctx.printer, &anyhow::Error::new(error));
                     }
                 }
                 Err(e) => {
                     failed = true;
-                    report(&self.ctx.printer, &anyhow::anyhow!("release `{name}`: {e}"));
+                    report(&self.ctx.printer, &anyhow::Error::new(ReleaseFailed::new(&release, e)));
                 }
             },
         )
         .await;
+        if let Some(signal) = self.ctx.shutdown.signal() {
+            return Ok(ExitStatus::Interrupted(signal));
+        }
         Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
     }
 }

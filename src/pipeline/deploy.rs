@@ -1,0 +1,311 @@
+//! Sync along the needs graph, shared by `sync`, `apply`, `destroy`, watch
+//! mode and the daemon: each release starts as soon as every release it
+//! needs succeeded (not batch by batch), at most `--concurrency` at once,
+//! between its `presync`/`postsync` (or `preuninstall`/`postuninstall`)
+//! hooks; a failure skips only its dependents; a signal stops new starts
+//! while Helm settles the releases in flight; a summary table closes the
+//! run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::context::{ExitStatus, confirm};
+use super::error::{ReleaseError, ReleaseFailed};
+use super::hooks::{Event, trigger};
+use super::kube::{kube_target, namespace_of};
+use super::prepare::{PrepareOptions, Prepared, prepare};
+use super::release_options::unsupported_keys;
+use super::requests::upgrade_request;
+use super::selection::Selected;
+use super::session::Session;
+use crate::cli::{DeploySettings, GlobalSettings};
+use crate::exec::{StopSignal, Task, TaskOutcome, call_helm, run_dag};
+use crate::helm::UninstallRequest;
+use crate::output::{render_table, report};
+use crate::plan::{release_id, resolved_needs};
+use crate::state::{Release, StateFile};
+
+/// `helmfire sync`: every selected release installed or upgraded (or
+/// uninstalled when `installed: false`).
+pub(crate) async fn sync(session: &Session, settings: &DeploySettings) -> anyhow::Result<ExitStatus> {
+    let selected = session.plan(settings.needs)?;
+    if let Some(status) = session.no_match(&selected) {
+        return Ok(status);
+    }
+    if settings.interactive {
+        let tasks = release_tasks(&selected, Direction::NeedsFirst);
+        let names: Vec<String> = tasks.iter().map(|t| describe(&t.input)).collect();
+        if !confirm(&session.ctx.printer, "sync", &names)? {
+            return Ok(ExitStatus::Success);
+        }
+    }
+    let options = PrepareOptions { skip_deps: settings.render.skip_deps, skip_refresh: settings.render.skip_refresh };
+    let prepared = Arc::new(prepare(session, &selected, options).await?);
+    let status = deploy(session, &selected, prepared, settings).await?;
+    super::hooks::cleanup(&session.ctx, &selected);
+    Ok(status)
+}
+
+fn describe(release: &Release) -> String {
+    if release.installed {
+        format!("install or upgrade {} ({})", release.name, release.chart_ref)
+    } else {
+        format!("uninstall {}", release.name)
+    }
+}
+
+/// Installs, upgrades or uninstalls `selected` (planned, prepared) in needs
+/// order, then prints the summary. `apply` calls it with the releases its
+/// diff found changed.
+pub(crate) async fn deploy(
+    session: &Session,
+    selected: &[Selected<'_>],
+    prepared: Arc<Prepared>,
+    settings: &DeploySettings,
+) -> anyhow::Result<ExitStatus> {
+    for group in selected {
+        for release in &group.releases {
+            if let Some(key) = unsupported_keys(release, &group.file.doc.helm_defaults).first() {
+                anyhow::bail!(
+                    "release `{}` ({}): `{key}` is not supported by helmfire's cluster commands yet; remove it or deploy this release with helmfile",
+                    release.name,
+                    release.location
+                );
+            }
+        }
+    }
+    let tasks = release_tasks(selected, Direction::NeedsFirst);
+    let releases = Arc::new(Releases { session: session.clone(), prepared, settings: settings.clone() });
+    let stop: Arc<dyn StopSignal> = session.ctx.shutdown.clone();
+    let limit = settings.render.concurrency.for_in_process(2);
+    let outcomes = run_dag(tasks.clone(), limit, stop, |release: Release| {
+        let releases = Arc::clone(&releases);
+        async move { releases.sync_one(release).await }
+    })
+    .await;
+    // Watch mode's quiet reruns say what happened in one line instead.
+    let quiet_rerun = settings.watch && session.ctx.printer.verbosity() == crate::output::Verbosity::Quiet;
+    finish(session, &tasks, outcomes, !quiet_rerun)
+}
+
+/// `helmfire destroy`: the selected releases uninstalled, dependents before
+/// what they need (the needs graph in reverse).
+pub(crate) async fn destroy(
+    session: &Session,
+    concurrency: crate::exec::Concurrency,
+    interactive: bool,
+) -> anyhow::Result<ExitStatus> {
+    let selected = session.filter()?;
+    if let Some(status) = session.no_match(&selected) {
+        return Ok(status);
+    }
+    let tasks = release_tasks(&selected, Direction::DependentsFirst);
+    if interactive {
+        let names: Vec<String> = tasks.iter().map(|t| format!("uninstall {}", t.input.name)).collect();
+        if !confirm(&session.ctx.printer, "destroy", &names)? {
+            return Ok(ExitStatus::Success);
+        }
+    }
+    let stop: Arc<dyn StopSignal> = session.ctx.shutdown.clone();
+    let shared = Arc::new(session.clone());
+    let outcomes = run_dag(tasks.clone(), concurrency, stop, |release: Release| {
+        let session = Arc::clone(&shared);
+        async move {
+            let started = Instant::now();
+            let _tracked = session.ctx.shutdown.track(&release.name);
+            session.ctx.printer.info(&format!("Deleting {}", release.name));
+            let file = session.file_of(&release);
+            let uninstall = uninstall(&session, &release, false, 0);
+            let result =
+                hooked(&session.ctx, file, &release, Event::Preuninstall, Event::Postuninstall, uninstall).await;
+            let row = |action| SummaryRow { action, duration: started.elapsed() };
+            match result {
+                Ok(action) => Ok(row(action)),
+                Err(e) => Err((row("uninstall"), e)),
+            }
+        }
+    })
+    .await;
+    finish(session, &tasks, outcomes, true)
+}
+
+/// Reports the failures and prints the summary (unless told not to); the
+/// status of the run.
+fn finish(
+    session: &Session,
+    tasks: &[Task<Release>],
+    outcomes: Vec<TaskOutcome<SummaryRow, (SummaryRow, ReleaseError)>>,
+    print_summary: bool,
+) -> anyhow::Result<ExitStatus> {
+    let ctx = &session.ctx;
+    let (table, failed) = summary(tasks, &outcomes, &session.global);
+    for (task, outcome) in tasks.iter().zip(outcomes) {
+        if let TaskOutcome::Failed((_, error)) = outcome
+            && !error.cancelled()
+        {
+            report(&ctx.printer, &anyhow::Error::new(ReleaseFailed::new(&task.input, error)));
+        }
+    }
+    if print_summary {
+        ctx.printer.stdout(&table)?;
+    }
+    if let Some(signal) = ctx.shutdown.signal() {
+        return Ok(ExitStatus::Interrupted(signal));
+    }
+    Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+/// What each release task needs.
+struct Releases {
+    session: Session,
+    prepared: Arc<Prepared>,
+    settings: DeploySettings,
+}
+
+impl Releases {
+    async fn sync_one(&self, release: Release) -> Result<SummaryRow, (SummaryRow, ReleaseError)> {
+        let started = Instant::now();
+        let _tracked = self.session.ctx.shutdown.track(&release.name);
+        let row = |action| SummaryRow { action, duration: started.elapsed() };
+        let file = self.session.file_of(&release);
+        let result = if release.installed {
+            hooked(&self.session.ctx, file, &release, Event::Presync, Event::Postsync, self.upgrade(&release)).await
+        } else {
+            let uninstall = uninstall(&self.session, &release, self.settings.wait, self.settings.timeout_seconds);
+            hooked(&self.session.ctx, file, &release, Event::Preuninstall, Event::Postuninstall, uninstall).await
+        };
+        match result {
+            Ok(action) => Ok(row(action)),
+            Err(e) => Err((row(if release.installed { "upgrade" } else { "uninstall" }), e)),
+        }
+    }
+
+    async fn upgrade(&self, release: &Release) -> Result<&'static str, ReleaseError> {
+        let ctx = &self.session.ctx;
+        ctx.printer.info(&format!("Upgrading release={}, chart={}", release.name, release.chart_ref));
+        let request = upgrade_request(&self.session, &self.prepared, release, &self.settings);
+        let out = call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.upgrade(call, &request)).await?;
+        let verb = if out.first_install { "installed" } else { "upgraded" };
+        ctx.printer
+            .info(&format!("Release \"{}\" has been {verb} (revision {}, {})", release.name, out.revision, out.status));
+        Ok(if out.first_install { "install" } else { "upgrade" })
+    }
+}
+
+/// Uninstalls `release` (nothing to do when it is not installed).
+pub(crate) async fn uninstall(
+    session: &Session,
+    release: &Release,
+    wait: bool,
+    timeout_seconds: u64,
+) -> Result<&'static str, ReleaseError> {
+    let mut kube = kube_target(&session.global, release);
+    kube.namespace = namespace_of(&session.global, release);
+    let request =
+        UninstallRequest { kube, release_name: release.name.clone(), ignore_not_found: true, wait, timeout_seconds };
+    let out = call_helm(Arc::clone(&session.ctx.backend), move |helm, call| helm.uninstall(call, &request)).await?;
+    if out.existed {
+        session.ctx.printer.info(&format!("Deleted release \"{}\"", release.name));
+        Ok("uninstall")
+    } else {
+        Ok("none (not installed)")
+    }
+}
+
+/// Runs `operation` between the release's `before` and `after` hooks
+/// (`after` sees the operation's error as `.Event.Error`). A failing hook
+/// fails the release.
+pub(crate) async fn hooked(
+    ctx: &super::Context,
+    file: Option<&StateFile>,
+    release: &Release,
+    before: Event,
+    after: Event,
+    operation: impl std::future::Future<Output = Result<&'static str, ReleaseError>>,
+) -> Result<&'static str, ReleaseError> {
+    let hook = |event, error: Option<&str>| -> Result<(), ReleaseError> {
+        match file {
+            Some(file) => Ok(tokio::task::block_in_place(|| trigger(ctx, event, file, Some(release), error))?),
+            None => Ok(()),
+        }
+    };
+    hook(before, None)?;
+    let result = operation.await;
+    let error = result.as_ref().err().map(ToString::to_string);
+    hook(after, error.as_deref())?;
+    result
+}
+
+/// Which way the needs edges point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// A release runs after what it needs (install, upgrade).
+    NeedsFirst,
+    /// A release runs after what needs it (uninstall).
+    DependentsFirst,
+}
+
+/// The selected releases as tasks whose needs are the edges of the needs
+/// graph among them (a need outside the selection does not hold a release
+/// back, as with helmfile's --skip-needs).
+pub(crate) fn release_tasks(selected: &[Selected<'_>], direction: Direction) -> Vec<Task<Release>> {
+    let mut tasks: Vec<Task<Release>> = Vec::new();
+    for group in selected {
+        let offset = tasks.len();
+        let index: HashMap<String, usize> =
+            group.releases.iter().enumerate().map(|(i, r)| (release_id(r), offset + i)).collect();
+        let mut edges: Vec<Vec<usize>> = vec![Vec::new(); group.releases.len()];
+        for (i, release) in group.releases.iter().enumerate() {
+            for need in resolved_needs(release) {
+                if let Some(&needed) = index.get(&need) {
+                    match direction {
+                        Direction::NeedsFirst => edges[i].push(needed),
+                        Direction::DependentsFirst => edges[needed - offset].push(offset + i),
+                    }
+                }
+            }
+        }
+        for (release, needs) in group.releases.iter().zip(edges) {
+            tasks.push(Task { input: (*release).clone(), needs });
+        }
+    }
+    tasks
+}
+
+/// One line of the closing summary.
+pub(crate) struct SummaryRow {
+    pub action: &'static str,
+    pub duration: Duration,
+}
+
+/// The closing table (release, namespace, action, result, duration) and
+/// whether anything did not succeed.
+pub(crate) fn summary(
+    tasks: &[Task<Release>],
+    outcomes: &[TaskOutcome<SummaryRow, (SummaryRow, ReleaseError)>],
+    global: &GlobalSettings,
+) -> (String, bool) {
+    let mut rows = Vec::with_capacity(outcomes.len());
+    let mut failed = false;
+    for (task, outcome) in tasks.iter().zip(outcomes) {
+        let release = &task.input;
+        let (action, result, duration) = match outcome {
+            TaskOutcome::Done(row) => (row.action, "ok".to_string(), format!("{:.1}s", row.duration.as_secs_f64())),
+            TaskOutcome::Failed((row, _)) => {
+                failed = true;
+                (row.action, "FAILED".to_string(), format!("{:.1}s", row.duration.as_secs_f64()))
+            }
+            TaskOutcome::Skipped { because } => {
+                failed = true;
+                ("-", format!("skipped: `{}` did not succeed", tasks[*because].input.name), String::new())
+            }
+            TaskOutcome::Cancelled => {
+                failed = true;
+                ("-", "not started: interrupted".to_string(), String::new())
+            }
+        };
+        rows.push(vec![release.name.clone(), namespace_of(global, release), action.to_string(), result, duration]);
+    }
+    (render_table(&["RELEASE", "NAMESPACE", "ACTION", "RESULT", "DURATION"], &rows), failed)
+}

@@ -1,0 +1,108 @@
+//! The prepare stage, between selecting releases and rendering them, as
+//! helmfile orders it: `prepare` hooks, chart repositories registered (and
+//! refreshed unless `--skip-refresh`/`--skip-deps`), remote charts pulled
+//! into the chart cache, each release's values resolved, then charts built
+//! (wrapper charts, dependency builds). What `template`, `lint` and the
+//! cluster commands do before rendering.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::charts::build::{Dependencies, Preparation, PreparedCharts, build};
+use super::charts::cache::{PullSettings, ReleaseKey, pull_selected, release_key};
+use super::charts::registry::registry_access;
+use super::charts::repos::{PreparedRepositories, Refresh};
+use super::engine::ShimEngine;
+use super::hooks::{Event, trigger};
+use super::selection::Selected;
+use super::session::Session;
+use crate::helm::ValueSource;
+
+/// Whether the network may be used to refresh what is cached.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PrepareOptions {
+    /// `--skip-deps`: no dependency builds, no repository refresh.
+    pub skip_deps: bool,
+    /// `--skip-refresh`: no repository refresh.
+    pub skip_refresh: bool,
+}
+
+/// What preparation produced for the selected releases.
+pub(crate) struct Prepared {
+    /// The repositories registered for the run (None when there are none).
+    pub repositories: Option<PreparedRepositories>,
+    /// The charts to render instead of the ones written, and each release's
+    /// resolved values.
+    pub charts: PreparedCharts,
+}
+
+impl Prepared {
+    /// The repositories file the SDK resolves `repo/chart` against.
+    pub(crate) fn repository_config(&self) -> String {
+        self.repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default()
+    }
+}
+
+/// Runs the prepare stage for `selected`.
+pub(crate) async fn prepare(
+    session: &Session,
+    selected: &[Selected<'_>],
+    options: PrepareOptions,
+) -> anyhow::Result<Prepared> {
+    let ctx = &session.ctx;
+    let global = &session.global;
+    // helmfile's `prepare` hooks: the state's, then each release's, before
+    // anything is fetched or built.
+    for group in selected {
+        trigger(ctx, Event::Prepare, group.file, None, None)?;
+        for release in group.releases.iter().filter(|r| r.installed) {
+            trigger(ctx, Event::Prepare, group.file, Some(release), None)?;
+        }
+    }
+    // helmfile skips `helm repo add/update` with either flag.
+    let offline = options.skip_refresh || options.skip_deps;
+    let refresh = if offline { Refresh::Skip } else { Refresh::Always };
+    let repositories = super::charts::repos::prepare(&session.files, ctx, refresh).await?;
+    let registry = registry_access(&session.files, global.oci_plain_http);
+    let repository_config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
+    let pull = PullSettings {
+        cache_dir: &global.cache_dir,
+        repository_config: &repository_config,
+        registry: &registry,
+        offline,
+    };
+    let pulled = pull_selected(selected, ctx, &pull).await?;
+    let values = resolve_selected_values(session, selected)?;
+    let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);
+    let how = Preparation {
+        repository_config,
+        registry,
+        dependencies: if options.skip_deps { Dependencies::Skip } else { Dependencies::Build },
+        skip_refresh: options.skip_refresh,
+        pulled,
+        namespace_override: global.namespace_override.clone(),
+        image_substitutions: session.image_substitutions(),
+        values,
+    };
+    let charts = build(to_render, ctx, &how).await?;
+    Ok(Prepared { repositories, charts })
+}
+
+/// The values of the selected releases that are to be installed, resolved
+/// in release order (templates rendered), as helmfile resolves them when
+/// it builds each release's flags.
+fn resolve_selected_values(
+    session: &Session,
+    selected: &[Selected<'_>],
+) -> anyhow::Result<HashMap<ReleaseKey, Vec<ValueSource>>> {
+    let engine = ShimEngine::new(Arc::clone(&session.ctx.backend));
+    let namespace = session.global.namespace_override.as_deref().unwrap_or_default();
+    let mut values = HashMap::new();
+    for group in selected {
+        for release in group.releases.iter().filter(|r| r.installed) {
+            let resolved = super::values::resolve_values(group.file, release, namespace, &engine)?;
+            values.insert(release_key(release), resolved.iter().map(|v| v.to_source()).collect());
+        }
+    }
+    Ok(values)
+}

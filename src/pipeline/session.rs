@@ -1,0 +1,112 @@
+//! The opening every command shares: the state loaded as the global flags
+//! say (state values files read, development substitutions applied), then
+//! the releases the command acts on selected, and helmfile's exit code 3
+//! when the selectors match nothing.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use serde_yaml_ng::Value;
+
+use super::context::{Context, ExitStatus};
+use super::engine::ShimEngine;
+use super::selection::{Selected, check_any_matched, filter, plan};
+use crate::cli::GlobalSettings;
+use crate::plan::{NeedsMode, PlanError, Selectors};
+use crate::state::{self, LoadOptions, SetKind, StateFile, merge_values, parse_set};
+use crate::substitute::Substitutions;
+
+/// A loaded state and what every stage after loading needs.
+#[derive(Clone)]
+pub struct Session {
+    /// The global flags.
+    pub global: GlobalSettings,
+    /// The SDK, the printer, the shutdown state.
+    pub ctx: Context,
+    /// The development substitutions in force (`helmfire chart|image`).
+    pub substitutions: Substitutions,
+    /// The state files, in helmfile's order.
+    pub files: Arc<Vec<StateFile>>,
+}
+
+impl Session {
+    /// Reads the substitutions file and the `--state-values-*` flags, then
+    /// loads the state, rendering templates in the shim. Chart
+    /// substitutions replace the charts they name in every release.
+    pub fn open(global: &GlobalSettings, ctx: &Context) -> anyhow::Result<Session> {
+        let substitutions = Substitutions::load(&global.substitutions_file)?;
+        let overrides = state_overrides(global)?;
+        let engine = ShimEngine::new(Arc::clone(&ctx.backend));
+        let namespace = global.namespace_override.as_deref().unwrap_or_default();
+        let selectors_conflict = |own: &[String]| {
+            // helmfile compares only with selectors given on the command line.
+            !global.selectors.is_empty()
+                && Selectors::parse(own.iter().map(String::as_str))
+                    .is_ok_and(|own| !global.selectors.compatible_with(&own))
+        };
+        let opts = LoadOptions {
+            environment: &global.environment,
+            overrides: &overrides,
+            namespace,
+            engine: &engine,
+            render_yaml: global.render_yaml,
+            selectors_conflict: &selectors_conflict,
+        };
+        let mut files = state::load(&global.source, &opts)?;
+        for release in files.iter_mut().flat_map(|f| f.releases.iter_mut()) {
+            if let Some(path) = substitutions.chart_for(&release.chart_ref) {
+                release.chart = state::ChartSource::Local(path.to_path_buf());
+            }
+        }
+        Ok(Session { global: global.clone(), ctx: ctx.clone(), substitutions, files: Arc::new(files) })
+    }
+
+    /// The selected releases of every file in needs order (`needs` says
+    /// how needs widen or narrow the selection).
+    pub(crate) fn plan(&self, needs: NeedsMode) -> Result<Vec<Selected<'_>>, PlanError> {
+        plan(&self.files, &self.global, needs)
+    }
+
+    /// The selected releases of every file in declaration order, as
+    /// helmfile's list-like commands select them.
+    pub(crate) fn filter(&self) -> Result<Vec<Selected<'_>>, PlanError> {
+        filter(&self.files, &self.global)
+    }
+
+    /// helmfile's exit code 3 when the selectors matched nothing (reported).
+    pub(crate) fn no_match(&self, selected: &[Selected<'_>]) -> Option<ExitStatus> {
+        check_any_matched(selected, &self.global, &self.ctx.printer)
+    }
+
+    /// The image substitutions in force, original first.
+    pub fn image_substitutions(&self) -> Vec<(String, String)> {
+        self.substitutions.image_pairs()
+    }
+
+    /// The state file a release comes from.
+    pub(crate) fn file_of(&self, release: &state::Release) -> Option<&StateFile> {
+        self.files.iter().find(|f| f.path == release.location.path)
+    }
+}
+
+/// The state values the command line sets, in helmfile's order of
+/// precedence (later wins): files, `--state-values-set`,
+/// `--state-values-set-string`.
+fn state_overrides(global: &GlobalSettings) -> anyhow::Result<Value> {
+    let flags = &global.state_values;
+    let mut merged = Value::Mapping(Default::default());
+    for file in &flags.files {
+        let text = fs_err::read_to_string(file).context("reading --state-values-file")?;
+        let value = crate::yaml::values_from_str(&text)
+            .with_context(|| format!("parsing --state-values-file {}", file.display()))?;
+        merge_values(&mut merged, value);
+    }
+    let sets = flags.set.iter().map(|s| (s, SetKind::Typed));
+    let strings = flags.set_string.iter().map(|s| (s, SetKind::String));
+    for (expression, kind) in sets.chain(strings) {
+        let value = parse_set(expression, kind)
+            .map_err(|e| anyhow::anyhow!("invalid --state-values-set `{expression}`: {e}"))?;
+        merge_values(&mut merged, value);
+    }
+    Ok(merged)
+}
