@@ -3,6 +3,7 @@
 //! middle of a sync leaves no pending release once it runs again.
 
 use std::process::{Child, Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use helmfire::daemon::DaemonFiles;
@@ -210,4 +211,72 @@ fn start_status_logs_and_stop_manage_a_background_daemon() {
     assert_eq!(String::from_utf8_lossy(&status.stdout), "not running\n");
     let stop_again = run(&["daemon", "stop"]);
     assert_clean_failure!(stop_again, "no daemon runs for this state");
+}
+
+/// The daemon's pid: whether that process still exists.
+fn alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn sigterm_while_a_sync_is_in_flight_settles_it_and_stops_within_30_seconds() {
+    let ns = namespace("daemon-term");
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: stuck\n  namespace: {ns}\n  chart: {}\n", chart("unready").display()),
+    );
+    let mut daemon = Daemon::start(&ws, &["--wait", "--timeout", "300"]);
+    daemon.expect("listening on");
+    let status_of = || {
+        let out = helm(&ws, &["status", "stuck", "-n", &ns, "-o", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v["info"]["status"].as_str().map(str::to_string))
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while status_of().as_deref() != Some("pending-install") {
+        assert!(Instant::now() < deadline, "the install never started: {:?}", daemon.stderr.seen);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let signalled = Instant::now();
+    Command::new("kill").args(["-TERM", &daemon.child.id().to_string()]).status().unwrap();
+    let status = daemon.child.wait().unwrap();
+    assert!(signalled.elapsed() < Duration::from_secs(35), "stopping took {:?}", signalled.elapsed());
+    assert_eq!(status.code(), Some(143), "SIGTERM ends it with 128 + 15");
+    assert!(!daemon.files.token().exists() && !daemon.files.pid().exists(), "no pid or token file is left");
+    let left = status_of();
+    assert!(left.as_deref().is_some_and(|s| !s.starts_with("pending")), "Helm settled the release: {left:?}");
+}
+
+#[test]
+fn sigterm_while_the_state_loads_stops_the_template_exec_children_too() {
+    let ws = Workspace::new();
+    // Loading runs a template that runs a command for half a minute; the
+    // odd duration names that child among the machine's processes.
+    ws.write("helmfile.yaml.gotmpl", "{{ exec \"sleep\" (list \"37.5\") }}\nreleases: []\n");
+    let child_running = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .any(|entry| std::fs::read(entry.path().join("cmdline")).is_ok_and(|c| c == b"sleep\x0037.5\x00"))
+    };
+    let mut daemon = Daemon::start(&ws, &[]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !child_running() {
+        assert!(Instant::now() < deadline, "the template's command never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let signalled = Instant::now();
+    Command::new("kill").args(["-TERM", &daemon.child.id().to_string()]).status().unwrap();
+    let status = daemon.child.wait().unwrap();
+    assert!(signalled.elapsed() < Duration::from_secs(10), "stopping took {:?}", signalled.elapsed());
+    assert_eq!(status.code(), Some(143));
+    assert!(!alive(daemon.child.id()));
+    let gone = Instant::now() + Duration::from_secs(5);
+    while child_running() {
+        assert!(Instant::now() < gone, "the template's `exec` child outlived helmfire");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!daemon.files.token().exists() && !daemon.files.pid().exists(), "no pid or token file is left");
 }

@@ -38,8 +38,7 @@ fn assert_does_not_use(layer: &str, forbidden: &[&str]) {
 #[test]
 fn yaml_stands_alone() {
     for (path, text) in sources("yaml") {
-        let uses: Vec<&str> =
-            text.lines().filter(|l| l.contains("crate::") && !l.contains("crate::yaml")).collect();
+        let uses: Vec<&str> = text.lines().filter(|l| l.contains("crate::") && !l.contains("crate::yaml")).collect();
         assert!(uses.is_empty(), "{path} reaches into the crate: {uses:?}");
     }
 }

@@ -3,10 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
 
 use similar_asserts::assert_eq;
 
 use crate::chart_repo::ChartRepo;
+use crate::http_proxy::Proxy;
 use crate::oci_registry::{PASSWORD, Registry, USER};
 use crate::util::{Workspace, helm_cli, repo_root};
 
@@ -27,6 +30,28 @@ fn registry_with_raw() -> Registry {
     let registry = Registry::start();
     registry.push_charts("myrepo", &raw_charts());
     registry
+}
+
+/// The registry behind a recording proxy that holds chart downloads for
+/// `hold`: the requests that reach the registry can be counted.
+fn proxied(registry: &Registry, hold: Duration) -> Proxy {
+    let layers = registry.chart_digests.lock().unwrap().clone();
+    Proxy::start(
+        &registry.host,
+        Arc::new(move |path: &str| {
+            layers.iter().any(|d| path.ends_with(&format!("/blobs/sha256:{d}"))).then_some(hold)
+        }),
+    )
+}
+
+/// How many chart archives (layers) the registry served through `proxy`.
+fn layer_downloads(registry: &Registry, proxy: &Proxy) -> usize {
+    let layers = registry.chart_digests.lock().unwrap().clone();
+    proxy
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET ") && layers.iter().any(|d| r.contains(&format!("/blobs/sha256:{d}"))))
+        .count()
 }
 
 fn stderr(out: &std::process::Output) -> String {
@@ -66,9 +91,9 @@ fn an_oci_chart_renders_as_the_helm_cli_renders_it() {
 #[test]
 fn an_oci_repository_resolves_constraints_and_pulls_each_version_once() {
     let registry = registry_with_raw();
+    let proxy = proxied(&registry, Duration::ZERO);
     let ws = Workspace::new();
-    let repo =
-        format!("repositories:\n- name: myrepo\n  url: {}/myrepo\n  oci: true\n  plainHttp: true\n", registry.host);
+    let repo = format!("repositories:\n- name: myrepo\n  url: {}/myrepo\n  oci: true\n  plainHttp: true\n", proxy.host);
     let releases = [
         release("a", "myrepo/raw", "~0.0"),
         release("b", "myrepo/raw", "0.1.0"),
@@ -82,8 +107,9 @@ fn an_oci_repository_resolves_constraints_and_pulls_each_version_once() {
     let stdout = assert_success!(out);
     let versions: Vec<&str> = stdout.lines().filter_map(|l| l.trim().strip_prefix("version: ")).collect();
     assert_eq!(versions, ["0.0.1", "0.1.0", "0.1.0", "0.1.0", "0.1.0"]);
-    // Two versions, two pulls, however many releases use them.
-    assert_eq!(stderr(&out).matches("Pulling ").count(), 2, "{}", stderr(&out));
+    // Two versions, two downloads from the registry, however many
+    // releases use them.
+    assert_eq!(layer_downloads(&registry, &proxy), 2, "{:?}", proxy.requests());
 
     // A second run takes the exact versions from the cache: no pull at all
     // for them, even with the registry gone (the constraints `~0.0` and
@@ -91,9 +117,11 @@ fn an_oci_repository_resolves_constraints_and_pulls_each_version_once() {
     drop(registry);
     let pinned = [release("b", "myrepo/raw", "0.1.0"), release("a", "myrepo/raw", "0.0.1")].concat();
     ws.write("helmfile.yaml.gotmpl", &format!("{repo}releases:\n{pinned}"));
+    let before = proxy.requests().len();
     let out = ws.run(&["template"]);
     assert_success!(out);
     assert!(!stderr(&out).contains("Pulling"), "{}", stderr(&out));
+    assert_eq!(proxy.requests().len(), before, "nothing reached the registry: {:?}", proxy.requests());
 }
 
 #[test]
@@ -150,8 +178,12 @@ fn registry_faults_are_named_with_what_to_do() {
 #[test]
 fn two_processes_share_the_cache_and_download_once() {
     let registry = registry_with_raw();
+    // The download is held long enough for the second process to start
+    // while the first is still inside it.
+    let proxy = proxied(&registry, Duration::from_secs(2));
     let ws = Workspace::new();
-    ws.write("helmfile.yaml.gotmpl", &format!("releases:\n{}", release("foo", &registry.url("myrepo/raw"), "0.1.0")));
+    let url = format!("oci://{}/myrepo/raw", proxy.host);
+    ws.write("helmfile.yaml.gotmpl", &format!("releases:\n{}", release("foo", &url, "0.1.0")));
     let cache = ws.path().join("shared-cache");
     let spawn = || {
         ws.helmfire()
@@ -162,13 +194,23 @@ fn two_processes_share_the_cache_and_download_once() {
             .spawn()
             .unwrap()
     };
-    let (first, second) = (spawn(), spawn());
+    let first = spawn();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while layer_downloads(&registry, &proxy) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the first process never started its download");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = spawn();
     let outputs = [first.wait_with_output().unwrap(), second.wait_with_output().unwrap()];
     for out in &outputs {
         assert_success!(out);
     }
-    let pulls: usize = outputs.iter().map(|o| stderr(o).matches("Pulling ").count()).sum();
-    assert_eq!(pulls, 1, "one process pulls, the other waits and reads the cache");
+    assert_eq!(
+        layer_downloads(&registry, &proxy),
+        1,
+        "one process downloads, the other waits for it and reads the cache: {:?}",
+        proxy.requests()
+    );
     let info = ws.helmfire().args(["cache", "info", "-o", "json"]).env("HELMFIRE_CACHE_HOME", &cache).output().unwrap();
     let info: serde_json::Value = serde_json::from_str(&assert_success!(info)).unwrap();
     assert_eq!(info["charts"], 1);

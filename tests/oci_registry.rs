@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use sha2::Digest as _;
+
 use crate::util::{helm_cli, test_cache};
 
 /// The distribution registry's version; go.sum of helm v4 already names it.
@@ -30,6 +32,9 @@ pub struct Registry {
     dir: tempfile::TempDir,
     auth: bool,
     tls: bool,
+    /// sha256 digests of the chart archives pushed (the layers a pull
+    /// downloads).
+    pub chart_digests: std::sync::Mutex<Vec<String>>,
 }
 
 impl Registry {
@@ -99,7 +104,15 @@ impl Registry {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start the OCI registry");
-        let mut registry = Registry { host: format!("127.0.0.1:{port}"), port, child, dir, auth, tls };
+        let mut registry = Registry {
+            host: format!("127.0.0.1:{port}"),
+            port,
+            child,
+            dir,
+            auth,
+            tls,
+            chart_digests: std::sync::Mutex::new(Vec::new()),
+        };
         registry.wait_ready();
         registry
     }
@@ -156,6 +169,9 @@ impl Registry {
             push.push(&url);
             push.extend(transport.iter().map(String::as_str));
             self.helm(&push);
+            let digest = sha2::Sha256::digest(std::fs::read(&archive).unwrap());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            self.chart_digests.lock().unwrap().push(hex);
             std::fs::remove_file(&archive).unwrap();
         }
     }

@@ -20,6 +20,7 @@ mod deploy;
 mod diff_apply;
 mod drift;
 mod helmfile_semantics;
+mod http_proxy;
 mod layering;
 mod no_helm;
 mod oci;

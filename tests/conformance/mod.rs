@@ -3,9 +3,12 @@
 //!
 //! The comparison follows the suite's README: the same YAML documents in the
 //! same order, byte for byte (`---` and `# Source:` lines included); log
-//! lines are not compared. The test fails when a case listed in
-//! `tests/conformance/baseline.txt` does not pass (a regression), and
-//! reports cases that pass without being listed, so the baseline can grow.
+//! lines are not compared, except for `fetch`, whose only output is the
+//! log of what it pulled. The test fails when a case listed in
+//! `tests/conformance/baseline.txt` does not pass (a regression) or is no
+//! longer in the suite, and reports cases that pass without being listed,
+//! so the baseline can grow. Without the suite at hand (a clone without
+//! `../shared`), it says so and counts the baseline as skipped.
 
 mod expected;
 
@@ -38,11 +41,12 @@ fn suite_dir() -> PathBuf {
 #[allow(clippy::print_stdout)] // the table is the runner's report (see scripts/test)
 fn helmfile_snapshot_suite() {
     let suite = suite_dir();
-    assert!(
-        suite.join("snapshot").is_dir(),
-        "the conformance suite is missing: expected {} (shared/ beside the repository)",
-        suite.display()
-    );
+    let baseline = baseline();
+    if !suite.join("snapshot").is_dir() {
+        println!("helmfile snapshot conformance: the suite is not at hand ({} is missing); not run", suite.display());
+        println!("conformance summary: 0 pass / 0 fail / {} skipped (suite missing)", baseline.len());
+        return;
+    }
     let mut cases: Vec<String> = std::fs::read_dir(suite.join("snapshot"))
         .unwrap()
         .filter_map(|e| e.ok())
@@ -50,8 +54,9 @@ fn helmfile_snapshot_suite() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     cases.sort();
+    let gone: Vec<&String> = baseline.iter().filter(|b| !cases.contains(b)).collect();
+    assert!(gone.is_empty(), "cases listed in tests/conformance/baseline.txt are no longer in the suite: {gone:?}");
 
-    let baseline = baseline();
     let mut table = String::from("| case | result | reason |\n| --- | --- | --- |\n");
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut regressions = Vec::new();
@@ -199,8 +204,25 @@ fn run_case(suite: &Path, case: &str) -> Outcome {
         return Outcome::Fail(first_error);
     }
     match command {
-        // fetch prints no documents: the case checks that the charts come.
-        "template" | "fetch" => {
+        // fetch prints no documents; helmfile's snapshot holds its log of
+        // the charts it pulled, which helmfire must say too.
+        "fetch" => {
+            let port = registry.as_ref().map(|r| r.port.to_string()).unwrap_or_default();
+            let expected = expected_text.replace("$REGISTRY_PORT", &port);
+            let said = format!("{stdout}{stderr}");
+            // `$DIGEST` stands for whatever digest the registry gave.
+            let says = |line: &str| match line.split_once("$DIGEST") {
+                Some((before, _)) => {
+                    said.lines().any(|l| l.trim().starts_with(before) && l.trim().len() > before.len())
+                }
+                None => said.contains(line),
+            };
+            match expected.lines().map(str::trim).filter(|l| !l.is_empty()).find(|l| !says(l)) {
+                None => Outcome::Pass,
+                Some(missing) => Outcome::Fail(format!("fetch did not say `{missing}`")),
+            }
+        }
+        "template" => {
             let expected = expected::manifests(&expected_text);
             if expected == stdout {
                 Outcome::Pass
