@@ -141,3 +141,64 @@ fn one_failing_release_does_not_hide_the_others() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("name: good-config"), "the good release's manifests are printed:\n{stdout}");
 }
+
+#[test]
+fn helmfiles_that_include_themselves_name_the_cycle() {
+    let ws = workspace_with("helmfiles:\n- helmfile.yaml\n");
+    assert_clean_failure!(ws.run(&["list"]), "`helmfiles:` include a cycle", "helmfile.yaml -> ");
+
+    let ws = workspace_with("helmfiles:\n- a.yaml\n");
+    ws.write("a.yaml", "helmfiles:\n- b.yaml\n");
+    ws.write("b.yaml", "helmfiles:\n- a.yaml\n");
+    let out = ws.run(&["list"]);
+    assert_clean_failure!(out, "a.yaml -> ", "b.yaml -> ");
+
+    let ws = workspace_with("helmfiles:\n- '*.yaml'\nreleases: []\n");
+    assert_clean_failure!(ws.run(&["list"]), "include a cycle");
+}
+
+#[test]
+fn release_names_and_namespaces_follow_helm_and_kubernetes_rules() {
+    let c = chart("files");
+    for (release, complaint) in [
+        (format!("- name: ../../x\n  chart: {}\n", c.display()), "release name `../../x` is not valid"),
+        (format!("- name: a\n  namespace: ../../x\n  chart: {}\n", c.display()), "namespace `../../x` of release `a`"),
+        (format!("- name: Web\n  chart: {}\n", c.display()), "release name `Web` is not valid"),
+        (format!("- name: {}\n  chart: {}\n", "a".repeat(54), c.display()), "helm allows at most 53"),
+    ] {
+        let ws = workspace_with(&format!("releases:\n{release}"));
+        for command in ["template", "list", "build", "write-values"] {
+            assert_clean_failure!(ws.run(&[command]), complaint, "helmfile.yaml:2");
+        }
+    }
+}
+
+#[test]
+fn devices_and_huge_files_are_refused_as_values() {
+    let c = chart("files");
+    let ws = workspace_with(&format!(
+        "environments:\n  default:\n    values:\n    - /dev/zero\n---\nreleases:\n- name: a\n  chart: {}\n",
+        c.display()
+    ));
+    assert_clean_failure!(ws.run(&["list"]), "/dev/zero is not a regular file");
+
+    let ws =
+        workspace_with(&format!("releases:\n- name: a\n  chart: {}\n  values:\n  - big.yaml.gotmpl\n", c.display()));
+    let big = std::fs::File::create(ws.path().join("big.yaml.gotmpl")).unwrap();
+    big.set_len(helmfire::state::MAX_INPUT_BYTES + 1).unwrap();
+    assert_clean_failure!(ws.run(&["template"]), "big.yaml.gotmpl is larger than helmfire reads");
+}
+
+#[test]
+fn a_template_that_fails_says_why() {
+    let ws = Workspace::new();
+    ws.write("helmfile.yaml.gotmpl", "{{ fail \"set DEPLOY_ENV first\" }}\n");
+    assert_clean_failure!(ws.run(&["list"]), "set DEPLOY_ENV first");
+}
+
+#[test]
+fn an_absurd_concurrency_is_just_no_limit() {
+    let ws = workspace_with(&format!("releases:\n- name: a\n  chart: {}\n", chart("files").display()));
+    let out = ws.run(&["template", "--concurrency", "4611686018427387904"]);
+    assert_success!(out);
+}

@@ -156,3 +156,30 @@ fn a_closed_stdout_pipe_ends_quietly() {
     assert!(out.status.success(), "exit {} stderr {}", out.status, String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_closed_stdout_pipe_stops_the_renders_still_to_come() {
+    let ws = Workspace::new();
+    // Each render runs this post-renderer, which leaves a line behind: the
+    // count says how many releases were rendered.
+    let log = ws.path().join("renders.log");
+    let script = ws.write("count.sh", &format!("#!/bin/sh\necho rendered >> {}\nsleep 0.2\ncat\n", log.display()));
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    ws.write(
+        "helmfile.yaml",
+        &format!("helmDefaults:\n  postRenderer: ./count.sh\n{}", releases(30, "named-templates")),
+    );
+    let mut child = ws
+        .helmfire()
+        .args(["template", "-q", "--concurrency", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {} stderr {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let rendered = std::fs::read_to_string(&log).unwrap().lines().count();
+    assert!(rendered < 10, "{rendered} of 30 releases rendered after the reader went away");
+}

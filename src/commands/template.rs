@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::ExitStatus;
 use crate::cli::{GlobalSettings, TemplateSettings};
-use crate::exec::{Reporter, call_helm, run_ordered};
+use std::ops::ControlFlow;
+
+use crate::exec::{Reporter, call_helm, run_ordered_until};
 use crate::helm::TemplateOutput;
 use crate::output::{TemplateReporter, report};
 use crate::pipeline::output_paths::{DEFAULT_OUTPUT_DIR_TEMPLATE, render_output_path};
@@ -48,7 +50,7 @@ impl TemplateCommand {
 
         let mut failures: Vec<(Release, ReleaseError)> = Vec::new();
         let mut write_error: Option<std::io::Error> = None;
-        run_ordered(
+        run_ordered_until(
             jobs,
             // Renders are CPU-bound: one per CPU when no limit is given.
             self.settings.concurrency.for_in_process(1),
@@ -63,16 +65,21 @@ impl TemplateCommand {
                     (job.release, result)
                 }
             },
-            |_, (release, result): (Release, Result<TemplateOutput, crate::helm::HelmError>)| match result {
-                Ok(output) if write_error.is_none() && !output.stdout.is_empty() => {
-                    // helmfile prints each release's `helm template` output
-                    // followed by a newline (helmexec's write).
-                    if let Err(e) = self.ctx.printer.stdout(&format!("{}\n", output.stdout)) {
-                        write_error = Some(e);
+            |_, (release, result): (Release, Result<TemplateOutput, crate::helm::HelmError>)| {
+                match result {
+                    Ok(output) if !output.stdout.is_empty() => {
+                        // helmfile prints each release's `helm template`
+                        // output followed by a newline (helmexec's write).
+                        if let Err(e) = self.ctx.printer.stdout(&format!("{}\n", output.stdout)) {
+                            // Nobody reads any more (`| head`): stop rendering.
+                            write_error = Some(e);
+                            return ControlFlow::Break(());
+                        }
                     }
+                    Ok(_) => {}
+                    Err(source) => failures.push((release, source.into())),
                 }
-                Ok(_) => {}
-                Err(source) => failures.push((release, source.into())),
+                ControlFlow::Continue(())
             },
         )
         .await;

@@ -76,6 +76,19 @@ impl Daemon {
                 "--listen {addr} is not a loopback address: the API controls your releases, so it needs --allow-remote and TLS (--tls-cert, --tls-key)"
             );
         }
+        // Everything that can fail comes before the daemon announces itself
+        // or writes its files.
+        let tls = match tls {
+            Some((cert, key)) => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let config =
+                    axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await.with_context(|| {
+                        format!("loading the TLS certificate {} and key {}", cert.display(), key.display())
+                    })?;
+                Some(config)
+            }
+            None => None,
+        };
         let listener = std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
@@ -108,12 +121,7 @@ impl Daemon {
         let handle = axum_server::Handle::new();
         let app = router(api).into_make_service();
         let server = match tls {
-            Some((cert, key)) => {
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                let config =
-                    axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await.with_context(|| {
-                        format!("loading the TLS certificate {} and key {}", cert.display(), key.display())
-                    })?;
+            Some(config) => {
                 tokio::spawn(axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone()).serve(app))
             }
             None => tokio::spawn(axum_server::from_tcp(listener)?.handle(handle.clone()).serve(app)),
@@ -144,15 +152,18 @@ impl Daemon {
         self.sync_round("start", status, metrics, &settings, &quiet).await;
         let mut reload_settings = settings.clone();
         reload_settings.render.skip_refresh = true;
-        let (mut fingerprints, mut roots) = match watch.fingerprint(&reload_settings).await {
+        let (mut fingerprints, mut deps) = match watch.fingerprint(&reload_settings).await {
             Ok(state) => state,
             Err(e) => {
                 record_error(status, &format!("{e:#}"));
-                (Default::default(), vec![self.global.substitutions_file.clone()])
+                (
+                    Default::default(),
+                    crate::watch::dependencies(&[], std::slice::from_ref(&self.global.substitutions_file)),
+                )
             }
         };
         let ignore = Ignore { dirs: vec![self.global.cache_dir.clone()] };
-        let mut stream = ChangeStream::watch(&roots, ignore, QUIET)?;
+        let mut stream = ChangeStream::watch(&deps, ignore, QUIET)?;
         let every = |s: Option<u64>| s.map(Duration::from_secs);
         let (sync_every, drift_every) = (every(self.options.sync_interval), every(self.options.drift_interval));
         let mut next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
@@ -177,9 +188,9 @@ impl Daemon {
                 change = stream.next() => {
                     let Some(paths) = change else { return Ok(ExitStatus::Success) };
                     let started = Instant::now();
-                    let result = watch.on_change(&paths, &reload_settings, &mut fingerprints, &mut roots).await;
+                    let result = watch.on_change(&paths, &reload_settings, &mut fingerprints, &mut deps).await;
                     record_sync(status, metrics, "change", result, started, "applied what the change touched");
-                    if let Err(e) = stream.set_roots(&roots) {
+                    if let Err(e) = stream.set_dependencies(&deps) {
                         self.ctx.printer.warn(&format!("watch: {e}"));
                     }
                 }
@@ -196,7 +207,7 @@ impl Daemon {
                     Some(Control::Reload(reply)) => {
                         let started = Instant::now();
                         let changed = std::collections::BTreeSet::from([self.global.substitutions_file.clone()]);
-                        let result = watch.on_change(&changed, &reload_settings, &mut fingerprints, &mut roots).await;
+                        let result = watch.on_change(&changed, &reload_settings, &mut fingerprints, &mut deps).await;
                         let record = record_sync(status, metrics, "api", result, started, "reloaded the state");
                         let _ = reply.send(serde_json::to_value(record)?);
                     }
@@ -324,13 +335,15 @@ fn record_sync(
         trigger: trigger.into(),
         result: if ok { "ok".into() } else { "failed".into() },
         seconds,
-        summary: summary.into(),
+        summary: if ok { summary.into() } else { "some releases failed; the daemon's log names them".into() },
         report: None,
     };
     if let Ok(mut s) = status.lock() {
         s.last_sync = Some(record.clone());
         if ok {
             s.last_error = None;
+        } else if s.last_error.is_none() {
+            s.last_error = Some(format!("the {trigger} sync failed; the daemon's log names each failed release"));
         }
     }
     record

@@ -83,11 +83,7 @@ where
     let mut outcomes: Vec<Option<TaskOutcome<R, E>>> = (0..count).map(|_| None).collect();
     let mut ready: VecDeque<usize> = (0..count).filter(|&i| needs_left[i] == 0).collect();
 
-    let permits = match limit {
-        Concurrency::Unlimited => count.max(1),
-        Concurrency::AtMost(n) => n.get(),
-    };
-    let semaphore = Arc::new(Semaphore::new(permits));
+    let semaphore = Arc::new(Semaphore::new(limit.permits(count)));
     let mut running = JoinSet::new();
     loop {
         while let Some(index) = ready.pop_front() {

@@ -8,7 +8,7 @@
 
 pub use blocking::call_helm;
 pub use dag::{NeverStop, StopSignal, Task, TaskOutcome, run_dag};
-pub use ordered::{Concurrency, run_ordered};
+pub use ordered::{Concurrency, run_ordered, run_ordered_until};
 pub use reporter::{NoReporter, Reporter};
 pub use shutdown::{Adopted, GRACE, InFlight, Shutdown, ShutdownHooks, Signal};
 

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::num::NonZeroUsize;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -39,10 +40,12 @@ impl Concurrency {
         }
     }
 
-    fn permits(self, tasks: usize) -> usize {
+    /// Permits for `tasks` tasks: never more than there are tasks, which
+    /// also keeps an absurd `--concurrency` within what a semaphore holds.
+    pub(super) fn permits(self, tasks: usize) -> usize {
         match self {
             Concurrency::Unlimited => tasks.max(1),
-            Concurrency::AtMost(n) => n.get(),
+            Concurrency::AtMost(n) => n.get().min(tasks.max(1)),
         }
     }
 }
@@ -52,6 +55,27 @@ impl Concurrency {
 /// been emitted, so output streams while later items still run.
 pub async fn run_ordered<T, R, F, Fut>(items: Vec<T>, limit: Concurrency, task: F, mut emit: impl FnMut(usize, R))
 where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = R> + Send + 'static,
+{
+    run_ordered_until(items, limit, task, |index, result| {
+        emit(index, result);
+        ControlFlow::Continue(())
+    })
+    .await;
+}
+
+/// [`run_ordered`], stopping when `emit` says so: the tasks still running
+/// are dropped (their shim calls cancelled) and the rest never start (a
+/// reader that went away, as with `template | head`).
+pub async fn run_ordered_until<T, R, F, Fut>(
+    items: Vec<T>,
+    limit: Concurrency,
+    task: F,
+    mut emit: impl FnMut(usize, R) -> ControlFlow<()>,
+) where
     T: Send + 'static,
     R: Send + 'static,
     F: Fn(T) -> Fut,
@@ -78,7 +102,10 @@ where
         };
         pending.insert(index, result);
         while let Some(result) = pending.remove(&next) {
-            emit(next, result);
+            if emit(next, result).is_break() {
+                running.abort_all();
+                return;
+            }
             next += 1;
         }
     }

@@ -96,7 +96,7 @@ fn state_overrides(global: &GlobalSettings) -> anyhow::Result<Value> {
     let flags = &global.state_values;
     let mut merged = Value::Mapping(Default::default());
     for file in &flags.files {
-        let text = fs_err::read_to_string(file).context("reading --state-values-file")?;
+        let text = crate::state::read_input(file).context("reading --state-values-file")?;
         let value = crate::yaml::values_from_str(&text)
             .with_context(|| format!("parsing --state-values-file {}", file.display()))?;
         merge_values(&mut merged, value);

@@ -40,7 +40,10 @@ impl ResolvedValues {
     /// The document's text (a file is read), with what it came from.
     pub fn read(&self) -> std::io::Result<(String, String)> {
         match self {
-            ResolvedValues::File(file) => Ok((fs_err::read_to_string(file)?, file.display().to_string())),
+            ResolvedValues::File(file) => {
+                let text = crate::state::read_input(file).map_err(std::io::Error::other)?;
+                Ok((text, file.display().to_string()))
+            }
             ResolvedValues::Text { text, origin } => Ok((text.clone(), origin.clone())),
         }
     }

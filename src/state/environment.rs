@@ -157,7 +157,7 @@ pub(crate) fn load_entry(
         ValuesEntry::Inline(map) => return Ok(Some(Value::Mapping(map.clone()))),
         ValuesEntry::File(file) => inputs.base_dir.join(file),
     };
-    if !file.is_file() {
+    if !file.exists() {
         if missing_is_error {
             return Err(StateError::Invalid {
                 location: at_state(),
@@ -166,7 +166,7 @@ pub(crate) fn load_entry(
         }
         return Ok(None);
     }
-    let mut text = fs_err::read_to_string(&file)?;
+    let mut text = super::input::read_input(&file)?;
     if file.to_string_lossy().ends_with(".gotmpl") {
         let data = env_so_far.template_data(inputs.namespace);
         let dir = file.parent().unwrap_or(inputs.base_dir);

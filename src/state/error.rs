@@ -54,6 +54,9 @@ pub enum StateError {
     /// Reading a file failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A file is not one helmfire reads (a device, too large).
+    #[error(transparent)]
+    Input(#[from] super::input::InputError),
     /// The YAML is malformed or a value has the wrong type.
     #[error("{location}: {message}")]
     Yaml {

@@ -86,9 +86,25 @@ fn load_file_layers(
         defined: merged.environments.keys().cloned().collect(),
     };
     let text = text.replace("\r\n", "\n");
-    policy::check(&text).map_err(|violation| StateError::Policy { location: at_file(), violation })?;
-
     let render = opts.render_yaml || path.to_string_lossy().ends_with(".gotmpl");
+    if let Err(violation) = policy::check(&text) {
+        // A template that fails (`{{ fail "..." }}`) says why it failed
+        // rather than what its unrendered text lacks.
+        if render {
+            let start = match kind {
+                Kind::State => Environment::initial(opts.environment, opts.overrides),
+                Kind::Base(start) => start.clone(),
+            };
+            let data = start.template_data(opts.namespace);
+            for part in text.split("\n---\n") {
+                opts.engine
+                    .render(RenderRequest { name: path, text: part, data: &data, base_dir })
+                    .map_err(|message| StateError::Template { location: at_file(), message })?;
+            }
+        }
+        return Err(StateError::Policy { location: at_file(), violation });
+    }
+
     let inputs = EnvironmentInputs {
         name: opts.environment,
         overrides: opts.overrides,
@@ -176,7 +192,7 @@ fn with_bases(
     let mut layers: Option<HelmfileDoc> = None;
     for base in &doc.bases {
         let file = base_dir.join(base);
-        let text = fs_err::read_to_string(&file)?;
+        let text = super::input::read_input(&file)?;
         let layered = load_file_layers(&file, base_dir, &text, opts, Kind::Base(environment))?;
         match &mut layers {
             None => layers = Some(layered.doc),
@@ -185,8 +201,11 @@ fn with_bases(
     }
     let mut merged = layers.unwrap_or_default();
     let mut own = doc;
-    own.bases.clear();
+    // The names stay (helmfile's `build` prints them; watch mode watches
+    // the files); the bases are already merged in.
+    let bases = std::mem::take(&mut own.bases);
     merged.append_from(own);
+    merged.bases = bases;
     Ok(merged)
 }
 
@@ -244,6 +263,7 @@ impl HelmfileDoc {
     /// override): a later non-empty list replaces, maps merge by key.
     fn merge_from(&mut self, later: HelmfileDoc) {
         self.merge_deferred(&later);
+        self.bases.extend(later.bases);
         if !later.releases.is_empty() {
             self.releases = later.releases;
         }

@@ -84,7 +84,11 @@ pub fn load(source: &StateSource, opts: &LoadOptions<'_>) -> Result<Vec<StateFil
     match source {
         StateSource::Stdin => {
             let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+            let limit = super::input::MAX_INPUT_BYTES;
+            let read = std::io::Read::read_to_string(&mut std::io::Read::take(std::io::stdin(), limit + 1), &mut text)?;
+            if read as u64 > limit {
+                return Err(super::input::InputError::TooLarge("-".into()).into());
+            }
             let cwd = std::env::current_dir()?;
             Ok(vec![parse_state(Path::new("-"), &cwd, &text, opts)?])
         }
@@ -104,7 +108,7 @@ pub fn load(source: &StateSource, opts: &LoadOptions<'_>) -> Result<Vec<StateFil
 fn load_all(files: &[PathBuf], opts: &LoadOptions<'_>) -> Result<Vec<StateFile>, StateError> {
     let mut states = Vec::new();
     for path in files {
-        load_tree(path, opts, Level::Top, &SelectorScope::CommandLine, &mut states)?;
+        load_tree(path, opts, Level::Top, &SelectorScope::CommandLine, &mut Vec::new(), &mut states)?;
     }
     Ok(states)
 }
@@ -119,11 +123,40 @@ enum Level {
 /// Loads a state file and, before it, its sub-helmfiles (depth first), as
 /// helmfile orders them. A sub-helmfile that does not define the selected
 /// environment is skipped, as helmfile skips it.
+/// `chain` holds the files being loaded above this one: a file that
+/// appears in its own chain includes itself, which would never end.
 fn load_tree(
     path: &Path,
     opts: &LoadOptions<'_>,
     level: Level,
     scope: &SelectorScope,
+    chain: &mut Vec<PathBuf>,
+    out: &mut Vec<StateFile>,
+) -> Result<(), StateError> {
+    let canonical = fs_err::canonicalize(path)?;
+    if let Some(first) = chain.iter().position(|p| *p == canonical) {
+        let names: Vec<String> =
+            chain[first..].iter().chain(std::iter::once(&canonical)).map(|p| p.display().to_string()).collect();
+        return Err(StateError::Invalid {
+            location: Location { path: path.to_path_buf(), line: None, column: None },
+            message: format!(
+                "`helmfiles:` include a cycle: {}; a state file cannot include itself, directly or through others",
+                names.join(" -> ")
+            ),
+        });
+    }
+    chain.push(canonical);
+    let result = load_subtree(path, opts, level, scope, chain, out);
+    chain.pop();
+    result
+}
+
+fn load_subtree(
+    path: &Path,
+    opts: &LoadOptions<'_>,
+    level: Level,
+    scope: &SelectorScope,
+    chain: &mut Vec<PathBuf>,
     out: &mut Vec<StateFile>,
 ) -> Result<(), StateError> {
     let mut state = match load_file(path, opts) {
@@ -146,7 +179,7 @@ fn load_tree(
         super::values::merge(&mut overrides, values);
         let sub_opts = LoadOptions { overrides: &overrides, ..*opts };
         for sub in expand(&state.base_dir, entry.path(), &state.path)? {
-            load_tree(&sub, &sub_opts, Level::Sub, &sub_scope, out)?;
+            load_tree(&sub, &sub_opts, Level::Sub, &sub_scope, chain, out)?;
         }
     }
     out.push(state);
@@ -239,7 +272,7 @@ fn files_in_dir(dir: &Path) -> Result<Vec<PathBuf>, StateError> {
 }
 
 fn load_file(path: &Path, opts: &LoadOptions<'_>) -> Result<StateFile, StateError> {
-    let text = fs_err::read_to_string(path)?;
+    let text = super::input::read_input(path)?;
     let base_dir = path
         .parent()
         .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })

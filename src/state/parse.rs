@@ -61,9 +61,9 @@ pub(crate) fn parse_part(text: &str, origin: PartOrigin<'_>) -> Result<HelmfileD
 
 /// helmfile refuses two releases with the same name in one namespace.
 pub(crate) fn check_unique(releases: &[Release]) -> Result<(), StateError> {
-    for (i, release) in releases.iter().enumerate() {
-        if let Some(earlier) = releases[..i].iter().find(|r| r.name == release.name && r.namespace == release.namespace)
-        {
+    let mut seen: std::collections::HashMap<(&str, &str), &Release> = std::collections::HashMap::new();
+    for release in releases {
+        if let Some(earlier) = seen.insert((&release.name, &release.namespace), release) {
             return Err(StateError::Invalid {
                 location: release.location.clone(),
                 message: format!(

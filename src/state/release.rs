@@ -102,6 +102,14 @@ impl Release {
         if spec.chart.is_empty() {
             return Err(invalid(format!("release `{}` has no `chart`", spec.name)));
         }
+        if let Err(why) = check_release_name(&spec.name) {
+            return Err(invalid(format!("release name `{}` {why}", spec.name)));
+        }
+        if !spec.namespace.is_empty()
+            && let Err(why) = check_dns_label(&spec.namespace, 63)
+        {
+            return Err(invalid(format!("namespace `{}` of release `{}` {why}", spec.namespace, spec.name)));
+        }
         let chart = resolve_chart(&spec.chart, base_dir, location.clone())?;
         let values = spec
             .values
@@ -149,6 +157,32 @@ impl Release {
     }
 }
 
+/// helm's release name rule (`chartutil.ValidateReleaseName`): at most 53
+/// characters of lowercase DNS-1123 labels joined by dots.
+fn check_release_name(name: &str) -> Result<(), String> {
+    if name.len() > 53 {
+        return Err(format!("is {} characters long; helm allows at most 53", name.len()));
+    }
+    name.split('.').try_for_each(|label| check_dns_label(label, 63))
+}
+
+/// A DNS-1123 label: lowercase letters, digits and `-`, starting and ending
+/// with a letter or digit (Kubernetes' rule for namespaces).
+fn check_dns_label(label: &str, max: usize) -> Result<(), String> {
+    let fits = !label.is_empty()
+        && label.len() <= max
+        && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-');
+    if fits {
+        Ok(())
+    } else {
+        Err(format!(
+            "is not valid: use at most {max} lowercase letters, digits and `-`, starting and ending with a letter or digit"
+        ))
+    }
+}
+
 /// A chart reference is local when it is a path (as helmfile decides: it
 /// starts with `.` or `/`, or names something that exists on disk); else it
 /// is `repo/chart`.
@@ -185,7 +219,7 @@ fn read_patches(entries: &[serde_yaml_ng::Value], base_dir: &Path) -> Result<Vec
         .map(|entry| match entry {
             serde_yaml_ng::Value::String(file) => {
                 let path = base_dir.join(file);
-                let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+                let text = super::input::read_input(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
                 crate::yaml::from_str(&text).map_err(|e| format!("{} is not a YAML object: {e}", path.display()))
             }
             serde_yaml_ng::Value::Mapping(_) => Ok(entry.clone()),

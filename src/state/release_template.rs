@@ -102,7 +102,7 @@ impl ReleaseTemplating<'_> {
         file: &Path,
         location: &Location,
     ) -> Result<String, StateError> {
-        let text = fs_err::read_to_string(file).map_err(|e| StateError::Invalid {
+        let text = super::input::read_input(file).map_err(|e| StateError::Invalid {
             location: location.clone(),
             message: format!("release `{}`: {e}", spec.name),
         })?;

@@ -1,15 +1,20 @@
-//! File changes, debounced: every path under the watched roots, except
-//! helmfire's own cache, temporary and output directories (so a run never
-//! triggers the next one) and editors' scratch files. An editor's atomic
-//! save (write a temp file, rename it over the original) shows up as a
-//! burst of events; the debounce turns it into one change.
+//! File changes, debounced: changes to the files a state depends on
+//! ([`super::Dependencies`]), except helmfire's own cache, temporary and
+//! output directories (so a run never triggers the next one) and editors'
+//! scratch files. Files are watched through their directories, so an
+//! editor's atomic save (write a temp file, rename it over the original)
+//! is seen; its burst of events becomes one change.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::sync::{Arc, RwLock};
+
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
+
+use super::Dependencies;
 
 /// Paths whose changes never count.
 #[derive(Debug, Clone, Default)]
@@ -40,59 +45,68 @@ impl Ignore {
     }
 }
 
-/// Debounced changes under some roots.
+/// Debounced changes to a state's dependencies.
 pub struct ChangeStream {
     watcher: notify::RecommendedWatcher,
-    watched: BTreeSet<PathBuf>,
+    watched: BTreeSet<(PathBuf, bool)>,
+    wanted: Arc<RwLock<Dependencies>>,
     events: mpsc::UnboundedReceiver<PathBuf>,
     quiet: Duration,
 }
 
 impl ChangeStream {
-    /// Watches `roots` (directories recursively, files alone); a change is
-    /// reported once nothing has changed for `quiet`.
-    pub fn watch(roots: &[PathBuf], ignore: Ignore, quiet: Duration) -> anyhow::Result<ChangeStream> {
+    /// Watches `deps`; a change is reported once nothing has changed for
+    /// `quiet`.
+    pub fn watch(deps: &Dependencies, ignore: Ignore, quiet: Duration) -> anyhow::Result<ChangeStream> {
         let (tx, events) = mpsc::unbounded_channel();
+        let wanted = Arc::new(RwLock::new(deps.clone()));
+        let filter = Arc::clone(&wanted);
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
             let Ok(event) = event else { return };
             if matches!(event.kind, notify::EventKind::Access(_)) {
                 return;
             }
+            let Ok(wanted) = filter.read() else { return };
             for path in event.paths {
-                if !ignore.ignores(&path) {
+                if wanted.concerns(&path) && !ignore.ignores(&path) {
                     let _ = tx.send(path);
                 }
             }
         })?;
-        let mut stream = ChangeStream { watcher, watched: BTreeSet::new(), events, quiet };
-        stream.set_roots(roots)?;
+        let mut stream = ChangeStream { watcher, watched: BTreeSet::new(), wanted, events, quiet };
+        stream.set_dependencies(deps)?;
         Ok(stream)
     }
 
-    /// Watches these roots from now on: new ones are added, gone ones
-    /// dropped, and events already queued are kept (replacing the watcher
-    /// would lose a change made in between).
-    pub fn set_roots(&mut self, roots: &[PathBuf]) -> anyhow::Result<()> {
-        // A missing file (a values file not created yet) is watched
-        // through its directory.
-        let targets: BTreeSet<PathBuf> =
-            roots
-                .iter()
-                .map(|root| {
-                    if root.exists() { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() }
-                })
-                .filter(|t| !t.as_os_str().is_empty())
-                .collect();
+    /// Watches these dependencies from now on: new ones are added, gone
+    /// ones dropped, and events already queued are kept (replacing the
+    /// watcher would lose a change made in between).
+    pub fn set_dependencies(&mut self, deps: &Dependencies) -> anyhow::Result<()> {
+        if let Ok(mut wanted) = self.wanted.write() {
+            *wanted = deps.clone();
+        }
+        // A file is watched through its directory (which sees an atomic
+        // save, and a file that does not exist yet); a tree recursively.
+        let mut targets: BTreeSet<(PathBuf, bool)> = BTreeSet::new();
+        for file in &deps.files {
+            if let Some(dir) = file.parent().filter(|d| d.is_dir()) {
+                targets.insert((dir.to_path_buf(), false));
+            }
+        }
+        for tree in deps.trees.iter().filter(|t| t.exists()) {
+            targets.insert((tree.clone(), tree.is_dir()));
+        }
         for gone in self.watched.difference(&targets).cloned().collect::<Vec<_>>() {
-            let _ = self.watcher.unwatch(&gone);
+            let _ = self.watcher.unwatch(&gone.0);
             self.watched.remove(&gone);
         }
         for target in targets {
             if self.watched.contains(&target) {
                 continue;
             }
-            let mode = if target.is_dir() { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
-            self.watcher.watch(&target, mode).map_err(|e| anyhow::anyhow!("cannot watch {}: {e}", target.display()))?;
+            let (path, recursive) = &target;
+            let mode = if *recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
+            self.watcher.watch(path, mode).map_err(|e| anyhow::anyhow!("cannot watch {}: {e}", path.display()))?;
             self.watched.insert(target);
         }
         Ok(())
@@ -129,11 +143,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_burst_of_writes_is_one_change() {
+    async fn a_burst_of_writes_is_one_change_and_other_files_are_not_one() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
-        let mut stream =
-            ChangeStream::watch(std::slice::from_ref(&root), Ignore::default(), Duration::from_millis(200)).unwrap();
+        let deps = Dependencies {
+            files: BTreeSet::from([root.join("values.yaml"), root.join("other.yaml")]),
+            trees: BTreeSet::new(),
+        };
+        let mut stream = ChangeStream::watch(&deps, Ignore::default(), Duration::from_millis(200)).unwrap();
+        // A log written beside the state is not a change of it.
+        std::fs::write(root.join("daemon.log"), "a line\n").unwrap();
         // An atomic save: a temp file renamed over the original.
         std::fs::write(root.join("values.yaml.tmp"), "a: 1\n").unwrap();
         std::fs::rename(root.join("values.yaml.tmp"), root.join("values.yaml")).unwrap();

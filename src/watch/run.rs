@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{ChangeStream, Fingerprints, Ignore};
+use super::{ChangeStream, Dependencies, Fingerprints, Ignore, dependencies};
 use crate::cli::{DeploySettings, GlobalSettings};
 use crate::exec::{Concurrency, call_helm};
 use crate::output::Verbosity;
@@ -23,7 +23,6 @@ use crate::pipeline::prepare::{PrepareOptions, prepare};
 use crate::pipeline::requests::upgrade_request;
 use crate::pipeline::{Context, ExitStatus, Session};
 use crate::plan::Selectors;
-use crate::state::{ChartSource, StateFile, ValuesInput};
 
 /// How long a burst of file events must be quiet before it counts.
 pub const QUIET: Duration = Duration::from_millis(300);
@@ -47,7 +46,7 @@ impl WatchLoop {
         // Reloads reuse the repository indexes the first run refreshed.
         let mut reload_settings = self.settings.clone();
         reload_settings.render.skip_refresh = true;
-        let (mut fingerprints, mut roots) = match self.fingerprint(&reload_settings).await {
+        let (mut fingerprints, mut deps) = match self.fingerprint(&reload_settings).await {
             Ok(state) => state,
             Err(e) => {
                 crate::output::report(&self.ctx.printer, &e.context("watch: reading the state"));
@@ -55,8 +54,8 @@ impl WatchLoop {
             }
         };
         let ignore = Ignore { dirs: vec![self.global.cache_dir.clone()] };
-        let mut stream = ChangeStream::watch(&roots, ignore, QUIET)?;
-        self.ctx.printer.always(&format!("{} watching {} path(s) for changes; Ctrl-C stops", clock(), roots.len()));
+        let mut stream = ChangeStream::watch(&deps, ignore, QUIET)?;
+        self.ctx.printer.always(&format!("{} watching {} path(s) for changes; Ctrl-C stops", clock(), deps.len()));
         let drift_every = self.settings.drift_interval_seconds.map(Duration::from_secs);
         let mut next_drift = drift_every.map(|d| tokio::time::Instant::now() + d);
         let shutdown = Arc::clone(&self.ctx.shutdown);
@@ -75,11 +74,11 @@ impl WatchLoop {
                 }
                 change = stream.next() => {
                     let Some(paths) = change else { break };
-                    let status = self.on_change(&paths, &reload_settings, &mut fingerprints, &mut roots).await;
+                    let status = self.on_change(&paths, &reload_settings, &mut fingerprints, &mut deps).await;
                     if status.interrupted() {
                         return Ok(status);
                     }
-                    if let Err(e) = stream.set_roots(&roots) {
+                    if let Err(e) = stream.set_dependencies(&deps) {
                         self.ctx.printer.warn(&format!("watch: {e}"));
                     }
                 }
@@ -98,11 +97,11 @@ impl WatchLoop {
         paths: &BTreeSet<PathBuf>,
         settings: &DeploySettings,
         fingerprints: &mut Fingerprints,
-        roots: &mut Vec<PathBuf>,
+        deps: &mut Dependencies,
     ) -> ExitStatus {
         let started = Instant::now();
         let what = describe_paths(paths);
-        let (latest, latest_roots) = match self.fingerprint(settings).await {
+        let (latest, latest_deps) = match self.fingerprint(settings).await {
             Ok(state) => state,
             Err(e) => {
                 let cause = e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
@@ -110,7 +109,7 @@ impl WatchLoop {
                 return ExitStatus::Failure;
             }
         };
-        *roots = latest_roots;
+        *deps = latest_deps;
         let changed = latest.changed_since(fingerprints);
         if changed.is_empty() {
             self.ctx.printer.always(&format!("{} {what}: no release changed", clock()));
@@ -182,10 +181,10 @@ impl WatchLoop {
         Ok(report)
     }
 
-    /// The fingerprints of the selected releases, and the paths to watch.
+    /// The fingerprints of the selected releases, and what to watch.
     /// The session reads the substitutions file again, so a change to it
     /// (`helmfire chart|image`, the daemon's API, an edit) counts.
-    pub async fn fingerprint(&self, settings: &DeploySettings) -> anyhow::Result<(Fingerprints, Vec<PathBuf>)> {
+    pub async fn fingerprint(&self, settings: &DeploySettings) -> anyhow::Result<(Fingerprints, Dependencies)> {
         let ctx = self.ctx.with_verbosity(Verbosity::Quiet);
         let session = Session::open(&self.global, &ctx)?;
         let selected = session.plan(settings.needs)?;
@@ -208,33 +207,9 @@ impl WatchLoop {
                 fingerprints.insert(id, &[rendered.stdout.as_bytes(), &options]);
             }
         }
-        Ok((fingerprints, watch_roots(&session.files, &self.global)))
+        let deps = dependencies(&session.files, std::slice::from_ref(&self.global.substitutions_file));
+        Ok((fingerprints, deps))
     }
-}
-
-/// What the loaded state depends on: each state file's directory (which
-/// holds its values files, `_*.tpl` helpers and files templates read), the
-/// values files and local charts elsewhere, and the substitutions file.
-fn watch_roots(files: &[StateFile], global: &GlobalSettings) -> Vec<PathBuf> {
-    let mut roots = BTreeSet::new();
-    let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    for file in files {
-        roots.insert(absolute(&file.base_dir));
-        for release in &file.releases {
-            if let ChartSource::Local(path) = &release.chart {
-                roots.insert(absolute(path));
-            }
-            for value in &release.values {
-                if let ValuesInput::File(path) | ValuesInput::Template(path) = value {
-                    roots.insert(absolute(path));
-                }
-            }
-        }
-    }
-    roots.insert(absolute(&global.substitutions_file));
-    // A root inside another root is already watched.
-    let all: Vec<PathBuf> = roots.into_iter().collect();
-    all.iter().filter(|r| !all.iter().any(|o| o != *r && o.is_dir() && r.starts_with(o))).cloned().collect()
 }
 
 /// `name=web,namespace=apps` for a release id `context/namespace/name`.
