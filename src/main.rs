@@ -19,6 +19,7 @@ use helmfire::commands::{
 use helmfire::env_vars;
 use helmfire::exec::{Shutdown, ShutdownHooks};
 use helmfire::helm::{self, HelmBackend, ShimBackend, ShimLogLevel};
+use helmfire::notify::Outbox;
 use helmfire::output::{ColorChoice, Printer, Verbosity, exit_code_for, report};
 
 fn main() -> ExitCode {
@@ -49,7 +50,8 @@ fn main() -> ExitCode {
     let _ = speaker.set(printer);
     route_sdk_logs(printer);
 
-    let ctx = Context { backend, printer, shutdown: Arc::clone(&shutdown) };
+    let outbox = Arc::new(Outbox::new(Arc::new(move |line: &str| printer.warn(line))));
+    let ctx = Context { backend, printer, shutdown: Arc::clone(&shutdown), outbox };
     let result = run(cli.command, global, &cwd, ctx);
     // A signal decides the exit code, whatever the command made of the
     // cancellation (an error, usually).

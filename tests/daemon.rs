@@ -280,3 +280,54 @@ fn sigterm_while_the_state_loads_stops_the_template_exec_children_too() {
     }
     assert!(!daemon.files.token().exists() && !daemon.files.pid().exists(), "no pid or token file is left");
 }
+
+#[test]
+fn idle_and_slow_clients_cannot_exhaust_the_api() {
+    let ws = Workspace::new();
+    ws.write("helmfile.yaml", "releases: []\n");
+    let mut daemon = Daemon::start(&ws, &[]);
+    daemon.expect("sync (start)");
+    let base = daemon.address();
+    let host = base.trim_start_matches("http://").to_string();
+    let open_fds = |pid: u32| std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
+    let before = open_fds(daemon.child.id());
+    // Far more idle connections than the daemon keeps, and one client that
+    // sends its headers too slowly to ever finish.
+    let idle: Vec<std::net::TcpStream> = (0..600).filter_map(|_| std::net::TcpStream::connect(&host).ok()).collect();
+    let mut slow = std::net::TcpStream::connect(&host).unwrap();
+    std::io::Write::write_all(&mut slow, b"GET /health HTTP/1.1\r\nHost: x\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let during = open_fds(daemon.child.id());
+    assert!(during < before + 300, "the daemon holds {during} descriptors (it had {before})");
+    // Once the header timeout has passed, the idle ones are gone and the
+    // API answers again.
+    std::thread::sleep(Duration::from_secs(11));
+    let (code, _) = get(&format!("{base}/health"), None);
+    assert_eq!(code, 200);
+    let mut buf = [0u8; 1];
+    let closed = std::io::Read::read(&mut slow, &mut buf).map(|n| n == 0).unwrap_or(true);
+    assert!(closed, "a client that never finishes its headers is disconnected");
+    drop(idle);
+}
+
+#[test]
+fn concurrent_substitution_changes_through_the_api_are_all_kept() {
+    let ws = Workspace::new();
+    ws.write("helmfile.yaml", "releases: []\n");
+    let mut daemon = Daemon::start(&ws, &[]);
+    daemon.expect("sync (start)");
+    let (base, token) = (daemon.address(), daemon.token());
+    std::thread::scope(|scope| {
+        for i in 0..60 {
+            let (base, token) = (&base, &token);
+            scope.spawn(move || {
+                let body = format!(r#"{{"original":"image-{i}","replacement":"local/image-{i}:dev"}}"#);
+                let (code, answer) = post(&format!("{base}/v1/substitutions/images"), token, &body);
+                assert_eq!(code, 200, "{answer}");
+            });
+        }
+    });
+    let (_, body) = get(&format!("{base}/v1/substitutions"), Some(&token));
+    let subs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(subs["images"].as_object().map(|m| m.len()), Some(60), "{subs}");
+}

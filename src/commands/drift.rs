@@ -43,7 +43,10 @@ impl DriftCommand {
             crate::output::report(&self.ctx.printer, &error);
         }
         let heal_failed = report.releases.iter().flat_map(|r| &r.objects).any(|o| !o.heal_error.is_empty());
-        notify_webhooks(&session.files, &report, &self.ctx).await;
+        notify_webhooks(&session.files, &report, &self.ctx);
+        // A one-shot command waits for its notifications, within reason.
+        let outbox = std::sync::Arc::clone(&self.ctx.outbox);
+        tokio::task::spawn_blocking(move || outbox.flush(crate::notify::EVENT_DEADLINE)).await?;
         Ok(if !report.errors.is_empty() || heal_failed {
             ExitStatus::Failure
         } else if report.drifted() > 0 {

@@ -14,6 +14,7 @@ use crate::pipeline::Context;
 use crate::substitute::Substitutions;
 
 /// What to change.
+#[derive(Debug, Clone)]
 pub enum SubstituteAction {
     /// Use a local chart directory instead of a chart.
     AddChart {
@@ -56,8 +57,31 @@ impl SubstituteCommand {
             return self.through_daemon(&running);
         }
         let file = &self.global.substitutions_file;
-        let mut subs = Substitutions::load(&self.global.substitutions_file)?;
-        match self.action {
+        match &self.action {
+            SubstituteAction::ListCharts => {
+                let subs = Substitutions::load(file)?;
+                let rows: Vec<Vec<String>> =
+                    subs.charts.iter().map(|(from, to)| vec![from.clone(), to.display().to_string()]).collect();
+                self.ctx.printer.stdout(&crate::output::render_table(&["CHART", "LOCAL PATH"], &rows))?;
+                return Ok(ExitStatus::Success);
+            }
+            SubstituteAction::ListImages => {
+                let subs = Substitutions::load(file)?;
+                let rows: Vec<Vec<String>> =
+                    subs.images.iter().map(|(from, to)| vec![from.clone(), to.clone()]).collect();
+                self.ctx.printer.stdout(&crate::output::render_table(&["IMAGE", "REPLACEMENT"], &rows))?;
+                return Ok(ExitStatus::Success);
+            }
+            _ => {}
+        }
+        Substitutions::update(file, |subs| self.change(subs))
+            .with_context(|| format!("changing the substitutions in {}", file.display()))?;
+        Ok(ExitStatus::Success)
+    }
+
+    /// Applies the action to the substitutions.
+    fn change(&self, subs: &mut Substitutions) -> anyhow::Result<()> {
+        match self.action.clone() {
             SubstituteAction::AddChart { original, path } => {
                 let path = std::path::absolute(&path).unwrap_or(path);
                 if !path.join("Chart.yaml").is_file() {
@@ -88,21 +112,9 @@ impl SubstituteCommand {
                     anyhow::bail!("no image substitution for {original}; `helmfire list images` shows them");
                 }
             }
-            SubstituteAction::ListCharts => {
-                let rows: Vec<Vec<String>> =
-                    subs.charts.iter().map(|(from, to)| vec![from.clone(), to.display().to_string()]).collect();
-                self.ctx.printer.stdout(&crate::output::render_table(&["CHART", "LOCAL PATH"], &rows))?;
-                return Ok(ExitStatus::Success);
-            }
-            SubstituteAction::ListImages => {
-                let rows: Vec<Vec<String>> =
-                    subs.images.iter().map(|(from, to)| vec![from.clone(), to.clone()]).collect();
-                self.ctx.printer.stdout(&crate::output::render_table(&["IMAGE", "REPLACEMENT"], &rows))?;
-                return Ok(ExitStatus::Success);
-            }
+            SubstituteAction::ListCharts | SubstituteAction::ListImages => {}
         }
-        subs.save(file).with_context(|| "saving the substitutions".to_string())?;
-        Ok(ExitStatus::Success)
+        Ok(())
     }
 
     /// The daemon serving this state, when one runs: changes then go

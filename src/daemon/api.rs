@@ -139,19 +139,26 @@ struct Original {
     original: String,
 }
 
-/// Changes the substitutions file; the daemon's watch sees the change and
+/// Changes the substitutions file, serialised with every other change (see
+/// `Substitutions::update`); the daemon's watch sees the change and
 /// applies it, as it would an edit by hand.
 fn edit(state: &ApiState, change: impl FnOnce(&mut Substitutions) -> Result<(), String>) -> Response {
-    let mut subs = match Substitutions::load(&state.substitutions_file) {
-        Ok(subs) => subs,
-        Err(e) => return error(StatusCode::CONFLICT, &e.to_string()),
-    };
-    if let Err(message) = change(&mut subs) {
-        return error(StatusCode::BAD_REQUEST, &message);
+    enum Failed {
+        File(crate::substitute::SubstitutionError),
+        Request(String),
     }
-    match subs.save(&state.substitutions_file) {
-        Ok(()) => Json(subs).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    impl From<crate::substitute::SubstitutionError> for Failed {
+        fn from(e: crate::substitute::SubstitutionError) -> Self {
+            Failed::File(e)
+        }
+    }
+    let result = tokio::task::block_in_place(|| {
+        Substitutions::update(&state.substitutions_file, |subs| change(subs).map_err(Failed::Request))
+    });
+    match result {
+        Ok(subs) => Json(subs).into_response(),
+        Err(Failed::Request(message)) => error(StatusCode::BAD_REQUEST, &message),
+        Err(Failed::File(e)) => error(StatusCode::CONFLICT, &e.to_string()),
     }
 }
 

@@ -5,6 +5,7 @@
 //! starts, stops and inspects it.
 
 pub mod api;
+mod connections;
 pub mod files;
 pub mod metrics;
 mod run;

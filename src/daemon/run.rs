@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tokio::sync::mpsc;
 
+use hyper_util::rt::TokioTimer;
+
 use super::api::{ApiState, router};
+use super::connections::{HEADER_TIMEOUT, Limited, MAX_CONNECTIONS};
 use super::status::{RunRecord, now};
 use super::{Control, DaemonFiles, DaemonStatus, Metrics};
 use crate::cli::{DeploySettings, GlobalSettings};
@@ -120,11 +123,22 @@ impl Daemon {
         };
         let handle = axum_server::Handle::new();
         let app = router(api).into_make_service();
+        let limited = Limited::new(MAX_CONNECTIONS);
         let server = match tls {
             Some(config) => {
-                tokio::spawn(axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone()).serve(app))
+                let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(limited);
+                // HTTP/1 only: the protocol detection of the automatic
+                // builder would wait for a silent client with no timeout.
+                let mut server =
+                    axum_server::from_tcp(listener)?.acceptor(acceptor).handle(handle.clone()).http1_only();
+                server.http_builder().http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+                tokio::spawn(server.serve(app))
             }
-            None => tokio::spawn(axum_server::from_tcp(listener)?.handle(handle.clone()).serve(app)),
+            None => {
+                let mut server = axum_server::from_tcp(listener)?.acceptor(limited).handle(handle.clone()).http1_only();
+                server.http_builder().http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+                tokio::spawn(server.serve(app))
+            }
         };
 
         let result = self.control_loop(&status, &metrics, &mut control).await;

@@ -108,17 +108,18 @@ impl<'a> WebhookEvent<'a> {
 /// POSTs an event, retrying with backoff. Blocking: call it from a
 /// blocking thread.
 pub fn deliver(hook: &Webhook, event: &WebhookEvent<'_>) -> anyhow::Result<()> {
-    deliver_value(hook, &serde_json::to_value(event)?)
+    deliver_value(hook, &serde_json::to_value(event)?, std::time::Instant::now() + super::outbox::EVENT_DEADLINE)
 }
 
 /// [`deliver`] of an event already turned into JSON (it can then move to
-/// another thread).
-pub fn deliver_value(hook: &Webhook, event: &serde_json::Value) -> anyhow::Result<()> {
+/// another thread), giving up at `deadline`.
+pub fn deliver_value(hook: &Webhook, event: &serde_json::Value, deadline: std::time::Instant) -> anyhow::Result<()> {
     let body = serde_json::to_vec(event)?;
     let kind = event.get("event").and_then(|e| e.as_str()).unwrap_or("drift").to_string();
     let signature = hook.secret.as_deref().map(|key| sign(key, &body));
+    let remaining = deadline.saturating_duration_since(std::time::Instant::now());
     let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(10)))
+        .timeout_global(Some(remaining.min(Duration::from_secs(10))))
         .http_status_as_error(false)
         .build()
         .into();
@@ -139,6 +140,9 @@ pub fn deliver_value(hook: &Webhook, event: &serde_json::Value) -> anyhow::Resul
             Err(e) => last = e.to_string(),
         }
         if attempt < hook.attempts {
+            if std::time::Instant::now() + delay >= deadline {
+                anyhow::bail!("webhook {} gave up after {attempt} attempt(s) at its deadline: {last}", hook.url);
+            }
             std::thread::sleep(delay);
             delay *= 2;
         }

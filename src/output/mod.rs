@@ -2,7 +2,8 @@
 //!
 //! [`Printer`] writes stdout (results) and stderr (progress, logs, errors);
 //! [`report`] renders errors as `error:` / `Caused by:` / `hint:`.
-//! Other layers return values and errors; they never print.
+//! Other layers return values and errors; they never print. Credentials in
+//! URLs are masked in everything written to stderr ([`redact`]).
 
 pub use errors::{exit_code_for, report};
 pub use printer::{ColorChoice, Printer, Verbosity};
@@ -11,5 +12,6 @@ pub use table::render_table;
 
 mod errors;
 mod printer;
+pub mod redact;
 mod reporters;
 mod table;

@@ -133,13 +133,13 @@ impl Printer {
                 LineKind::Cause => format!("  {}", self.paint("Caused by:", Style::Dim, text)),
                 LineKind::Hint => self.paint("hint:", Style::Cyan, text),
             };
-            let _ = writeln!(err, "{line}");
+            let _ = writeln!(err, "{}", super::redact::urls(&line));
         }
     }
 
     fn stderr_line(&self, line: &str) {
         // A closed stderr has nowhere left to report to.
-        let _ = writeln!(io::stderr().lock(), "{line}");
+        let _ = writeln!(io::stderr().lock(), "{}", super::redact::urls(line));
     }
 
     fn paint(&self, label: &str, style: Style, text: &str) -> String {

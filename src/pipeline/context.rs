@@ -16,6 +16,8 @@ pub struct Context {
     pub printer: Printer,
     /// SIGINT/SIGTERM, owned once by `main`.
     pub shutdown: Arc<Shutdown>,
+    /// Webhook deliveries, off the caller's path.
+    pub outbox: Arc<crate::notify::Outbox>,
 }
 
 impl Context {

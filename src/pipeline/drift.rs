@@ -69,10 +69,10 @@ pub(crate) async fn check_drift(
     report
 }
 
-/// Sends every drifted object of `report` to the webhooks of the state file
-/// its release comes from. Failures are warnings: the drift itself has
-/// been reported.
-pub(crate) async fn notify_webhooks(files: &[StateFile], report: &DriftReport, ctx: &Context) {
+/// Queues every drifted object of `report` for the webhooks of the state
+/// file its release comes from (the context's outbox delivers them off
+/// this path). Failures are warnings: the drift itself has been reported.
+pub(crate) fn notify_webhooks(files: &[StateFile], report: &DriftReport, ctx: &Context) {
     for drift in &report.releases {
         let Some(file) = files.iter().find(|f| f.releases.iter().any(|r| is(r, drift))) else {
             continue;
@@ -86,18 +86,14 @@ pub(crate) async fn notify_webhooks(files: &[StateFile], report: &DriftReport, c
                 }
             };
             for object in &drift.objects {
-                let payload =
-                    serde_json::to_value(WebhookEvent::drift(&drift.release, &drift.namespace, drift.revision, object));
-                let hook = hook.clone();
-                let sent = tokio::task::spawn_blocking(move || {
-                    let payload = payload?;
-                    crate::notify::webhook::deliver_value(&hook, &payload)
-                })
-                .await;
-                match sent {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => ctx.printer.warn(&format!("drift notification not delivered: {e}")),
-                    Err(e) => ctx.printer.warn(&format!("drift notification not delivered: {e}")),
+                match serde_json::to_value(WebhookEvent::drift(
+                    &drift.release,
+                    &drift.namespace,
+                    drift.revision,
+                    object,
+                )) {
+                    Ok(payload) => ctx.outbox.send(hook.clone(), payload),
+                    Err(e) => ctx.printer.warn(&format!("drift notification not built: {e}")),
                 }
             }
         }

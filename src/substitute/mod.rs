@@ -71,6 +71,27 @@ impl Substitutions {
             .map_err(|e| SubstitutionError::Invalid { path: path.to_path_buf(), message: e.to_string() })
     }
 
+    /// Reads the file, changes it with `change` and writes it back, holding
+    /// an exclusive lock on its directory meanwhile: the CLI and the
+    /// daemon's API (concurrent requests included) never lose each other's
+    /// changes. `change`'s error leaves the file as it was.
+    pub fn update<E: From<SubstitutionError>>(
+        path: &Path,
+        change: impl FnOnce(&mut Substitutions) -> Result<(), E>,
+    ) -> Result<Substitutions, E> {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let lock_err = |source| SubstitutionError::Write { path: path.to_path_buf(), source };
+        let dir_handle = std::fs::File::open(dir).map_err(lock_err)?;
+        rustix::fs::flock(&dir_handle, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| lock_err(std::io::Error::from(e)))?;
+        let mut subs = Substitutions::load(path)?;
+        change(&mut subs)?;
+        subs.save(path)?;
+        // Closing the directory releases the lock.
+        drop(dir_handle);
+        Ok(subs)
+    }
+
     /// Writes the file (atomically); an empty set removes it.
     pub fn save(&self, path: &Path) -> Result<(), SubstitutionError> {
         let write_err = |source| SubstitutionError::Write { path: path.to_path_buf(), source };
@@ -128,6 +149,25 @@ mod tests {
 
         Substitutions::default().save(&path).unwrap();
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn concurrent_updates_are_all_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Substitutions::file_in(dir.path());
+        std::thread::scope(|scope| {
+            for i in 0..32 {
+                let path = &path;
+                scope.spawn(move || {
+                    Substitutions::update(path, |subs| {
+                        subs.images.insert(format!("image-{i}"), format!("local/image-{i}"));
+                        Ok::<(), SubstitutionError>(())
+                    })
+                    .unwrap();
+                });
+            }
+        });
+        assert_eq!(Substitutions::load(&path).unwrap().images.len(), 32);
     }
 
     #[test]

@@ -177,7 +177,7 @@ impl WatchLoop {
             report.drifted(),
             if self.settings.heal && report.drifted() > 0 { " healed" } else { "" }
         ));
-        notify_webhooks(&session.files, &report, &self.ctx).await;
+        notify_webhooks(&session.files, &report, &self.ctx);
         Ok(report)
     }
 
