@@ -250,3 +250,50 @@ fn write_values_writes_what_helmfile_writes() {
     let theirs = std::fs::read_to_string(ws.path().join("out-r.yaml")).unwrap();
     similar_asserts::assert_eq!(ours, theirs);
 }
+
+#[test]
+fn missing_values_files_follow_missing_file_handler() {
+    let ws = Workspace::new();
+    let c = chart("kinds");
+    ws.write("present.yaml", "here: yes\n");
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "missingFileHandler: Warn\nreleases:\n- name: skips\n  chart: {c}\n  values:\n  - present.yaml\n  - absent.yaml\n  - absent-*.yaml\n\
+             - name: own-info\n  chart: {c}\n  missingFileHandler: Info\n  values:\n  - absent.yaml.gotmpl\n  - present.yaml\n",
+            c = c.display()
+        ),
+    );
+    let (ours, theirs) = both(&ws, &["template", "--skip-deps"]);
+    similar_asserts::assert_eq!(ours, theirs);
+    let out = ws.run(&["template", "--skip-deps"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipping missing values file matching \"absent.yaml\""));
+
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: strict\n  chart: {}\n  values:\n  - absent.yaml\n", c.display()),
+    );
+    assert_clean_failure!(ws.run(&["template"]), "values file matching \"absent.yaml\"", "missingFileHandler");
+    assert!(!helmfile(ws.path(), &["template", "--skip-deps"]).status.success(), "helmfile refuses it too");
+}
+
+#[test]
+fn top_level_namespace_kube_context_and_chart_apply_to_every_release() {
+    let ws = Workspace::new();
+    let c = chart("kinds");
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "namespace: everyone\nkubeContext: shared\nchart: {c}\nreleases:\n- name: a\n  namespace: own\n  chart: ./nowhere\n- name: b\n  chart: other/chart\n",
+            c = c.display()
+        ),
+    );
+    let list = |out: String| -> serde_json::Value { serde_json::from_str(&out).unwrap() };
+    let ours = list(assert_success!(ws.run(&["list", "-o", "json"])));
+    let theirs = list(assert_success!(helmfile(ws.path(), &["list", "--output", "json"])));
+    assert_eq!(ours, theirs);
+    assert_eq!(ours[0]["namespace"], "everyone");
+    let (ours, theirs) = both(&ws, &["template", "--skip-deps"]);
+    similar_asserts::assert_eq!(ours, theirs);
+    assert_clean_failure!(ws.run(&["-n", "other", "list"]), "sets `namespace: everyone`");
+}

@@ -99,7 +99,7 @@ impl BuildCommand {
             // The resolved values line up with the written entries; `.gotmpl`
             // files are rendered, as helmfile's --embed-values renders them.
             let namespace = self.global.namespace_override.as_deref().unwrap_or_default();
-            let resolved = crate::pipeline::resolve_values(file, release, namespace, engine)?;
+            let resolved = crate::pipeline::resolve_values(file, release, namespace, engine, &self.ctx.printer)?;
             for (entry, input) in spec.values.iter_mut().zip(&resolved) {
                 let (text, _) = input.read()?;
                 let embedded: Mapping = crate::yaml::from_str(&text)

@@ -58,7 +58,7 @@ impl WriteValuesCommand {
     fn merged_values(&self, file: &StateFile, release: &Release, engine: &ShimEngine) -> anyhow::Result<Value> {
         let mut merged = Value::Mapping(Default::default());
         let namespace = self.global.namespace_override.as_deref().unwrap_or_default();
-        let resolved = crate::pipeline::resolve_values(file, release, namespace, engine)?;
+        let resolved = crate::pipeline::resolve_values(file, release, namespace, engine, &self.ctx.printer)?;
         let extra = self.values.iter().map(|p| ResolvedValues::File(p.clone()));
         for input in resolved.into_iter().chain(extra) {
             let (text, origin) =

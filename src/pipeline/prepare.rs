@@ -100,7 +100,8 @@ fn resolve_selected_values(
     let mut values = HashMap::new();
     for group in selected {
         for release in group.releases.iter().filter(|r| r.installed) {
-            let resolved = super::values::resolve_values(group.file, release, namespace, &engine)?;
+            let resolved =
+                super::values::resolve_values(group.file, release, namespace, &engine, &session.ctx.printer)?;
             values.insert(release_key(release), resolved.iter().map(|v| v.to_source()).collect());
         }
     }

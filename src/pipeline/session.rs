@@ -53,6 +53,18 @@ impl Session {
             selectors_conflict: &selectors_conflict,
         };
         let mut files = state::load(&global.source, &opts)?;
+        if let Some(file) = files.iter().find(|f| !f.doc.kube_context.is_empty())
+            && global.kube_context.is_some()
+        {
+            anyhow::bail!(
+                "{} sets `kubeContext: {}` for every release, and --kube-context sets another; use one of them",
+                file.path.display(),
+                file.doc.kube_context
+            );
+        }
+        for skipped in files.iter().flat_map(|f| &f.skipped) {
+            say_skipped(&ctx.printer, skipped);
+        }
         for release in files.iter_mut().flat_map(|f| f.releases.iter_mut()) {
             if let Some(path) = substitutions.chart_for(&release.chart_ref) {
                 release.chart = state::ChartSource::Local(path.to_path_buf());
@@ -86,6 +98,15 @@ impl Session {
     /// The state file a release comes from.
     pub(crate) fn file_of(&self, release: &state::Release) -> Option<&StateFile> {
         self.files.iter().find(|f| f.path == release.location.path)
+    }
+}
+
+/// A line about a file `missingFileHandler` skipped, at its level.
+pub(crate) fn say_skipped(printer: &crate::output::Printer, skipped: &state::Skipped) {
+    match skipped.level {
+        state::MissingFileHandler::Warn => printer.warn(&skipped.message),
+        state::MissingFileHandler::Info => printer.info(&skipped.message),
+        state::MissingFileHandler::Debug | state::MissingFileHandler::Error => printer.debug(&skipped.message),
     }
 }
 

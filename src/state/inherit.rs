@@ -121,6 +121,7 @@ fn overlay(into: &mut ReleaseSpec, from: ReleaseSpec) {
     option(&mut into.skip_deps, from.skip_deps);
     option(&mut into.force_conflicts, from.force_conflicts);
     option(&mut into.skip_refresh, from.skip_refresh);
+    option(&mut into.missing_file_handler, from.missing_file_handler);
     for (key, value) in from.labels {
         if !value.is_empty() || !into.labels.contains_key(&key) {
             into.labels.insert(key, value);

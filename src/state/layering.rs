@@ -210,11 +210,29 @@ fn with_bases(
 }
 
 impl HelmfileDoc {
+    /// The file-wide settings a later part (or the file over its bases)
+    /// sets win.
+    fn take_overrides(&mut self, later: &HelmfileDoc) {
+        for (mine, theirs) in [
+            (&mut self.namespace, &later.namespace),
+            (&mut self.kube_context, &later.kube_context),
+            (&mut self.chart, &later.chart),
+        ] {
+            if !theirs.is_empty() {
+                mine.clone_from(theirs);
+            }
+        }
+        if later.missing_file_handler.is_some() {
+            self.missing_file_handler.clone_from(&later.missing_file_handler);
+        }
+    }
+
     /// Merges a layer of `bases:` (mergo with appended slices and override):
     /// lists are concatenated, maps merged, environments merged per name
     /// with their values lists concatenated.
     fn append_from(&mut self, later: HelmfileDoc) {
         self.merge_deferred(&later);
+        self.take_overrides(&later);
         self.releases.extend(later.releases);
         self.repositories.extend(later.repositories);
         self.hooks.extend(later.hooks);
@@ -263,6 +281,7 @@ impl HelmfileDoc {
     /// override): a later non-empty list replaces, maps merge by key.
     fn merge_from(&mut self, later: HelmfileDoc) {
         self.merge_deferred(&later);
+        self.take_overrides(&later);
         self.bases.extend(later.bases);
         if !later.releases.is_empty() {
             self.releases = later.releases;

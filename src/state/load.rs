@@ -6,8 +6,9 @@ use super::environment::Environment;
 use super::error::{Location, StateError};
 use super::inherit::apply_inheritance;
 use super::layering::{LoadOptions, load_layers};
+use super::missing_files::{MissingFileHandler, Skipped};
 use super::parse::{check_unique, release_lines};
-use super::release::Release;
+use super::release::{Release, resolve_chart};
 use super::release_template::ReleaseTemplating;
 
 /// Where to read the state from: helmfile's `-f`.
@@ -53,6 +54,8 @@ pub struct StateFile {
     pub doc: super::schema::HelmfileDoc,
     /// The releases, resolved, in declaration order.
     pub releases: Vec<Release>,
+    /// Files skipped by `missingFileHandler` while loading, to report.
+    pub skipped: Vec<Skipped>,
 }
 
 impl StateFile {
@@ -178,7 +181,29 @@ fn load_subtree(
         let mut overrides = opts.overrides.clone();
         super::values::merge(&mut overrides, values);
         let sub_opts = LoadOptions { overrides: &overrides, ..*opts };
-        for sub in expand(&state.base_dir, entry.path(), &state.path)? {
+        let handler =
+            MissingFileHandler::first_of(&[state.doc.missing_file_handler.as_deref()]).map_err(|message| {
+                StateError::Invalid {
+                    location: Location { path: state.path.clone(), line: None, column: None },
+                    message,
+                }
+            })?;
+        let subs = expand(&state.base_dir, entry.path(), &state.path)?;
+        if subs.is_empty() {
+            let message = format!("no matches for path: {}", entry.path());
+            if handler == MissingFileHandler::Error {
+                return Err(StateError::Invalid {
+                    location: Location { path: state.path.clone(), line: None, column: None },
+                    message: format!(
+                        "the sub-helmfile pattern `{}` matches no file in {}",
+                        entry.path(),
+                        state.base_dir.display()
+                    ),
+                });
+            }
+            state.skipped.push(Skipped { level: handler, message });
+        }
+        for sub in subs {
             load_tree(&sub, &sub_opts, Level::Sub, &sub_scope, chain, out)?;
         }
     }
@@ -285,6 +310,15 @@ fn load_file(path: &Path, opts: &LoadOptions<'_>) -> Result<StateFile, StateErro
 /// labelled, templated and resolved.
 pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<'_>) -> Result<StateFile, StateError> {
     let mut layered = load_layers(path, base_dir, text, opts)?;
+    if !layered.doc.namespace.is_empty() && !opts.namespace.is_empty() {
+        return Err(StateError::Invalid {
+            location: Location { path: path.to_path_buf(), line: None, column: None },
+            message: format!(
+                "the file sets `namespace: {}` for every release, and -n/--namespace sets another; use one of them",
+                layered.doc.namespace
+            ),
+        });
+    }
     let count = layered.doc.releases.len();
     let lines = release_lines(&layered.release_text, count);
     let templating = ReleaseTemplating {
@@ -327,8 +361,27 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
             spec.post_renderer = defaults.post_renderer.clone();
             spec.post_renderer_args = defaults.post_renderer_args.clone();
         }
-        let spec = templating.apply(spec, &location)?;
-        releases.push(Release::resolve(spec, base_dir, location)?);
+        let mut spec = templating.apply(spec, &location)?;
+        // The file's own overrides, as helmfile's ApplyOverrides: every
+        // release to this namespace, kube context or chart.
+        let doc = &layered.doc;
+        if !doc.namespace.is_empty() {
+            spec.namespace = doc.namespace.clone();
+        }
+        if !doc.kube_context.is_empty() {
+            spec.kube_context = doc.kube_context.clone();
+        }
+        let handler =
+            MissingFileHandler::first_of(&[spec.missing_file_handler.as_deref(), doc.missing_file_handler.as_deref()])
+                .map_err(|message| StateError::Invalid { location: location.clone(), message })?;
+        let mut release = Release::resolve(spec, base_dir, location)?;
+        release.missing_file_handler = handler;
+        // The file's `chart:` is rendered instead; the release still shows
+        // (and is selected by) the chart it names, as in helmfile.
+        if !doc.chart.is_empty() {
+            release.chart = resolve_chart(&doc.chart, base_dir, release.location.clone())?;
+        }
+        releases.push(release);
     }
     check_unique(&releases)?;
     Ok(StateFile {
@@ -340,6 +393,7 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         selectors: SelectorScope::CommandLine,
         doc: layered.doc,
         releases,
+        skipped: Vec::new(),
     })
 }
 
@@ -428,10 +482,10 @@ mod tests {
 
     #[test]
     fn pending_helmfile_keys_are_reported_not_ignored() {
-        let err = parse("missingFileHandler: Warn\n---\nreleases: []\n").unwrap_err();
+        let err = parse("llm: {model: x}\n---\nreleases: []\n").unwrap_err();
         match err {
             StateError::NotSupportedYet { key, location, .. } => {
-                assert_eq!(key, "missingFileHandler");
+                assert_eq!(key, "llm");
                 assert_eq!(location.line, Some(1));
             }
             other => panic!("unexpected {other:?}"),

@@ -12,6 +12,7 @@ pub use helmfire_section::{DriftIgnoreRule, DriftSpec, HelmfireSection, WebhookS
 pub use input::{InputError, MAX_INPUT_BYTES, read_input};
 pub use layering::LoadOptions;
 pub use load::{SelectorScope, StateFile, StateSource, load, parse_state};
+pub use missing_files::{MissingFileHandler, Skipped};
 pub use policy::PolicyViolation;
 pub use release::{ChartSource, Release, ValuesInput};
 pub use remote_chart::RemoteChart;
@@ -29,6 +30,7 @@ mod inherit;
 mod input;
 mod layering;
 mod load;
+mod missing_files;
 mod parse;
 mod policy;
 mod release;

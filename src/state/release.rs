@@ -86,6 +86,8 @@ pub struct Release {
     pub kube_version: String,
     /// Where the release is declared.
     pub location: Location,
+    /// What a missing values file means (the release's, else the state's).
+    pub missing_file_handler: super::MissingFileHandler,
     /// The release as written, after inheritance and templating (`build`
     /// shows it, deferred keys included).
     pub spec: ReleaseSpec,
@@ -152,6 +154,7 @@ impl Release {
             api_versions: spec.api_versions,
             kube_version: spec.kube_version,
             location,
+            missing_file_handler: super::MissingFileHandler::Error,
             spec: written,
         })
     }
@@ -186,7 +189,7 @@ fn check_dns_label(label: &str, max: usize) -> Result<(), String> {
 /// A chart reference is local when it is a path (as helmfile decides: it
 /// starts with `.` or `/`, or names something that exists on disk); else it
 /// is `repo/chart`.
-fn resolve_chart(chart: &str, base_dir: &Path, location: Location) -> Result<ChartSource, StateError> {
+pub(crate) fn resolve_chart(chart: &str, base_dir: &Path, location: Location) -> Result<ChartSource, StateError> {
     let path = base_dir.join(chart);
     let looks_like_path = chart.starts_with('.') || chart.starts_with('/');
     if looks_like_path || path.exists() {

@@ -209,17 +209,23 @@ helmfile_schema! {
             lock_file_path: String = "lockFilePath",
             /// helmfire's own settings (drift, webhooks); not helmfile's.
             helmfire: super::helmfire_section::HelmfireSection = "helmfire",
+            /// Every release of this file goes to this namespace (helmfile's
+            /// `-n` for one file; using both is an error).
+            namespace: String = "namespace",
+            /// Every release of this file goes to this kube context.
+            kube_context: String = "kubeContext",
+            /// Every release of this file uses this chart (helmfile's `--chart`).
+            chart: String = "chart",
+            /// What a missing values file or `helmfiles:` glob means for the
+            /// releases that set none: Error (default), Warn, Info, Debug.
+            missing_file_handler: Option<String> = "missingFileHandler",
         }
         deferred {
             helm_binary = "helmBinary",
             kustomize_binary = "kustomizeBinary",
         }
         pending {
-            kube_context = "kubeContext",
-            namespace = "namespace",
-            chart = "chart",
             llm = "llm",
-            missing_file_handler = "missingFileHandler",
             missing_file_handler_config = "missingFileHandlerConfig",
         }
     }
@@ -285,6 +291,8 @@ helmfile_schema! {
             /// Kubernetes objects merged (kustomize's strategic merge) into
             /// the rendered manifests; a string entry is a file holding one.
             strategic_merge_patches: Vec<Value> = "strategicMergePatches",
+            /// What a missing values file means (else the state's).
+            missing_file_handler: Option<String> = "missingFileHandler",
         }
         deferred {
             wait = "wait",
@@ -335,7 +343,6 @@ helmfile_schema! {
             keyring = "keyring",
             enable_dns = "enableDNS",
             devel = "devel",
-            missing_file_handler = "missingFileHandler",
             missing_file_handler_config = "missingFileHandlerConfig",
             secrets = "secrets",
             env = "env",
