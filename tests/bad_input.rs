@@ -83,7 +83,7 @@ fn a_missing_values_file() {
         chart("files").display()
     ));
     let out = ws.run(&["template"]);
-    assert_clean_failure!(out, "release `a`", "missing.yaml does not exist");
+    assert_clean_failure!(out, "release `a`", "values file matching \"missing.yaml\"", "does not exist");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use similar_asserts::assert_eq;
 
-use crate::util::{Workspace, chart, helm_template};
+use crate::util::{Workspace, helm_template};
 
 /// One release rendered both ways. `helmfile` uses `CHART` for the chart's
 /// path; `helm` is the argument list after `helm template`.
@@ -22,7 +22,7 @@ fn as_helmfile_prints(helm_stdout: String) -> String {
 
 fn check(chart_name: &str, case: Case<'_>) {
     let ws = Workspace::new();
-    let chart_path = chart(chart_name);
+    let chart_path = ws.chart_copy(chart_name);
     let chart_path = chart_path.to_str().unwrap();
     ws.write("helmfile.yaml", &case.helmfile.replace("CHART", chart_path));
     for (name, content) in case.files {

@@ -29,6 +29,28 @@ impl Workspace {
         self.dir.path()
     }
 
+    /// A copy of a fixture chart inside the workspace, for tests whose
+    /// commands write into the chart (a dependency build refreshes its
+    /// charts/ directory): they never race each other over the fixture, and
+    /// the repository stays clean.
+    pub fn chart_copy(&self, name: &str) -> PathBuf {
+        fn copy(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).unwrap();
+            for entry in std::fs::read_dir(from).unwrap() {
+                let entry = entry.unwrap();
+                let target = to.join(entry.file_name());
+                if entry.file_type().unwrap().is_dir() {
+                    copy(&entry.path(), &target);
+                } else {
+                    std::fs::copy(entry.path(), target).unwrap();
+                }
+            }
+        }
+        let target = self.dir.path().join("charts").join(name);
+        copy(&chart(name), &target);
+        target
+    }
+
     /// Writes a file, creating directories.
     pub fn write(&self, rel: &str, content: &str) -> PathBuf {
         let path = self.dir.path().join(rel);
