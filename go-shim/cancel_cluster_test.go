@@ -57,14 +57,14 @@ spec:
 		t.Fatalf("upgrade after the second cancel: %+v", up)
 	}
 	// helm marks the failed revision an upgrade started from superseded.
-	var hist []historyEntry
-	mustResult(t, callMethod(t, "history", map[string]any{"kube": kube, "release_name": "stuck"}, 0), &hist)
 	var states []string
-	for _, h := range hist {
-		states = append(states, h.Status)
+	for revision := 1; revision <= 4; revision++ {
+		var st statusResult
+		mustResult(t, callMethod(t, "status", map[string]any{"kube": kube, "release_name": "stuck", "revision": revision}, 0), &st)
+		states = append(states, st.Status)
 	}
 	if strings.Join(states, ",") != "superseded,superseded,failed,deployed" {
-		t.Errorf("history: %v", states)
+		t.Errorf("revisions: %v", states)
 	}
 }
 

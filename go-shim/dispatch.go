@@ -27,12 +27,7 @@ var methods = map[string]method{
 
 	"upgrade":      runUpgrade,
 	"uninstall":    runUninstall,
-	"list":         runList,
 	"status":       runStatus,
-	"history":      runHistory,
-	"rollback":     runRollback,
-	"get_manifest": runGetManifest,
-	"get_values":   runGetValues,
 	"test":         runReleaseTest,
 	"diff":         runDiff,
 	"drift":        runDrift,

@@ -317,7 +317,7 @@ func (s *kubeSession) withReleaseState(e *ShimError, name string) *ShimError {
 	return e.withDetail("status", rel.Info.Status.String()).withDetail("revision", strconv.Itoa(rel.Version))
 }
 
-// chartName is helm's "NAME-VERSION" of list and history.
+// chartName is helm's "NAME-VERSION", as `helm list` and `helm status` show it.
 func chartName(c *chart.Chart) string {
 	if c == nil || c.Metadata == nil {
 		return "MISSING"

@@ -64,15 +64,13 @@ func TestMissingContextNamesTheContexts(t *testing.T) {
 
 func TestUnreachableServerFailsFast(t *testing.T) {
 	kubeconfig := writeKubeconfig(t, "https://127.0.0.1:1")
-	for _, method := range []string{"status", "list", "upgrade"} {
+	for _, method := range []string{"status", "upgrade"} {
 		t.Run(method, func(t *testing.T) {
 			params := map[string]any{
 				"kube":         kubeSettings{Kubeconfig: kubeconfig, Context: "beta", Namespace: "x"},
 				"release_name": "r",
 			}
 			switch method {
-			case "list":
-				delete(params, "release_name")
 			case "upgrade":
 				params["chart"] = filepath.Join(fixtures, "named-templates")
 				params["overrides"] = ValueOverrides{}
@@ -152,7 +150,7 @@ func TestNoCurrentContextNamesTheContexts(t *testing.T) {
 	kubeconfig := writeKubeconfig(t, "https://127.0.0.1:1")
 	raw, _ := os.ReadFile(kubeconfig)
 	_ = os.WriteFile(kubeconfig, []byte(strings.Replace(string(raw), "current-context: alpha", "", 1)), 0o600)
-	env := callMethod(t, "list", map[string]any{"kube": kubeSettings{Kubeconfig: kubeconfig}}, 0)
+	env := callMethod(t, "status", map[string]any{"kube": kubeSettings{Kubeconfig: kubeconfig}, "release_name": "r"}, 0)
 	if env.OK || env.Error.Kind != KindKube || !strings.Contains(env.Error.Message, "alpha, beta") ||
 		!strings.Contains(env.Error.Message, "no current-context") {
 		t.Fatalf("got %+v", env.Error)

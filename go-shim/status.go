@@ -33,7 +33,15 @@ type statusResult struct {
 // runStatus is `helm status` (pkg/cmd/status.go) without the live resource
 // listing: the stored release record only.
 func runStatus(ctx context.Context, raw json.RawMessage) (any, error) {
-	rel, err := loadReleaseRef(ctx, raw)
+	var p releaseRef
+	if err := decodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	s, err := openKube(ctx, p.Kube, false)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := s.getRelease(p.ReleaseName, p.Revision)
 	if err != nil {
 		return nil, err
 	}
@@ -80,18 +88,4 @@ func (s *kubeSession) releaseError(err error, name string, revision int) *ShimEr
 			withDetail("release", name)
 	}
 	return s.classify(err, name, KindRelease)
-}
-
-// loadReleaseRef decodes a releaseRef and reads that revision of the
-// release (the latest when Revision is 0).
-func loadReleaseRef(ctx context.Context, raw json.RawMessage) (*release.Release, error) {
-	var p releaseRef
-	if err := decodeParams(raw, &p); err != nil {
-		return nil, err
-	}
-	s, err := openKube(ctx, p.Kube, false)
-	if err != nil {
-		return nil, err
-	}
-	return s.getRelease(p.ReleaseName, p.Revision)
 }
