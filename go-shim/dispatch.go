@@ -25,13 +25,13 @@ var methods = map[string]method{
 	"cache_info":    runCacheInfo,
 	"cache_cleanup": runCacheCleanup,
 
-	"upgrade":      runUpgrade,
-	"uninstall":    runUninstall,
-	"status":       runStatus,
-	"test":         runReleaseTest,
-	"diff":         runDiff,
-	"drift":        runDrift,
-	"recover":      runRecover,
+	"upgrade":   runUpgrade,
+	"uninstall": runUninstall,
+	"status":    runStatus,
+	"test":      runReleaseTest,
+	"diff":      runDiff,
+	"drift":     runDrift,
+	"recover":   runRecover,
 }
 
 type request struct {
