@@ -21,6 +21,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"k8s.io/klog/v2"
+
+	"github.com/helmfire/helmfire/go-shim/internal/redact"
 )
 
 // sinkState is swapped atomically so that log lines emitted by goroutines of
@@ -66,7 +70,10 @@ func (h *sinkHandler) Enabled(_ context.Context, level slog.Level) bool {
 var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (h *sinkHandler) Handle(_ context.Context, r slog.Record) error {
-	buf := bufferPool.Get().(*bytes.Buffer)
+	buf, ok := bufferPool.Get().(*bytes.Buffer)
+	if !ok {
+		buf = new(bytes.Buffer)
+	}
 	buf.Reset()
 	defer bufferPool.Put(buf)
 
@@ -96,7 +103,9 @@ func (h *sinkHandler) Handle(_ context.Context, r slog.Record) error {
 			return err
 		}
 	}
-	emitLog(r.Level, bytes.TrimRight(buf.Bytes(), "\n"))
+	// Log lines quote URLs (repositories, registries, the API server):
+	// their credentials never reach the sink.
+	emitLog(r.Level, redact.Bytes(bytes.TrimRight(buf.Bytes(), "\n")))
 	return nil
 }
 
@@ -110,6 +119,11 @@ func (h *sinkHandler) WithGroup(name string) slog.Handler {
 }
 
 func init() {
-	// The SDK also logs through the package-level slog functions.
+	// The sink is the process's one log destination (style item 17): the
+	// SDK logs through the package-level slog functions, the feature
+	// packages pass slog.Default().Handler() to the Configurations they
+	// make, and client-go logs through klog, which writes to stderr unless
+	// told otherwise.
 	slog.SetDefault(slog.New(newSinkHandler()))
+	klog.SetSlogLogger(slog.New(newSinkHandler()))
 }
