@@ -76,8 +76,19 @@ func (h *sinkHandler) Handle(_ context.Context, r slog.Record) error {
 	}
 	buf.Reset()
 	defer bufferPool.Put(buf)
+	line, err := h.format(buf, r)
+	if err != nil {
+		return err
+	}
+	emitLog(r.Level, line)
+	return nil
+}
 
-	// The message leads, unquoted; the attributes follow as logfmt.
+// format writes the line of a record into buf and returns it: the message
+// first, unquoted, then the attributes as logfmt, without the final
+// newline. Log lines quote URLs (repositories, registries, the API
+// server): the credentials in them never reach the sink.
+func (h *sinkHandler) format(buf *bytes.Buffer, r slog.Record) ([]byte, error) {
 	buf.WriteString(r.Message)
 	text := slog.NewTextHandler(buf, &slog.HandlerOptions{
 		Level: slog.LevelDebug,
@@ -100,13 +111,10 @@ func (h *sinkHandler) Handle(_ context.Context, r slog.Record) error {
 	if attrs.NumAttrs() > 0 || len(h.attrs) > 0 {
 		buf.WriteByte(' ')
 		if err := handler.Handle(context.Background(), attrs); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	// Log lines quote URLs (repositories, registries, the API server):
-	// their credentials never reach the sink.
-	emitLog(r.Level, redact.Bytes(bytes.TrimRight(buf.Bytes(), "\n")))
-	return nil
+	return redact.Bytes(bytes.TrimRight(buf.Bytes(), "\n")), nil
 }
 
 func (h *sinkHandler) WithAttrs(attrs []slog.Attr) slog.Handler {

@@ -14,7 +14,8 @@ import (
 // driftRevision is the revision drift compares with: the last one when it
 // is deployed; else the last deployed one, with a note saying why; else
 // (nothing was ever deployed, as after a failed install) the last one,
-// with a note. A missing release is not found, an uninstalled one a release error.
+// with a note. A missing release is not found; an uninstalled one is a
+// release error.
 func driftRevision(s *kube.Session, name string) (*releasev1.Release, string, error) {
 	last, err := s.LastRelease(name)
 	if err != nil {
