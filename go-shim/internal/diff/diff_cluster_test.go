@@ -16,6 +16,11 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/kube"
 	"github.com/helmfire/helmfire/go-shim/internal/release"
 	"github.com/helmfire/helmfire/go-shim/internal/shimtest"
+
+	"encoding/json"
+	"fmt"
+
+	"github.com/helmfire/helmfire/go-shim/internal/redact"
 )
 
 // The diff method against a real API server (HELMFIRE_TEST_KUBECONFIG, see
@@ -245,6 +250,20 @@ func TestClusterDiffSecretsAndKeepPolicy(t *testing.T) {
 
 	install(t, shimtest.UpgradeRequest(kubeconfig, ns, "f", chart, nil, nil))
 	admin := shimtest.AdminClient(t, kubeconfig)
+	// The hand edit as `kubectl apply` makes it: the values again, in clear,
+	// in the last-applied-configuration annotation.
+	applied, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "Secret",
+		"metadata": map[string]any{"name": "f-scripts", "namespace": ns}, "stringData": map[string]any{"start.sh": "#!/bin/sh\necho hacked\n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	annotation, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{redact.LastAppliedAnnotation: string(applied)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CoreV1().Secrets(ns).Patch(context.Background(), "f-scripts", types.MergePatchType, annotation, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	patch := `{"data":{"start.sh":"` + base64.StdEncoding.EncodeToString([]byte("#!/bin/sh\necho hacked\n")) + `"}}`
 	if _, err := admin.CoreV1().Secrets(ns).Patch(context.Background(), "f-scripts", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
@@ -255,6 +274,12 @@ func TestClusterDiffSecretsAndKeepPolicy(t *testing.T) {
 	}
 	sec = res.Changes[0]
 	mustContainLines(t, sec.Diff, "-   start.sh: '-------- # (22 bytes)'", "+   start.sh: '++++++++ # (23 bytes)'")
+	// Whole objects: the annotation shows, its value does not.
+	whole := runDiffFor(t, "whole secret", diffRequest(kubeconfig, ns, "f", chart, nil, nil, map[string]any{"context_lines": -1})).Changes[0]
+	mustContainLines(t, whole.Diff, fmt.Sprintf("      kubectl.kubernetes.io/last-applied-configuration: 'REDACTED # (%d bytes)'", len(applied)))
+	if strings.Contains(whole.Diff, "hacked") {
+		t.Errorf("a secret value shows:\n%s", whole.Diff)
+	}
 	if strings.Contains(sec.Diff, "hacked") || strings.Contains(sec.Diff, "ZWNobyBoYWNrZWQ") || strings.Contains(sec.Diff, "IyEv") {
 		t.Errorf("a secret value shows:\n%s", sec.Diff)
 	}
