@@ -1,10 +1,3 @@
-// Package charts gets charts ready to render: chart repositories and their
-// indexes, remote charts pulled into helmfire's chart cache (OCI registries
-// included), lock files, `helm dependency build`, and chartify's wrapper
-// charts for a release's ad-hoc dependencies and strategicMergePatches.
-//
-// Errors that quote a repository URL go through internal/redact, so that
-// credentials written in a URL never reach a message.
 package charts
 
 import (

@@ -1,11 +1,3 @@
-// Package kube is the shim's view of a cluster: it opens a Helm
-// Configuration for one action (checking the kube context and that the API
-// server answers first), classifies cluster errors, reads releases from
-// Helm's storage, and owns what is process-wide about the cluster clients:
-// Helm's field manager name and the shared OpenAPI v3 cache.
-//
-// Feature packages that act on a cluster (release, diff, drift) open a
-// Session each; nothing here knows about charts or rendering.
 package kube
 
 import (

@@ -1,8 +1,3 @@
-// Package release acts on one installed release, as helm's pkg/action
-// does: upgrade --install, uninstall, status, test, and the recovery of a
-// revision left pending by a killed process. It also prepares the Install
-// or Upgrade the diff package dry-runs, so that a diff previews exactly
-// what an upgrade would send.
 package release
 
 import (

@@ -1,10 +1,3 @@
-// Package render renders charts offline, as `helm template` and `helm
-// lint` do, and owns what every render of a chart shares, offline or
-// against a cluster: locating and checking the chart, merging the values
-// in helm's order, the exec post-renderer and the image substitutions.
-//
-// It knows nothing of clusters or releases in storage; the release package
-// uses its chart, values and post-renderer parts for upgrades and diffs.
 package render
 
 import (

@@ -1,8 +1,3 @@
-// Package state evaluates the parts of helmfile's state files that must
-// match Go semantics exactly: `.gotmpl` templates rendered with helmfile's
-// template engine (internal/tmpl) and `.hcl` values files evaluated as
-// helmfile's hcllang does (internal/hcl). Rust reads the state files and
-// hands each template or values list here.
 package state
 
 import (
