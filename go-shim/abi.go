@@ -38,7 +38,9 @@ func helmfire_call(request *C.char, callID C.uint64_t) *C.char {
 }
 
 // helmfire_cancel cancels the call with this id if it is running, or makes it
-// start cancelled if it has not reached Go yet.
+// start cancelled if it has not reached Go yet; a call that has answered is
+// left alone. The id UINT64_MAX cancels every call, running or to come (for
+// a process shutting down; see cancelAll in calls.go).
 //
 //export helmfire_cancel
 func helmfire_cancel(callID C.uint64_t) {

@@ -8,12 +8,17 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/loader"
 	"helm.sh/helm/v4/pkg/kube"
+
+	"encoding/json"
+
+	"github.com/helmfire/helmfire/go-shim/internal/render"
+	"github.com/helmfire/helmfire/go-shim/internal/shimtest"
 )
 
 // BenchmarkTemplateSDK is the floor: one release rendered by the Helm SDK
 // alone, as a Go program using pkg/action would do it.
 func BenchmarkTemplateSDK(b *testing.B) {
-	chartPath := filepath.Join(fixtures, "named-templates")
+	chartPath := filepath.Join(shimtest.Charts, "named-templates")
 	for b.Loop() {
 		cfg := action.NewConfiguration()
 		client := action.NewInstall(cfg)
@@ -36,7 +41,12 @@ func BenchmarkTemplateSDK(b *testing.B) {
 // (JSON decode, chart checks, values merge, output assembly, JSON encode),
 // without the C boundary. The Rust bench `ffi_template` adds the boundary.
 func BenchmarkTemplateShim(b *testing.B) {
-	req := []byte(templateRequest(b, templateParams{ReleaseName: "bench", Chart: filepath.Join(fixtures, "named-templates")}))
+	req, err := json.Marshal(map[string]any{"method": "template", "params": render.TemplateParams{
+		ReleaseName: "bench", Chart: filepath.Join(shimtest.Charts, "named-templates"),
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
 		dispatchGuarded(req, 0)
 	}

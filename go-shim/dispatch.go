@@ -4,41 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"runtime/debug"
+
+	"github.com/helmfire/helmfire/go-shim/internal/fault"
 )
 
-// A method decodes its params and runs. Methods are registered in one table
-// so the full surface Rust can reach is visible in one place.
+// method is a registered method: it decodes its params and runs.
 type method func(ctx context.Context, params json.RawMessage) (any, error)
 
-var methods = map[string]method{
-	"version":    runVersion,
-	"template":   runTemplate,
-	"repos":      runRepos,
-	"render":     runRender,
-	"hcl_values": runHCLValues,
-	"deps_build": runDepsBuild,
-	"chartify":   runChartify,
-	"lint":       runLint,
-
-	"chart_pull":    runChartPull,
-	"lock_resolve":  runLockResolve,
-	"cache_info":    runCacheInfo,
-	"cache_cleanup": runCacheCleanup,
-
-	"upgrade":      runUpgrade,
-	"uninstall":    runUninstall,
-	"list":         runList,
-	"status":       runStatus,
-	"history":      runHistory,
-	"rollback":     runRollback,
-	"get_manifest": runGetManifest,
-	"get_values":   runGetValues,
-	"test":         runReleaseTest,
-	"diff":         runDiff,
-	"drift":        runDrift,
-	"recover":      runRecover,
-}
-
+// request is what helmfire_call receives.
 type request struct {
 	Method string          `json:"method"`
 	Params json.RawMessage `json:"params"`
@@ -46,38 +20,60 @@ type request struct {
 
 // dispatchGuarded decodes a request, runs its method and encodes the answer.
 // No panic escapes: an unrecovered Go panic would abort the whole process.
+// (Goroutines a method starts recover their own panics: internal/safe.)
 func dispatchGuarded(raw []byte, callID uint64) (response []byte) {
 	defer func() {
 		if r := recover(); r != nil {
-			response = encodeEnvelope(nil, panicError(r))
+			response = encodeEnvelope(nil, fault.Panic(r, debug.Stack()))
 		}
 	}()
 
 	var req request
 	if err := json.Unmarshal(raw, &req); err != nil {
-		return encodeEnvelope(nil, failf(KindBadRequest, "the request is not valid JSON: %v", err))
+		return encodeEnvelope(nil, fault.Newf(fault.KindBadRequest, "the request is not valid JSON: %v", err))
 	}
 	run, ok := methods[req.Method]
 	if !ok {
-		return encodeEnvelope(nil, failf(KindBadRequest, "unknown method %q", req.Method))
+		return encodeEnvelope(nil, fault.Newf(fault.KindBadRequest, "unknown method %q", req.Method))
 	}
 
 	ctx, done := calls.begin(callID)
 	defer done()
 	result, err := run(ctx, req.Params)
 	if err != nil {
-		return encodeEnvelope(nil, classify(err, KindInternal))
+		return encodeEnvelope(nil, fault.Classify(err, fault.KindInternal))
 	}
 	return encodeEnvelope(result, nil)
 }
 
-// decodeParams unmarshals params strictly: an unknown field means Rust and Go
-// disagree about the contract, which must fail loudly.
-func decodeParams(params json.RawMessage, into any) error {
-	dec := json.NewDecoder(bytes.NewReader(params))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(into); err != nil {
-		return failf(KindBadRequest, "invalid params: %v", err)
+// typed makes a method of a feature's typed entry point: params are
+// decoded strictly into P, then run is called. Every method goes through
+// it, so every method decodes the same way.
+func typed[P, R any](run func(context.Context, P) (R, error)) method {
+	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		p, err := decodeParams[P](raw)
+		if err != nil {
+			return nil, err
+		}
+		return run(ctx, p)
 	}
-	return nil
+}
+
+// noParams is the params of a method that takes none; only such a method
+// may be called without params.
+type noParams struct{}
+
+// decodeParams unmarshals params strictly: an unknown field means Rust and
+// Go disagree about the contract, which must fail loudly.
+func decodeParams[P any](raw json.RawMessage) (P, error) {
+	var p P
+	if _, none := any(p).(noParams); none && len(bytes.TrimSpace(raw)) == 0 {
+		return p, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return p, fault.Newf(fault.KindBadRequest, "invalid params: %v", err)
+	}
+	return p, nil
 }

@@ -21,6 +21,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"k8s.io/klog/v2"
+
+	"github.com/helmfire/helmfire/go-shim/internal/redact"
 )
 
 // sinkState is swapped atomically so that log lines emitted by goroutines of
@@ -66,11 +70,25 @@ func (h *sinkHandler) Enabled(_ context.Context, level slog.Level) bool {
 var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (h *sinkHandler) Handle(_ context.Context, r slog.Record) error {
-	buf := bufferPool.Get().(*bytes.Buffer)
+	buf, ok := bufferPool.Get().(*bytes.Buffer)
+	if !ok {
+		buf = new(bytes.Buffer)
+	}
 	buf.Reset()
 	defer bufferPool.Put(buf)
+	line, err := h.format(buf, r)
+	if err != nil {
+		return err
+	}
+	emitLog(r.Level, line)
+	return nil
+}
 
-	// The message leads, unquoted; the attributes follow as logfmt.
+// format writes the line of a record into buf and returns it: the message
+// first, unquoted, then the attributes as logfmt, without the final
+// newline. Log lines quote URLs (repositories, registries, the API
+// server): the credentials in them never reach the sink.
+func (h *sinkHandler) format(buf *bytes.Buffer, r slog.Record) ([]byte, error) {
 	buf.WriteString(r.Message)
 	text := slog.NewTextHandler(buf, &slog.HandlerOptions{
 		Level: slog.LevelDebug,
@@ -93,11 +111,10 @@ func (h *sinkHandler) Handle(_ context.Context, r slog.Record) error {
 	if attrs.NumAttrs() > 0 || len(h.attrs) > 0 {
 		buf.WriteByte(' ')
 		if err := handler.Handle(context.Background(), attrs); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	emitLog(r.Level, bytes.TrimRight(buf.Bytes(), "\n"))
-	return nil
+	return redact.Bytes(bytes.TrimRight(buf.Bytes(), "\n")), nil
 }
 
 func (h *sinkHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
@@ -110,6 +127,11 @@ func (h *sinkHandler) WithGroup(name string) slog.Handler {
 }
 
 func init() {
-	// The SDK also logs through the package-level slog functions.
+	// The sink is the process's one log destination (style item 17): the
+	// SDK logs through the package-level slog functions, the feature
+	// packages pass slog.Default().Handler() to the Configurations they
+	// make, and client-go logs through klog, which writes to stderr unless
+	// told otherwise.
 	slog.SetDefault(slog.New(newSinkHandler()))
+	klog.SetSlogLogger(slog.New(newSinkHandler()))
 }

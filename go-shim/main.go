@@ -3,8 +3,14 @@
 // binary, so everything that must match Go semantics exactly (the Helm SDK,
 // Go templates, Kubernetes clients) runs in-process.
 //
-// The C ABI it exports lives in abi.go; each action that Rust can ask for is
-// one file (template.go, version.go, ...), in the manner of helm's pkg/action.
+// This package holds only the entry points: the C ABI (abi.go), the answer
+// envelope (envelope.go), the registry of calls in flight and their
+// cancellation (calls.go), the dispatch with its panic recovery
+// (dispatch.go), the table of methods (methods.go), the log and signal
+// sinks (logsink.go, signals.go) and version.go. Every feature lives in a
+// package under internal/, in the manner of helm's pkg/action: render,
+// charts, release, diff, drift, state, on kube (clusters), fault (errors),
+// safe (goroutines) and redact (secrets).
 package main
 
 // main is required by -buildmode=c-archive and never called.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"runtime"
 	"runtime/debug"
 
@@ -19,7 +18,8 @@ type versionInfo struct {
 	DefaultKubeVersion string `json:"default_kube_version"`
 }
 
-func runVersion(_ context.Context, _ json.RawMessage) (any, error) {
+// runVersion is `helmfire version`'s Go half.
+func runVersion(_ context.Context, _ noParams) (versionInfo, error) {
 	info := versionInfo{
 		GoVersion:          runtime.Version(),
 		DefaultKubeVersion: common.DefaultCapabilities.KubeVersion.Version,

@@ -16,6 +16,8 @@ import (
 	"github.com/Masterminds/sprig/v3"
 
 	"github.com/helmfire/helmfire/go-shim/internal/syncbuf"
+
+	"github.com/helmfire/helmfire/go-shim/internal/safe"
 )
 
 // DisabledError is what exec, envExec, readFile, readDir and readDirEntries
@@ -164,21 +166,20 @@ func (e *engine) envExec(envs map[string]any, command string, args []any, inputs
 		}
 	}
 
-	var writeErr chan error
+	var writeErr <-chan error
 	if len(input) > 0 {
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
 			return "", err
 		}
-		writeErr = make(chan error, 1)
-		go func() {
+		// A goroutine of the call: safe.Go turns a panic into its error.
+		writeErr = safe.Go(func() error {
 			defer func() { _ = stdin.Close() }()
 			if _, err := io.WriteString(stdin, input); err != nil {
-				writeErr <- fmt.Errorf("failed while writing %d bytes to stdin of \"%s\": %v", len(input), command, err)
-				return
+				return fmt.Errorf("failed while writing %d bytes to stdin of \"%s\": %v", len(input), command, err)
 			}
-			writeErr <- nil
-		}()
+			return nil
+		})
 	}
 
 	stdout, runErr := e.output(cmd)
@@ -209,8 +210,7 @@ func (e *engine) output(cmd *exec.Cmd) ([]byte, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("unexpected error: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	done := safe.Go(cmd.Wait)
 	var err error
 	select {
 	case err = <-done:

@@ -1,0 +1,212 @@
+package charts
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+
+	"helm.sh/helm/v4/pkg/chart/loader"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/registry"
+	repo "helm.sh/helm/v4/pkg/repo/v1"
+
+	"github.com/helmfire/helmfire/go-shim/internal/chartcache"
+	"github.com/helmfire/helmfire/go-shim/internal/syncbuf"
+
+	"github.com/helmfire/helmfire/go-shim/internal/fault"
+)
+
+// PullParams asks for one remote chart version in the chart cache.
+type PullParams struct {
+	// Chart is "oci://host/path/chart" or "repo/chart" (a repository of
+	// RepositoryConfig).
+	Chart string `json:"chart"`
+	// Version is an exact version, a semver constraint, or empty (the newest).
+	Version          string         `json:"version,omitempty"`
+	RepositoryConfig string         `json:"repository_config,omitempty"`
+	CacheDir         string         `json:"cache_dir"`
+	Registry         RegistryAccess `json:"registry"`
+	// Offline resolves a version constraint against the cached versions
+	// first and goes to the network only when none matches (--skip-refresh,
+	// --skip-deps: an air-gapped run after `helmfire fetch`).
+	Offline bool `json:"offline,omitempty"`
+	// Locked are the versions of this chart a lock file records; the first
+	// that satisfies Version is pulled (helmfile's ResolvedDependencies.Get).
+	// LockFile names the file in messages.
+	Locked   []string `json:"locked,omitempty"`
+	LockFile string   `json:"lock_file,omitempty"`
+	// UntarTo also unpacks the chart into this directory (`fetch`), as
+	// `helm pull --untar -d` does: the chart lands in UntarTo/<name>.
+	UntarTo string `json:"untar_to,omitempty"`
+}
+
+// PullResult is a chart version in the cache.
+type PullResult struct {
+	// Path is the cached archive (read-only: never modify it).
+	Path    string `json:"path"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Digest  string `json:"digest"`
+	// Source is the OCI repository or chart repository URL plus chart name.
+	Source string `json:"source"`
+	// Repository is the repository part of Source, as a lock file records
+	// it ("oci://host/path" or the repository URL).
+	Repository string `json:"repository"`
+	// Cached tells that nothing was downloaded.
+	Cached bool `json:"cached"`
+	// Log is what helm prints when it pulls (Pulling/Pulled/Digest).
+	Log string `json:"log"`
+}
+
+// Pull resolves a remote chart's version and makes sure the cache holds
+// it: from the cache when it is there, else downloaded once (across
+// goroutines and processes), verified and stored atomically.
+func Pull(ctx context.Context, p PullParams) (PullResult, error) {
+	store, err := chartcache.Open(p.CacheDir)
+	if err != nil {
+		return PullResult{}, fault.Newf(fault.KindIO, "%v", err)
+	}
+	src, err := chartSourceOf(p)
+	if err != nil {
+		return PullResult{}, err
+	}
+	res, err := pullIntoCache(ctx, store, src, p)
+	if err != nil || p.UntarTo == "" {
+		return res, err
+	}
+	if err := os.MkdirAll(p.UntarTo, 0o755); err != nil {
+		return PullResult{}, fault.Newf(fault.KindIO, "creating %s: %v", p.UntarTo, err)
+	}
+	if err := chartutil.ExpandFile(p.UntarTo, res.Path); err != nil {
+		return PullResult{}, fault.Newf(fault.KindIO, "unpacking chart %s %s into %s: %v", res.Name, res.Version, p.UntarTo, err)
+	}
+	return res, nil
+}
+
+// chartSource is where a remote chart comes from.
+type chartSource struct {
+	ref  string // as written
+	name string // the chart's name
+	// repository is "oci://host/path" or a chart repository URL.
+	repository string
+	oci        bool
+	entry      *repo.Entry // the chart repository, for an HTTP source
+}
+
+func (s chartSource) id() string {
+	return strings.TrimSuffix(s.repository, "/") + "/" + s.name
+}
+
+func chartSourceOf(p PullParams) (chartSource, error) {
+	if registry.IsOCI(p.Chart) {
+		trimmed := strings.TrimSuffix(p.Chart, "/")
+		last := trimmed[strings.LastIndex(trimmed, "/")+1:]
+		if strings.ContainsAny(last, ":@") || strings.Contains(trimmed, "@") {
+			// A tag or digest in the reference: helm's own syntax.
+			return chartSource{}, fault.Newf(fault.KindChart, "chart %s: give the version in the release's `version:`, not in the OCI reference", p.Chart).
+				With("chart", p.Chart)
+		}
+		name := trimmed[strings.LastIndex(trimmed, "/")+1:]
+		return chartSource{ref: p.Chart, name: name, repository: strings.TrimSuffix(trimmed, "/"+name), oci: true}, nil
+	}
+	repoName, chartName, ok := strings.Cut(p.Chart, "/")
+	if !ok || repoName == "" || chartName == "" || strings.Contains(chartName, "/") {
+		return chartSource{}, fault.Newf(fault.KindChart, "chart %s is neither a local path, an oci:// reference nor REPOSITORY/CHART", p.Chart).
+			With("chart", p.Chart)
+	}
+	repos, err := loadUserRepositories(depsSettings(p.RepositoryConfig).RepositoryConfig)
+	if err != nil {
+		return chartSource{}, err
+	}
+	entry := repos.Get(repoName)
+	if entry == nil {
+		return chartSource{}, fault.Newf(fault.KindChart, "chart %s: repository %q is defined neither in the state's repositories nor in helm's repositories file",
+			p.Chart, repoName).With("chart", p.Chart).With("repository", repoName)
+	}
+	return chartSource{ref: p.Chart, name: chartName, repository: entry.URL, entry: entry}, nil
+}
+
+func pullIntoCache(ctx context.Context, store *chartcache.Store, src chartSource, p PullParams) (PullResult, error) {
+	if p.LockFile != "" {
+		locked, err := lockedVersion(src, p)
+		if err != nil {
+			return PullResult{}, err
+		}
+		p.Version = locked
+	}
+	if exact, ok := exactVersion(p.Version); ok {
+		if e, hit := store.Get(chartcache.Ref{Source: src.id(), Version: exact}); hit {
+			return cachedResult(src, e), nil
+		}
+	}
+	if p.Offline {
+		if e, ok := newestCached(store, src, p.Version); ok {
+			return cachedResult(src, e), nil
+		}
+	}
+	out := &syncbuf.Buffer{}
+	var version, digest, url string
+	var err error
+	if src.oci {
+		version, err = resolveOCIVersion(src, p, out)
+	} else {
+		version, digest, url, err = resolveRepoVersion(src, p)
+	}
+	if err != nil {
+		return PullResult{}, err
+	}
+	ref := chartcache.Ref{Source: src.id(), Version: version}
+	if e, hit := store.Get(ref); hit {
+		return cachedResult(src, e), nil
+	}
+
+	// One download per reference, across goroutines and processes: flock
+	// locks conflict between separately opened files, in one process too,
+	// and the wait honours ctx.
+	unlock, err := store.Lock(ctx, ref)
+	if err != nil {
+		if ctx.Err() != nil {
+			return PullResult{}, fault.Classify(ctx.Err(), fault.KindCancelled)
+		}
+		return PullResult{}, fault.Newf(fault.KindIO, "%v", err)
+	}
+	defer unlock()
+	if e, hit := store.Get(ref); hit {
+		return cachedResult(src, e), nil
+	}
+	if ctx.Err() != nil {
+		return PullResult{}, fault.Classify(ctx.Err(), fault.KindCancelled)
+	}
+
+	var data []byte
+	if src.oci {
+		data, digest, err = pullOCI(src, version, p, out)
+	} else {
+		data, err = downloadFromRepository(src, version, url, p, out)
+	}
+	if err != nil {
+		return PullResult{}, err
+	}
+	if _, err := loader.LoadArchive(bytes.NewReader(data)); err != nil {
+		return PullResult{}, repoFailf(fault.KindChart, "the archive of chart %s version %s from %s is corrupt (%v); nothing was cached",
+			src.name, version, src.repository, err).With("chart", src.ref)
+	}
+	e, err := store.Put(ref, src.name, data, digest)
+	if err != nil {
+		return PullResult{}, repoFailf(fault.KindChart, "chart %s version %s from %s: %v; nothing was cached",
+			src.name, version, src.repository, err).With("chart", src.ref)
+	}
+	res := cachedResult(src, e)
+	res.Cached = false
+	res.Log = out.String()
+	return res, nil
+}
+
+// cachedResult is the answer for a chart version the cache holds.
+func cachedResult(src chartSource, e chartcache.Entry) PullResult {
+	return PullResult{
+		Path: e.Path, Name: e.Name, Version: e.Version, Digest: e.Digest,
+		Source: e.Source, Repository: src.repository, Cached: true,
+	}
+}

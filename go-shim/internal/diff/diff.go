@@ -1,0 +1,143 @@
+package diff
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"helm.sh/helm/v4/pkg/action"
+	rcommon "helm.sh/helm/v4/pkg/release/common"
+	releasev1 "helm.sh/helm/v4/pkg/release/v1"
+
+	"github.com/helmfire/helmfire/go-shim/internal/fault"
+	"github.com/helmfire/helmfire/go-shim/internal/kube"
+	"github.com/helmfire/helmfire/go-shim/internal/release"
+	"github.com/helmfire/helmfire/go-shim/internal/render"
+)
+
+// Params is the upgrade's request plus how to show the changes.
+type Params struct {
+	release.UpgradeParams
+	// ContextLines is the lines of context around changes; absent means 3,
+	// negative means whole objects (helm-diff's default).
+	ContextLines *int `json:"context_lines,omitempty"`
+	// ShowSecrets prints Secret values (and last-applied-configuration
+	// annotations) instead of "REDACTED # (N bytes)".
+	ShowSecrets bool `json:"show_secrets,omitempty"`
+	// IncludeTests adds the chart's test hooks (other hooks are never shown:
+	// they are recreated by every upgrade, not applied).
+	IncludeTests bool `json:"include_tests,omitempty"`
+}
+
+// Result is the changes of one release, in helm-diff's order.
+type Result struct {
+	Release   string   `json:"release"`
+	Namespace string   `json:"namespace"`
+	Exists    bool     `json:"exists"` // the release is installed (the diff is of an upgrade)
+	Changes   []Change `json:"changes"`
+	Unchanged int      `json:"unchanged"`
+}
+
+// Change is one object the upgrade would create, update or delete.
+type Change struct {
+	Kind       string `json:"kind"`
+	APIVersion string `json:"api_version"`
+	Namespace  string `json:"namespace"` // empty for cluster-scoped objects
+	Name       string `json:"name"`
+	Action     string `json:"action"` // create, update, delete
+	// Diff is helm-diff's text: "NS, NAME, KIND (GROUP) has changed:" (or
+	// "has been added:", "has been removed:") and the lines.
+	Diff string `json:"diff"`
+	// Conflict is the API server's refusal of the server-side apply the
+	// upgrade would send (fields another manager owns at another value):
+	// the upgrade would fail on this object. Diff shows the forced apply.
+	Conflict string `json:"conflict,omitempty"`
+
+	key string // helm-diff's sort key
+}
+
+const (
+	defaultDiffContext = 3
+	// Workers bounds the objects compared at once (GETs and dry runs in
+	// flight against the API server) for one release.
+	Workers = 8
+
+	actionCreate = "create"
+	actionUpdate = "update"
+	actionDelete = "delete"
+)
+
+// Run computes the diff of one release.
+func Run(ctx context.Context, p Params) (*Result, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	contextLines := defaultDiffContext
+	if p.ContextLines != nil {
+		contextLines = *p.ContextLines
+	}
+	s, err := p.OpenSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cancelled := func() *fault.Error {
+		return s.Fail(fault.KindCancelled, "the diff of release %q was cancelled", p.ReleaseName).With("release", p.ReleaseName)
+	}
+
+	last, err := s.LastRelease(p.ReleaseName)
+	if err != nil {
+		return nil, s.Classify(err, p.ReleaseName, fault.KindRelease)
+	}
+	exists := last != nil && last.Info.Status != rcommon.StatusUninstalled
+
+	deploy, err := release.Prepare(ctx, s, &p.UpgradeParams, last, action.DryRunServer)
+	if err != nil {
+		return nil, err
+	}
+	slog.Debug("diffing release", "release", p.ReleaseName, "namespace", s.Namespace, "install", !exists,
+		"chart", p.Chart, "values", render.DescribeSources(p.Values))
+	if ctx.Err() != nil {
+		return nil, cancelled()
+	}
+	started := time.Now()
+	releaser, runErr := deploy.Run()
+	rendered := time.Since(started)
+	if ctx.Err() != nil {
+		return nil, cancelled()
+	}
+	if runErr != nil {
+		return nil, release.ClassifyDeployError(s, runErr, p.ReleaseName, p.Chart, releaser)
+	}
+	rel, err := kube.ToV1(releaser)
+	if err != nil {
+		return nil, err
+	}
+	if rel == nil {
+		return nil, s.Fail(fault.KindInternal, "the dry run of release %q returned no release", p.ReleaseName).With("release", p.ReleaseName)
+	}
+
+	d := &differ{
+		s:           s,
+		release:     p.ReleaseName,
+		namespace:   rel.Namespace,
+		context:     contextLines,
+		showSecrets: p.ShowSecrets,
+	}
+	serverSide := rel.ApplyMethod == string(releasev1.ApplyMethodServerSideApply)
+	d.strategy = ApplyStrategy{
+		ServerSide:   serverSide,
+		ForceReplace: p.Options.Force,
+		// Install adopting objects on client-side apply (install.go).
+		ThreeWayMergeForUnstructured: !exists && p.Options.TakeOwnership && !serverSide,
+	}
+	result, err := d.run(ctx, rel, exists, last, p.IncludeTests)
+	slog.Debug("diffed release", "release", p.ReleaseName, "namespace", s.Namespace,
+		"dry_run", rendered.Round(time.Millisecond), "compare", (time.Since(started) - rendered).Round(time.Millisecond))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, cancelled()
+		}
+		return nil, s.Classify(err, p.ReleaseName, fault.KindRelease)
+	}
+	return result, nil
+}

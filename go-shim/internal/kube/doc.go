@@ -1,0 +1,17 @@
+// Package kube is the shim's view of a cluster: it opens a Helm
+// Configuration for one action (checking the kube context and that the API
+// server answers first), classifies cluster errors, reads releases from
+// Helm's storage, and owns what is process-wide about the cluster clients:
+// Helm's field manager name and the shared OpenAPI v3 cache.
+//
+// Feature packages that act on a cluster (release, diff, drift) open a
+// Session each; nothing here knows about charts or rendering.
+//
+//   - session.go: Settings (the "kube" of every cluster request), Open, Session.Fail
+//   - classify.go: cluster and release errors into fault kinds (release_not_found)
+//   - releases.go: reading a release's revisions, helm's chart and time formats
+//   - wait.go: helm CLI's wait options, timeouts, cancellation of the SDK's runs
+//   - activity.go: tracking an Install/Upgrade the SDK goes on with after a cancel
+//   - openapi_cache.go: the process-wide cache of OpenAPI v3 verdicts
+//   - init.go: helm's field manager name and the kubeconfig auth plugins
+package kube

@@ -1,0 +1,101 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/strvals"
+
+	"github.com/helmfire/helmfire/go-shim/internal/fault"
+)
+
+// ValueSource is one entry of a release's ordered values list: a file on
+// disk, or a document written inline in the helmfile (sent by Rust as JSON,
+// which is valid YAML and decodes exactly as a values file would).
+type ValueSource struct {
+	File   string `json:"file,omitempty"`
+	Inline string `json:"inline,omitempty"`
+	// Origin names where an inline document was written, for error messages.
+	Origin string `json:"origin,omitempty"`
+}
+
+// ValueOverrides mirrors helm's --set, --set-string and --set-file flags.
+type ValueOverrides struct {
+	Set       []string `json:"set,omitempty"`
+	SetString []string `json:"set_string,omitempty"`
+	SetFile   []string `json:"set_file,omitempty"`
+}
+
+// MergeValues coalesces values in the order helm's CLI does (pkg/cli/values
+// Options.MergeValues): value documents in order, then --set, --set-string
+// and --set-file. The same SDK functions are used so the result is the one
+// `helm template -f ... --set ...` computes.
+func MergeValues(sources []ValueSource, overrides ValueOverrides) (map[string]any, error) {
+	base := map[string]any{}
+	for _, src := range sources {
+		raw, name, err := src.read()
+		if err != nil {
+			return nil, err
+		}
+		current, err := loader.LoadValues(strings.NewReader(string(raw)))
+		if err != nil {
+			return nil, fault.Newf(fault.KindValues, "failed to parse %s: %v", name, err).With("file", name)
+		}
+		base = loader.MergeMaps(base, current)
+	}
+	for _, value := range overrides.Set {
+		if err := strvals.ParseInto(value, base); err != nil {
+			return nil, fault.Newf(fault.KindValues, "failed parsing --set data %q: %v", value, err)
+		}
+	}
+	for _, value := range overrides.SetString {
+		if err := strvals.ParseIntoString(value, base); err != nil {
+			return nil, fault.Newf(fault.KindValues, "failed parsing --set-string data %q: %v", value, err)
+		}
+	}
+	for _, value := range overrides.SetFile {
+		reader := func(rs []rune) (any, error) {
+			data, err := os.ReadFile(string(rs))
+			return string(data), err
+		}
+		if err := strvals.ParseIntoFile(value, base, reader); err != nil {
+			return nil, fault.Newf(fault.KindValues, "failed parsing --set-file data %q: %v", value, err)
+		}
+	}
+	return base, nil
+}
+
+func (s ValueSource) read() ([]byte, string, error) {
+	if s.File == "" {
+		name := s.Origin
+		if name == "" {
+			name = "inline values"
+		}
+		return []byte(s.Inline), name, nil
+	}
+	raw, err := os.ReadFile(s.File)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, s.File, fault.Newf(fault.KindValues, "values file %s does not exist", s.File).With("file", s.File)
+		}
+		return nil, s.File, fault.Newf(fault.KindValues, "reading values file %s: %v", s.File, err).With("file", s.File)
+	}
+	return raw, s.File, nil
+}
+
+// DescribeSources names the value sources in log lines.
+func DescribeSources(sources []ValueSource) string {
+	parts := make([]string, 0, len(sources))
+	for _, s := range sources {
+		if s.File != "" {
+			parts = append(parts, s.File)
+		} else {
+			parts = append(parts, fmt.Sprintf("<%s>", s.Origin))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

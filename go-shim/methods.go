@@ -1,0 +1,44 @@
+package main
+
+import (
+	"github.com/helmfire/helmfire/go-shim/internal/charts"
+	"github.com/helmfire/helmfire/go-shim/internal/diff"
+	"github.com/helmfire/helmfire/go-shim/internal/drift"
+	"github.com/helmfire/helmfire/go-shim/internal/release"
+	"github.com/helmfire/helmfire/go-shim/internal/render"
+	"github.com/helmfire/helmfire/go-shim/internal/state"
+)
+
+// methods is the whole surface Rust can reach through helmfire_call, in
+// one place: each method name, and the typed entry point of the feature
+// package that implements it. The params and result types (their json
+// tags) are the wire contract; src/helm/shim.rs is the other side.
+var methods = map[string]method{
+	"version": typed(runVersion),
+
+	// Helmfile's state files (internal/state).
+	"render":     typed(state.Render),
+	"hcl_values": typed(state.HCLValues),
+
+	// Offline rendering (internal/render).
+	"template": typed(render.Template),
+	"lint":     typed(render.Lint),
+
+	// Charts, repositories and the chart cache (internal/charts).
+	"repos":         typed(charts.Repos),
+	"deps_build":    typed(charts.BuildDeps),
+	"chartify":      typed(charts.Chartify),
+	"chart_pull":    typed(charts.Pull),
+	"lock_resolve":  typed(charts.ResolveLock),
+	"cache_info":    typed(charts.CacheInfo),
+	"cache_cleanup": typed(charts.CleanupCache),
+
+	// Releases in a cluster (internal/release, internal/diff, internal/drift).
+	"upgrade":   typed(release.Upgrade),
+	"uninstall": typed(release.Uninstall),
+	"status":    typed(release.Status),
+	"test":      typed(release.Test),
+	"recover":   typed(release.RecoverPending),
+	"diff":      typed(diff.Run),
+	"drift":     typed(drift.Run),
+}
