@@ -44,6 +44,7 @@ impl FetchCommand {
         if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }
+        crate::pipeline::prepare::check_names(&selected)?;
         let repositories = prepare(files, &self.ctx, Refresh::Always).await?;
         let repository_config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
         let registry = registry_access(files, self.global.oci_plain_http);

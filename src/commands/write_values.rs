@@ -36,6 +36,7 @@ impl WriteValuesCommand {
         if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }
+        crate::pipeline::prepare::check_names(&selected)?;
         let engine = ShimEngine::new(Arc::clone(&self.ctx.backend));
         let template = self.output_file_template.as_deref().unwrap_or(DEFAULT_OUTPUT_FILE_TEMPLATE);
         for group in &selected {

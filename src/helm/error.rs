@@ -111,8 +111,6 @@ impl HelmError {
             "io" => HelmError::Io(message),
             "kube" => HelmError::Kube { message },
             "release_not_found" => HelmError::ReleaseNotFound { message },
-            // Before the shim had a kind of its own for a missing release.
-            "release" if message.contains(" not found") => HelmError::ReleaseNotFound { message },
             "release" => HelmError::Release { message, status: details.remove("status") },
             "repository" => HelmError::Repository { message, repository: take("repository") },
             "cancelled" => HelmError::Cancelled,

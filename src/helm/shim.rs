@@ -1,7 +1,5 @@
 //! [`ShimBackend`]: the [`HelmBackend`] that calls the Go c-archive.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
@@ -27,20 +25,12 @@ use super::{CallId, HelmBackend, ffi};
 #[derive(Debug, Default)]
 pub struct ShimBackend {
     next_call: AtomicU64,
-    calls: Mutex<Calls>,
-}
-
-/// The cancellable calls in flight, and whether everything is cancelled.
-#[derive(Debug, Default)]
-struct Calls {
-    running: HashSet<u64>,
-    all_cancelled: bool,
 }
 
 impl ShimBackend {
     /// A backend; the shim itself needs no set-up.
     pub fn new() -> Self {
-        ShimBackend { next_call: AtomicU64::new(1), calls: Mutex::default() }
+        ShimBackend { next_call: AtomicU64::new(1) }
     }
 
     fn invoke<P: Serialize, R: DeserializeOwned>(
@@ -51,7 +41,6 @@ impl ShimBackend {
     ) -> Result<R, HelmError> {
         let request = serde_json::to_string(&Request { method, params })
             .map_err(|e| HelmError::internal(format!("encoding the {method} request: {e}")))?;
-        let _running = self.begin(call);
         let response = ffi::call(&request, call.0).map_err(|e| HelmError::internal(e.to_string()))?;
         let envelope: Envelope = serde_json::from_str(&response)
             .map_err(|e| HelmError::internal(format!("decoding the {method} response: {e}")))?;
@@ -61,36 +50,6 @@ impl ShimBackend {
             (false, _, Some(error)) => Err(HelmError::from_wire(error)),
             _ => Err(HelmError::internal(format!("the {method} response has neither a result nor an error"))),
         }
-    }
-}
-
-impl ShimBackend {
-    /// Records a call in flight until the guard drops; after `cancel_all`, a
-    /// new call starts cancelled (the shim remembers a cancel that comes
-    /// before its call).
-    fn begin(&self, call: CallId) -> Option<Running<'_>> {
-        if call.0 == 0 {
-            return None;
-        }
-        let mut calls = self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if calls.all_cancelled {
-            ffi::cancel(call.0);
-        }
-        calls.running.insert(call.0);
-        Some(Running { backend: self, id: call.0 })
-    }
-}
-
-/// A call in flight; see [`ShimBackend::begin`].
-struct Running<'a> {
-    backend: &'a ShimBackend,
-    id: u64,
-}
-
-impl Drop for Running<'_> {
-    fn drop(&mut self) {
-        let mut calls = self.backend.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        calls.running.remove(&self.id);
     }
 }
 
@@ -104,11 +63,9 @@ impl HelmBackend for ShimBackend {
     }
 
     fn cancel_all(&self) {
-        let mut calls = self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        calls.all_cancelled = true;
-        for id in &calls.running {
-            ffi::cancel(*id);
-        }
+        // The shim reads the largest id as "every call, running or to come"
+        // (go-shim/calls.go); it cannot be undone, as befits shutting down.
+        ffi::cancel(u64::MAX);
     }
 
     fn version(&self) -> Result<SdkVersion, HelmError> {

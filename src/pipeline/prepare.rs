@@ -51,6 +51,7 @@ pub(crate) async fn prepare(
 ) -> anyhow::Result<Prepared> {
     let ctx = &session.ctx;
     let global = &session.global;
+    check_names(selected)?;
     // helmfile's `prepare` hooks: the state's, then each release's, before
     // anything is fetched or built.
     for group in selected {
@@ -86,6 +87,12 @@ pub(crate) async fn prepare(
     };
     let charts = build(to_render, ctx, &how).await?;
     Ok(Prepared { repositories, charts })
+}
+
+/// Release names and namespaces are checked before anything is rendered
+/// or written under them.
+pub(crate) fn check_names(selected: &[Selected<'_>]) -> Result<(), crate::state::StateError> {
+    selected.iter().flat_map(|s| s.releases.iter()).try_for_each(|r| r.check_names())
 }
 
 /// The values of the selected releases that are to be installed, resolved

@@ -104,14 +104,7 @@ impl Release {
         if spec.chart.is_empty() {
             return Err(invalid(format!("release `{}` has no `chart`", spec.name)));
         }
-        if let Err(why) = check_release_name(&spec.name) {
-            return Err(invalid(format!("release name `{}` {why}", spec.name)));
-        }
-        if !spec.namespace.is_empty()
-            && let Err(why) = check_dns_label(&spec.namespace, 63)
-        {
-            return Err(invalid(format!("namespace `{}` of release `{}` {why}", spec.namespace, spec.name)));
-        }
+
         let chart = resolve_chart(&spec.chart, base_dir, location.clone())?;
         let values = spec
             .values
@@ -157,6 +150,22 @@ impl Release {
             missing_file_handler: super::MissingFileHandler::Error,
             spec: written,
         })
+    }
+}
+
+impl Release {
+    /// Checks the release's name and namespace as helm and Kubernetes would
+    /// (`list` and `build` show any name, as helmfile's do; anything that
+    /// renders, deploys or writes files named after a release checks first,
+    /// so `../../x` never becomes a path).
+    pub fn check_names(&self) -> Result<(), StateError> {
+        let invalid = |message: String| StateError::Invalid { location: self.location.clone(), message };
+        check_release_name(&self.name).map_err(|why| invalid(format!("release name `{}` {why}", self.name)))?;
+        if !self.namespace.is_empty() {
+            check_dns_label(&self.namespace, 63)
+                .map_err(|why| invalid(format!("namespace `{}` of release `{}` {why}", self.namespace, self.name)))?;
+        }
+        Ok(())
     }
 }
 

@@ -15,7 +15,9 @@ import (
 const (
 	// After a cancel, the SDK's goroutine is given this long to finish
 	// (its waits stop at once; object creation and storage writes do not).
-	cancelSettleLimit = 30 * time.Second
+	// helmfire exits at most 30 s after a signal (src/exec/shutdown.rs),
+	// so settling must be over well before that.
+	cancelSettleLimit = 20 * time.Second
 	cancelSettleQuiet = 300 * time.Millisecond
 )
 

@@ -17,7 +17,7 @@ import (
 // file true to the library the shim links.
 type yamlVectors struct {
 	Typing []struct {
-		Scalar string `json:"scalar"`
+		Scalar string          `json:"scalar"`
 		GoType string          `json:"go_type"`
 		JSON   json.RawMessage `json:"json"`
 	} `json:"typing"`
