@@ -1,5 +1,5 @@
 //! Drift: how the live cluster differs from what was last deployed. The
-//! comparison itself is the shim's (`drift` method, go-shim/drift.go);
+//! comparison itself is the shim's (`drift` method, go-shim/internal/drift);
 //! this module decides what counts ([`ignore`]: the state's ignore rules
 //! and the field managers expected to change things) and how a report
 //! reads ([`report`]).

@@ -1,10 +1,10 @@
 //! The JSON wire types of chart acquisition: pulling remote charts into the
-//! chart cache (go-shim/pull.go), resolving lock files (go-shim/lock.go),
-//! and inspecting the cache (go-shim/cache.go).
+//! chart cache (go-shim/internal/charts/pull.go), resolving lock files (lock.go),
+//! and inspecting the cache (cache.go).
 
 use serde::{Deserialize, Serialize};
 
-/// How OCI registries are reached (go-shim/registry_access.go).
+/// How OCI registries are reached (go-shim/internal/charts/registry.go).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct RegistryAccess {
     /// Registries the state names, with credentials and TLS settings.

@@ -1,5 +1,5 @@
-//! The JSON shapes of the cluster actions (go-shim/upgrade.go, uninstall.go,
-//! list.go, status.go, release_testing.go). Same contract rules as
+//! The JSON shapes of the cluster actions (go-shim/internal/release,
+//! internal/diff, internal/drift). Same contract rules as
 //! `wire.rs`: the shim decodes strictly.
 
 use std::collections::BTreeMap;
@@ -262,7 +262,7 @@ pub struct DiffOutput {
 }
 
 /// What `drift` compares: one release's last deployed manifest with the
-/// live objects (go-shim/drift.go).
+/// live objects (go-shim/internal/drift).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DriftRequest {
     /// Release name.
@@ -342,7 +342,7 @@ pub struct DriftField {
 }
 
 /// Marks a release whose last operation was cut short as failed
-/// (go-shim/recover.go).
+/// (go-shim/internal/release/recover.go).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RecoverRequest {
     /// The cluster and the release namespace.

@@ -111,7 +111,7 @@ pub struct TemplateRequest {
     /// Its arguments.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub post_renderer_args: Vec<String>,
-    /// Container images to rewrite after rendering (go-shim/images.go).
+    /// Container images to rewrite after rendering (go-shim/internal/render/images.go).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub image_substitutions: Vec<ImageSubstitution>,
 }

@@ -7,7 +7,7 @@
 //! command reads it when it starts, and a running watch or daemon re-reads
 //! it when it changes. Chart substitutions apply while charts are prepared
 //! (`commands/charts.rs`); image substitutions are a post-render step in
-//! the shim (go-shim/images.go documents how images match).
+//! the shim (go-shim/internal/render/images.go documents how images match).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

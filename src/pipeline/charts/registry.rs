@@ -1,5 +1,5 @@
 //! How OCI registries are reached, from the state's `repositories:` with
-//! `oci: true` and `--oci-plain-http` (go-shim/registry_access.go uses it).
+//! `oci: true` and `--oci-plain-http` (go-shim/internal/charts/registry.go uses it).
 
 use crate::helm::{RegistryAccess, RegistryHost};
 use crate::state::StateFile;
