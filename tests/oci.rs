@@ -11,12 +11,12 @@ use similar_asserts::assert_eq;
 use crate::chart_repo::ChartRepo;
 use crate::http_proxy::Proxy;
 use crate::oci_registry::{PASSWORD, Registry, USER};
-use crate::util::{Workspace, helm_cli, repo_root};
+use crate::util::{Workspace, chart, helm_cli};
 
 /// The snapshot suite's `raw` chart, in two versions (0.0.1 and 0.1.0).
+/// Two versions of one chart, for constraints and lock files.
 fn raw_charts() -> Vec<PathBuf> {
-    let charts = repo_root().join("../shared/conformance/helmfile-snapshot/charts");
-    vec![charts.join("raw-0.0.1"), charts.join("raw-0.1.0")]
+    vec![chart("raw-0.0.1"), chart("raw-0.1.0")]
 }
 
 const VALUES: &str = "  values:\n  - templates:\n    - |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: {{`{{ .Release.Name }}`}}\n      data:\n        version: {{`{{ .Chart.Version }}`}}\n";
