@@ -6,6 +6,7 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/drift"
 	"github.com/helmfire/helmfire/go-shim/internal/release"
 	"github.com/helmfire/helmfire/go-shim/internal/render"
+	"github.com/helmfire/helmfire/go-shim/internal/secrets"
 	"github.com/helmfire/helmfire/go-shim/internal/state"
 )
 
@@ -19,6 +20,10 @@ var methods = map[string]method{
 	// Helmfile's state files (internal/state).
 	"render":     typed(state.Render),
 	"hcl_values": typed(state.HCLValues),
+
+	// Secrets, in memory only (internal/secrets).
+	"decrypt": typed(secrets.DecryptFile),
+	"vals":    typed(secrets.ResolveRefs),
 
 	// Offline rendering (internal/render).
 	"template": typed(render.Template),

@@ -11,9 +11,9 @@ import (
 // The methods src/helm/shim.rs calls, and no other.
 func TestMethodTableIsTheRustSurface(t *testing.T) {
 	want := []string{
-		"cache_cleanup", "cache_info", "chart_pull", "chartify", "deps_build", "diff", "drift", "hcl_values",
+		"cache_cleanup", "cache_info", "chart_pull", "chartify", "decrypt", "deps_build", "diff", "drift", "hcl_values",
 		"lint", "lock_resolve", "recover", "render", "repos", "status", "template", "test", "uninstall",
-		"upgrade", "version",
+		"upgrade", "vals", "version",
 	}
 	var got []string
 	for name := range methods {

@@ -28,6 +28,7 @@ mod oci_registry;
 mod offline_commands;
 mod oracle;
 mod repositories;
+mod secrets;
 mod selection;
 mod shim_abi;
 mod substitutions;

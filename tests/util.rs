@@ -116,26 +116,47 @@ pub fn helm_cli() -> &'static Path {
 /// once and cached like the v4 one: releases made by helm 3 must be
 /// upgradable by helmfire.
 pub fn helm3_cli() -> &'static Path {
-    const VERSION: &str = "v3.22.0";
     static HELM3: OnceLock<PathBuf> = OnceLock::new();
-    HELM3.get_or_init(|| {
-        let dir = test_cache().join(format!("helm-{VERSION}"));
-        let binary = dir.join("helm");
-        if binary.is_file() {
-            return binary;
-        }
-        let scratch = tempfile::tempdir().unwrap();
-        let status = Command::new("go")
-            .args(["install", "-trimpath"])
-            .arg(format!("helm.sh/helm/v3/cmd/helm@{VERSION}"))
-            .current_dir(scratch.path())
-            .env("GOBIN", &dir)
-            .env("CGO_ENABLED", "0")
-            .status()
-            .expect("run go install for the helm v3 CLI");
-        assert!(status.success(), "building the helm v3 CLI failed");
-        binary
+    HELM3.get_or_init(|| go_tool("helm-v3.22.0", "helm.sh/helm/v3/cmd/helm@v3.22.0", "helm"))
+}
+
+/// The sops CLI of the sops library go-shim embeds, to encrypt fixtures
+/// the way users do.
+pub fn sops_cli() -> &'static Path {
+    static SOPS: OnceLock<PathBuf> = OnceLock::new();
+    SOPS.get_or_init(|| {
+        let version = go_mod_version("github.com/getsops/sops/v3");
+        go_tool(&format!("sops-{version}"), &format!("github.com/getsops/sops/v3/cmd/sops@{version}"), "sops")
     })
+}
+
+/// age-keygen of the age library go-shim embeds.
+pub fn age_keygen() -> &'static Path {
+    static AGE: OnceLock<PathBuf> = OnceLock::new();
+    AGE.get_or_init(|| {
+        let version = go_mod_version("filippo.io/age");
+        go_tool(&format!("age-{version}"), &format!("filippo.io/age/cmd/age-keygen@{version}"), "age-keygen")
+    })
+}
+
+/// `go install`s `package` (module@version) once into the test cache
+/// directory `dir` and returns its `binary`.
+fn go_tool(dir: &str, package: &str, binary: &str) -> PathBuf {
+    let dir = test_cache().join(dir);
+    let path = dir.join(binary);
+    if path.is_file() {
+        return path;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let status = Command::new("go")
+        .args(["install", "-trimpath", package])
+        .current_dir(scratch.path())
+        .env("GOBIN", &dir)
+        .env("CGO_ENABLED", "0")
+        .status()
+        .unwrap_or_else(|e| panic!("run go install {package}: {e}"));
+    assert!(status.success(), "building {package} failed");
+    path
 }
 
 /// helmfile v1.8.0 (the newest v1), the specification helmfire follows,
@@ -165,13 +186,18 @@ pub fn helmfile_cli() -> &'static Path {
 
 /// Runs helmfile (the oracle) in `dir` with the helm oracle as its helm.
 pub fn helmfile(dir: &Path, args: &[&str]) -> Output {
+    helmfile_command(dir).args(args).output().expect("run helmfile")
+}
+
+/// The helmfile oracle as a command in `dir`, with the helm oracle as its
+/// helm and a helm configuration of its own; add arguments and variables.
+pub fn helmfile_command(dir: &Path) -> Command {
     let helm = helm_cli();
     let scratch = dir.join(".helmfile-oracle");
     std::fs::create_dir_all(scratch.join("tmp")).unwrap();
-    Command::new(helmfile_cli())
-        .arg("--helm-binary")
+    let mut cmd = Command::new(helmfile_cli());
+    cmd.arg("--helm-binary")
         .arg(helm)
-        .args(args)
         .current_dir(dir)
         .env("PATH", format!("{}:/usr/bin:/bin", helm.parent().unwrap().display()))
         .env("NO_COLOR", "1")
@@ -180,13 +206,17 @@ pub fn helmfile(dir: &Path, args: &[&str]) -> Output {
         .env("HELM_DATA_HOME", scratch.join("data"))
         .env("HELMFILE_TEMPDIR", scratch.join("tmp"))
         .env_remove("HELM_REPOSITORY_CONFIG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run helmfile")
+        .stdin(Stdio::null());
+    cmd
 }
 
 /// helm.sh/helm/v4's version in go-shim/go.mod.
 pub fn embedded_helm_version() -> String {
+    go_mod_version("helm.sh/helm/v4")
+}
+
+/// The version of `module` go-shim/go.mod requires.
+pub fn go_mod_version(module: &str) -> String {
     let go_mod = std::fs::read_to_string(repo_root().join("go-shim/go.mod")).unwrap();
     go_mod
         .lines()
@@ -194,9 +224,9 @@ pub fn embedded_helm_version() -> String {
             let mut w = l.split_whitespace();
             let first = w.next()?;
             let name = if first == "require" { w.next()? } else { first };
-            (name == "helm.sh/helm/v4").then(|| w.next().map(str::to_string)).flatten()
+            (name == module).then(|| w.next().map(str::to_string)).flatten()
         })
-        .expect("go-shim/go.mod requires helm.sh/helm/v4")
+        .unwrap_or_else(|| panic!("go-shim/go.mod requires {module}"))
 }
 
 pub fn test_cache() -> PathBuf {

@@ -2,12 +2,11 @@
 //! document per state file: what each file means after rendering, layering,
 //! inheritance and templating.
 
-use anyhow::Context as _;
 use serde_yaml_ng::{Mapping, Value};
 
 use super::ExitStatus;
 use crate::cli::GlobalSettings;
-use crate::pipeline::{Context, Session};
+use crate::pipeline::{Context, Session, ValuesContext, embedded_values};
 use crate::plan::{release_labels, resolved_needs};
 use crate::state::{Release, StateFile, TemplateEngine, ValuesEntry};
 
@@ -35,7 +34,7 @@ impl BuildCommand {
     pub fn run(self) -> anyhow::Result<ExitStatus> {
         let session = Session::open(&self.global, &self.ctx)?;
         let selected = session.filter()?;
-        let engine = crate::pipeline::ShimEngine::new(std::sync::Arc::clone(&self.ctx.backend));
+        let engine = session.engine();
         let mut out = String::new();
         for group in &selected {
             let doc = self.document(group.file, &group.releases, &engine)?;
@@ -96,16 +95,19 @@ impl BuildCommand {
         spec.labels = release_labels(release, &Default::default());
         spec.needs = resolved_needs(release);
         if self.embed_values == EmbedValues::Yes {
-            // The resolved values line up with the written entries; `.gotmpl`
-            // files are rendered, as helmfile's --embed-values renders them.
+            // As helmfile's --embed-values: values files rendered (and their
+            // references resolved), secrets files as they are, encrypted.
             let namespace = self.global.namespace_override.as_deref().unwrap_or_default();
-            let resolved = crate::pipeline::resolve_values(file, release, namespace, engine, &self.ctx.printer)?;
-            for (entry, input) in spec.values.iter_mut().zip(&resolved) {
-                let (text, _) = input.read()?;
-                let embedded: Mapping = crate::yaml::from_str(&text)
-                    .with_context(|| format!("embedding the values of release `{}`", release.name))?;
-                *entry = ValuesEntry::Inline(embedded);
-            }
+            let cx = ValuesContext { file, namespace, engine, printer: &self.ctx.printer };
+            let embedded = embedded_values(&cx, release)?;
+            let inline = |documents: Vec<Value>| -> Vec<ValuesEntry> {
+                documents
+                    .into_iter()
+                    .map(|v| ValuesEntry::Inline(v.as_mapping().cloned().unwrap_or_default()))
+                    .collect()
+            };
+            spec.values = inline(embedded.values);
+            spec.secrets = inline(embedded.secrets);
         }
         Ok(serde_yaml_ng::to_value(&spec)?)
     }

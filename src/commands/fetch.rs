@@ -12,7 +12,6 @@ use anyhow::Context as _;
 use super::ExitStatus;
 use crate::cli::GlobalSettings;
 use crate::exec::{Concurrency, call_helm, run_ordered};
-use crate::pipeline::ShimEngine;
 use crate::pipeline::charts::cache::{PullSettings, lock_files, pull_request};
 use crate::pipeline::charts::registry::registry_access;
 use crate::pipeline::charts::repos::{Refresh, prepare};
@@ -66,7 +65,7 @@ impl FetchCommand {
             }
         };
         let template = self.output_dir_template.as_deref().unwrap_or(DEFAULT_FETCH_OUTPUT_DIR_TEMPLATE);
-        let engine = ShimEngine::new(Arc::clone(&self.ctx.backend));
+        let engine = session.engine();
         let locks = lock_files(selected.iter().map(|s| s.file))?;
         let mut jobs = Vec::new();
         for (group, lock) in selected.iter().zip(&locks) {

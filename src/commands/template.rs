@@ -14,7 +14,7 @@ use crate::pipeline::output_paths::{DEFAULT_OUTPUT_DIR_TEMPLATE, render_output_p
 use crate::pipeline::prepare::{PrepareOptions, Prepared, prepare};
 use crate::pipeline::requests::template_request;
 use crate::pipeline::selection::Selected;
-use crate::pipeline::{Context, ReleaseError, Session, ShimEngine};
+use crate::pipeline::{Context, ReleaseError, Session};
 use crate::state::Release;
 
 /// Renders the releases of the state.
@@ -99,7 +99,7 @@ impl TemplateCommand {
     }
 
     fn jobs(&self, session: &Session, selected: &[Selected<'_>], prepared: &Prepared) -> anyhow::Result<Vec<Job>> {
-        let engine = ShimEngine::new(Arc::clone(&self.ctx.backend));
+        let engine = session.engine();
         let dir_template = self.settings.output_dir_template.as_deref().unwrap_or(DEFAULT_OUTPUT_DIR_TEMPLATE);
         selected
             .iter()

@@ -2,18 +2,17 @@
 //! as helmfile writes them (the release's values documents merged in order;
 //! `set` entries are not values files and are not included, as in helmfile).
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use serde_yaml_ng::Value;
 
 use super::ExitStatus;
 use crate::cli::GlobalSettings;
-use crate::pipeline::ResolvedValues;
 use crate::pipeline::ShimEngine;
 use crate::pipeline::output_paths::{DEFAULT_OUTPUT_FILE_TEMPLATE, render_output_path};
 use crate::pipeline::{Context, Session};
+use crate::pipeline::{ResolvedValues, ValuesContext, release_documents};
 use crate::state::{Release, StateFile, merge_values};
 
 /// Writes values files.
@@ -37,38 +36,53 @@ impl WriteValuesCommand {
             return Ok(status);
         }
         crate::pipeline::prepare::check_names(&selected)?;
-        let engine = ShimEngine::new(Arc::clone(&self.ctx.backend));
+        let engine = session.engine();
         let template = self.output_file_template.as_deref().unwrap_or(DEFAULT_OUTPUT_FILE_TEMPLATE);
         for group in &selected {
             for release in group.releases.iter().filter(|r| r.installed) {
                 let path = render_output_path(&engine, template, "", group.file, release)
                     .map_err(|e| anyhow::anyhow!("rendering the --output-file-template: {e}"))?;
                 self.ctx.printer.info(&format!("Writing values file {}", path.display()));
-                let merged = self.merged_values(group.file, release, &engine)?;
+                let (merged, sensitive) = self.merged_values(group.file, release, &engine)?;
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     fs_err::create_dir_all(dir)?;
                 }
-                fs_err::write(&path, crate::yaml::to_string(&merged, crate::yaml::KeyOrder::Sorted))?;
+                let text = crate::yaml::to_string(&merged, crate::yaml::KeyOrder::Sorted);
+                write_values_file(&path, &text, sensitive)?;
             }
         }
         Ok(ExitStatus::Success)
     }
 
     /// The release's values and the command line's `--values`, merged as
-    /// helmfile merges them for this command (mergo with override).
-    fn merged_values(&self, file: &StateFile, release: &Release, engine: &ShimEngine) -> anyhow::Result<Value> {
+    /// helmfile merges them for this command (mergo with override), and
+    /// whether they hold decrypted secrets or resolved references.
+    fn merged_values(&self, file: &StateFile, release: &Release, engine: &ShimEngine) -> anyhow::Result<(Value, bool)> {
         let mut merged = Value::Mapping(Default::default());
         let namespace = self.global.namespace_override.as_deref().unwrap_or_default();
-        let resolved = crate::pipeline::resolve_values(file, release, namespace, engine, &self.ctx.printer)?;
+        let cx = ValuesContext { file, namespace, engine, printer: &self.ctx.printer };
+        let documents = release_documents(&cx, release)?;
+        let sensitive = documents.iter().any(|d| matches!(d, ResolvedValues::Text { sensitive: true, .. }));
         let extra = self.values.iter().map(|p| ResolvedValues::File(p.clone()));
-        for input in resolved.into_iter().chain(extra) {
-            let (text, origin) =
-                input.read().with_context(|| format!("reading the values of release `{}`", release.name))?;
-            let value: Value = crate::yaml::from_str(&text).with_context(|| format!("parsing {origin}"))?;
-            if !value.is_null() {
-                merge_values(&mut merged, value);
-            }
+        for document in documents.into_iter().chain(extra) {
+            merge_values(&mut merged, document.parse(release)?);
         }
-        Ok(merged)
+        Ok((merged, sensitive))
     }
+}
+
+/// Writes `text` to `path`; when it holds secrets, readable by the owner
+/// only (helmfile leaves such a file world-readable; helmfire does not):
+/// the text goes to a private temporary file beside it, renamed into place,
+/// so no moment exists when others can read it.
+fn write_values_file(path: &Path, text: &str, private: bool) -> anyhow::Result<()> {
+    if !private {
+        fs_err::write(path, text)?;
+        return Ok(());
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing {}", path.display()))?;
+    std::io::Write::write_all(&mut temp, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    temp.persist(path).map_err(|e| anyhow::anyhow!("writing {}: {}", path.display(), e.error))?;
+    Ok(())
 }

@@ -18,9 +18,10 @@ pub use cluster_wire::{
 pub use error::HelmError;
 pub use shim::ShimBackend;
 pub use wire::{
-    AdhocDependency, ChartifyOutput, ChartifyRequest, DepsBuildOutput, DepsBuildRequest, HclValuesOutput,
-    HclValuesRequest, ImageSubstitution, LintOutput, LintRequest, RenderTemplateOutput, RenderTemplateRequest,
-    ReposOutput, ReposRequest, Repository, SdkVersion, TemplateOutput, TemplateRequest, ValueOverrides, ValueSource,
+    AdhocDependency, ChartifyOutput, ChartifyRequest, DecryptOutput, DecryptRequest, DepsBuildOutput, DepsBuildRequest,
+    HclValuesOutput, HclValuesRequest, ImageSubstitution, LintOutput, LintRequest, RenderTemplateOutput,
+    RenderTemplateRequest, ReposOutput, ReposRequest, Repository, SdkVersion, TemplateOutput, TemplateRequest,
+    ValsOutput, ValsRequest, ValueOverrides, ValueSource,
 };
 
 mod chart_wire;
@@ -78,6 +79,10 @@ pub trait HelmBackend: Send + Sync {
     fn lint(&self, call: CallId, request: &LintRequest) -> Result<LintOutput, HelmError>;
     /// Evaluates HCL values files together, as helmfile does.
     fn hcl_values(&self, request: &HclValuesRequest) -> Result<HclValuesOutput, HelmError>;
+    /// Decrypts a sops-encrypted file in memory.
+    fn decrypt(&self, request: &DecryptRequest) -> Result<DecryptOutput, HelmError>;
+    /// Resolves the vals `ref+` references of a values tree.
+    fn vals(&self, request: &ValsRequest) -> Result<ValsOutput, HelmError>;
     /// Renders a Go template with helmfile's functions.
     fn render_template(&self, request: &RenderTemplateRequest) -> Result<RenderTemplateOutput, HelmError>;
     /// Renders one release offline (`helm template`).

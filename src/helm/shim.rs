@@ -15,9 +15,9 @@ use super::cluster_wire::{
 };
 use super::error::HelmError;
 use super::wire::{
-    ChartifyOutput, ChartifyRequest, DepsBuildOutput, DepsBuildRequest, Envelope, HclValuesOutput, HclValuesRequest,
-    LintOutput, LintRequest, RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Request,
-    SdkVersion, TemplateOutput, TemplateRequest,
+    ChartifyOutput, ChartifyRequest, DecryptOutput, DecryptRequest, DepsBuildOutput, DepsBuildRequest, Envelope,
+    HclValuesOutput, HclValuesRequest, LintOutput, LintRequest, RenderTemplateOutput, RenderTemplateRequest,
+    ReposOutput, ReposRequest, Request, SdkVersion, TemplateOutput, TemplateRequest, ValsOutput, ValsRequest,
 };
 use super::{CallId, HelmBackend, ffi};
 
@@ -134,6 +134,14 @@ impl HelmBackend for ShimBackend {
 
     fn hcl_values(&self, request: &HclValuesRequest) -> Result<HclValuesOutput, HelmError> {
         self.invoke(self.new_call(), "hcl_values", request)
+    }
+
+    fn decrypt(&self, request: &DecryptRequest) -> Result<DecryptOutput, HelmError> {
+        self.invoke(self.new_call(), "decrypt", request)
+    }
+
+    fn vals(&self, request: &ValsRequest) -> Result<ValsOutput, HelmError> {
+        self.invoke(self.new_call(), "vals", request)
     }
 
     fn render_template(&self, request: &RenderTemplateRequest) -> Result<RenderTemplateOutput, HelmError> {

@@ -32,8 +32,10 @@ pub(crate) struct Request<'a, P: Serialize> {
     pub params: &'a P,
 }
 
-/// One entry of a release's ordered values list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One entry of a release's ordered values list. Its `Debug` shows where
+/// an inline document came from, never its text: it may hold decrypted
+/// secrets or resolved references.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum ValueSource {
     /// A values file on disk.
@@ -47,11 +49,27 @@ pub enum ValueSource {
         inline: String,
         /// Where it was written, for error messages (`helmfile.yaml: release foo`).
         origin: String,
+        /// It holds decrypted secrets or resolved references: a parse
+        /// error names the origin only, never quotes the text.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        sensitive: bool,
     },
 }
 
-/// helm's `--set`, `--set-string` and `--set-file`, already escaped.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+impl std::fmt::Debug for ValueSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValueSource::File { file } => f.debug_struct("File").field("file", file).finish(),
+            ValueSource::Inline { inline, origin, .. } => {
+                write!(f, "Inline {{ origin: {origin:?}, {} bytes }}", inline.len())
+            }
+        }
+    }
+}
+
+/// helm's `--set`, `--set-string` and `--set-file`, already escaped. Its
+/// `Debug` shows the names only: a value may be a resolved reference.
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ValueOverrides {
     /// `--set` entries, applied after all values documents.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -62,6 +80,19 @@ pub struct ValueOverrides {
     /// `--set-file` entries.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub set_file: Vec<String>,
+}
+
+impl std::fmt::Debug for ValueOverrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |entries: &[String]| -> Vec<String> {
+            entries.iter().map(|e| e.split_once('=').map_or(e.as_str(), |(name, _)| name).to_string()).collect()
+        };
+        f.debug_struct("ValueOverrides")
+            .field("set", &names(&self.set))
+            .field("set_string", &names(&self.set_string))
+            .field("set_file", &self.set_file)
+            .finish()
+    }
 }
 
 /// One release to render offline, as `helm template NAME CHART` would.
@@ -214,6 +245,9 @@ pub struct RenderTemplateRequest {
     /// helmfile's `HELMFILE_DISABLE_INSECURE_FEATURES`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub disable_insecure: bool,
+    /// The run this render belongs to: `fetchSecretValue` fetches each
+    /// reference once per run.
+    pub run: u64,
 }
 
 /// The rendered text.
@@ -221,6 +255,52 @@ pub struct RenderTemplateRequest {
 pub struct RenderTemplateOutput {
     /// What the template produced.
     pub text: String,
+}
+
+/// A sops-encrypted file to decrypt in memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DecryptRequest {
+    /// The file (absolute).
+    pub file: String,
+}
+
+/// A decrypted file: plaintext that only ever lives in memory. Its
+/// `Debug` never shows the text.
+#[derive(Clone, Deserialize)]
+pub struct DecryptOutput {
+    /// The plaintext.
+    pub text: String,
+}
+
+impl std::fmt::Debug for DecryptOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DecryptOutput {{ {} bytes }}", self.text.len())
+    }
+}
+
+/// A values tree whose strings may hold vals `ref+` references.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ValsRequest {
+    /// A JSON object.
+    pub values: serde_json::Value,
+    /// Where relative `ref+file://` and `ref+sops://` paths resolve from.
+    pub base_dir: String,
+    /// The run it belongs to: each reference is fetched once per run, and
+    /// a new run (a watch or daemon cycle) fetches afresh.
+    pub run: u64,
+}
+
+/// The tree with every reference resolved. Its `Debug` never shows it.
+#[derive(Clone, Deserialize)]
+pub struct ValsOutput {
+    /// A JSON object.
+    pub values: serde_json::Value,
+}
+
+impl std::fmt::Debug for ValsOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ValsOutput { .. }")
+    }
 }
 
 /// HCL values files of one `values:` list, evaluated together.

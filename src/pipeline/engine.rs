@@ -1,22 +1,42 @@
 //! The Go shim as the state layer's [`TemplateEngine`].
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::env_vars;
-use crate::helm::{HclValuesRequest, HelmBackend, RenderTemplateRequest};
+use crate::helm::{DecryptRequest, HclValuesRequest, HelmBackend, RenderTemplateRequest, ValsRequest};
 use crate::state::{RenderRequest, TemplateEngine};
 
 /// Renders helmfile's Go templates in the shim.
 pub struct ShimEngine {
     backend: Arc<dyn HelmBackend>,
     disable_insecure: bool,
+    run: RunId,
+}
+
+/// One run of a command (or one watch or daemon cycle): vals references
+/// are fetched once per run, as in a helmfile run, and afresh in the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunId(u64);
+
+impl RunId {
+    /// A run no other has been given in this process.
+    pub fn next() -> RunId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        RunId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
 }
 
 impl ShimEngine {
-    /// An engine rendering through `backend`.
+    /// An engine rendering through `backend` for a run of its own.
     pub fn new(backend: Arc<dyn HelmBackend>) -> Self {
+        Self::for_run(backend, RunId::next())
+    }
+
+    /// An engine rendering through `backend` for `run`.
+    pub fn for_run(backend: Arc<dyn HelmBackend>, run: RunId) -> Self {
         let disable_insecure = std::env::var(env_vars::HELMFILE_DISABLE_INSECURE_FEATURES).is_ok_and(|v| v == "true");
-        ShimEngine { backend, disable_insecure }
+        ShimEngine { backend, disable_insecure, run }
     }
 }
 
@@ -28,8 +48,24 @@ impl TemplateEngine for ShimEngine {
             data: crate::yaml::to_json(request.data),
             base_dir: request.base_dir.display().to_string(),
             disable_insecure: self.disable_insecure,
+            run: self.run.0,
         };
         self.backend.render_template(&wire).map(|out| out.text).map_err(|e| e.to_string())
+    }
+
+    fn decrypt(&self, file: &std::path::Path) -> Result<String, String> {
+        let request = DecryptRequest { file: absolute(file).display().to_string() };
+        self.backend.decrypt(&request).map(|out| out.text).map_err(|e| e.to_string())
+    }
+
+    fn resolve_refs(
+        &self,
+        values: &serde_json::Value,
+        base_dir: &std::path::Path,
+    ) -> Result<serde_json::Value, String> {
+        let request =
+            ValsRequest { values: values.clone(), base_dir: absolute(base_dir).display().to_string(), run: self.run.0 };
+        self.backend.vals(&request).map(|out| out.values).map_err(|e| e.to_string())
     }
 
     fn evaluate_hcl(&self, files: &[&std::path::Path], base_dir: &std::path::Path) -> Result<String, String> {
@@ -39,4 +75,8 @@ impl TemplateEngine for ShimEngine {
         };
         self.backend.hcl_values(&request).map(|out| out.values_yaml).map_err(|e| e.to_string())
     }
+}
+
+fn absolute(path: &std::path::Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }

@@ -21,7 +21,9 @@ pub use context::{Context, ExitStatus};
 pub use engine::ShimEngine;
 pub use error::{ReleaseError, ReleaseFailed};
 pub use session::Session;
-pub use values::{ResolvedValues, resolve_values};
+pub use values::{
+    Embedded, ReleaseValues, ResolvedValues, ValuesContext, embedded_values, release_documents, release_values,
+};
 
 pub(crate) mod apply;
 pub(crate) mod charts;

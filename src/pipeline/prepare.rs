@@ -6,17 +6,15 @@
 //! cluster commands do before rendering.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use super::charts::build::{Dependencies, Preparation, PreparedCharts, build};
 use super::charts::cache::{PullSettings, ReleaseKey, pull_selected, release_key};
 use super::charts::registry::registry_access;
 use super::charts::repos::{PreparedRepositories, Refresh};
-use super::engine::ShimEngine;
 use super::hooks::{Event, trigger};
 use super::selection::Selected;
 use super::session::Session;
-use crate::helm::ValueSource;
+use super::values::{ReleaseValues, ValuesContext, release_values};
 
 /// Whether the network may be used to refresh what is cached.
 #[derive(Debug, Clone, Copy, Default)]
@@ -96,20 +94,20 @@ pub(crate) fn check_names(selected: &[Selected<'_>]) -> Result<(), crate::state:
 }
 
 /// The values of the selected releases that are to be installed, resolved
-/// in release order (templates rendered), as helmfile resolves them when
-/// it builds each release's flags.
+/// in release order (templates rendered, secrets decrypted, references
+/// resolved), as helmfile resolves them when it builds each release's
+/// flags.
 fn resolve_selected_values(
     session: &Session,
     selected: &[Selected<'_>],
-) -> anyhow::Result<HashMap<ReleaseKey, Vec<ValueSource>>> {
-    let engine = ShimEngine::new(Arc::clone(&session.ctx.backend));
+) -> anyhow::Result<HashMap<ReleaseKey, ReleaseValues>> {
+    let engine = session.engine();
     let namespace = session.global.namespace_override.as_deref().unwrap_or_default();
     let mut values = HashMap::new();
     for group in selected {
+        let cx = ValuesContext { file: group.file, namespace, engine: &engine, printer: &session.ctx.printer };
         for release in group.releases.iter().filter(|r| r.installed) {
-            let resolved =
-                super::values::resolve_values(group.file, release, namespace, &engine, &session.ctx.printer)?;
-            values.insert(release_key(release), resolved.iter().map(|v| v.to_source()).collect());
+            values.insert(release_key(release), release_values(&cx, release)?);
         }
     }
     Ok(values)

@@ -6,6 +6,7 @@ use super::kube::kube_target;
 use super::prepare::Prepared;
 use super::release_options::upgrade_options;
 use super::session::Session;
+use super::values::ReleaseValues;
 use crate::cli::{DeploySettings, TemplateSettings};
 use crate::helm::{ImageSubstitution, TemplateRequest, UpgradeRequest, ValueOverrides, ValueSource};
 use crate::state::{ChartSource, Release, SetValue};
@@ -61,7 +62,7 @@ pub(crate) fn upgrade_request(
 /// strategicMergePatches needs one before preparation is done).
 pub(crate) fn render_request(
     release: &Release,
-    mut values: Vec<ValueSource>,
+    values: ReleaseValues,
     namespace_override: Option<&str>,
     settings: &TemplateSettings,
     image_substitutions: &[(String, String)],
@@ -71,13 +72,14 @@ pub(crate) fn render_request(
         ChartSource::Remote(reference) => reference.clone(),
     };
     // helmfile appends the command line's --values after the release's own.
-    values.extend(settings.values.iter().map(|file| ValueSource::File { file: file.clone() }));
+    let mut documents = values.documents;
+    documents.extend(settings.values.iter().map(|file| ValueSource::File { file: file.clone() }));
 
     let mut overrides = ValueOverrides::default();
-    for set in &release.set {
+    for set in &values.set {
         push_set(&mut overrides.set, &mut overrides.set_file, set);
     }
-    for set in &release.set_string {
+    for set in &values.set_string {
         push_set(&mut overrides.set_string, &mut Vec::new(), set);
     }
     overrides.set.extend(settings.set.iter().cloned());
@@ -87,7 +89,7 @@ pub(crate) fn render_request(
         namespace: namespace_override.map_or_else(|| release.namespace.clone(), str::to_string),
         chart,
         chart_version: release.version.clone(),
-        values,
+        values: documents,
         overrides,
         // The command line wins over the release, which wins over the state.
         kube_version: settings.kube_version.clone().unwrap_or_else(|| release.kube_version.clone()),

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use serde_yaml_ng::Value;
 
 use super::context::{Context, ExitStatus};
-use super::engine::ShimEngine;
+use super::engine::{RunId, ShimEngine};
 use super::selection::{Selected, check_any_matched, filter, plan};
 use crate::cli::GlobalSettings;
 use crate::plan::{NeedsMode, PlanError, Selectors};
@@ -27,6 +27,8 @@ pub struct Session {
     pub substitutions: Substitutions,
     /// The state files, in helmfile's order.
     pub files: Arc<Vec<StateFile>>,
+    /// This run: secret references are fetched once in it.
+    pub run: RunId,
 }
 
 impl Session {
@@ -36,7 +38,8 @@ impl Session {
     pub fn open(global: &GlobalSettings, ctx: &Context) -> anyhow::Result<Session> {
         let substitutions = Substitutions::load(&global.substitutions_file)?;
         let overrides = state_overrides(global)?;
-        let engine = ShimEngine::new(Arc::clone(&ctx.backend));
+        let run = RunId::next();
+        let engine = ShimEngine::for_run(Arc::clone(&ctx.backend), run);
         let namespace = global.namespace_override.as_deref().unwrap_or_default();
         let selectors_conflict = |own: &[String]| {
             // helmfile compares only with selectors given on the command line.
@@ -70,7 +73,7 @@ impl Session {
                 release.chart = state::ChartSource::Local(path.to_path_buf());
             }
         }
-        Ok(Session { global: global.clone(), ctx: ctx.clone(), substitutions, files: Arc::new(files) })
+        Ok(Session { global: global.clone(), ctx: ctx.clone(), substitutions, files: Arc::new(files), run })
     }
 
     /// The selected releases of every file in needs order (`needs` says
@@ -93,6 +96,11 @@ impl Session {
     /// The image substitutions in force, original first.
     pub fn image_substitutions(&self) -> Vec<(String, String)> {
         self.substitutions.image_pairs()
+    }
+
+    /// The template engine of this run.
+    pub fn engine(&self) -> ShimEngine {
+        ShimEngine::for_run(Arc::clone(&self.ctx.backend), self.run)
     }
 
     /// The state file a release comes from.

@@ -22,7 +22,9 @@ pub struct RenderRequest<'a> {
 }
 
 /// What the state layer needs evaluated in Go, the way helmfile does it:
-/// Go templates, and HCL values files.
+/// Go templates, HCL values files, sops-encrypted files and vals `ref+`
+/// references. Decrypted text and resolved references only ever live in
+/// memory.
 pub trait TemplateEngine: Send + Sync {
     /// Renders `request.text` with `request.data`; the error is the
     /// engine's message, which names the file, line and function.
@@ -31,4 +33,12 @@ pub trait TemplateEngine: Send + Sync {
     /// Evaluates the `.hcl` files of one values list together (they refer
     /// to each other through `hv.`) into one mapping, as YAML text.
     fn evaluate_hcl(&self, files: &[&Path], base_dir: &Path) -> Result<String, String>;
+
+    /// The plaintext of a sops-encrypted file; the error names the file and
+    /// how to provide a key, never a value.
+    fn decrypt(&self, file: &Path) -> Result<String, String>;
+
+    /// `values` (a JSON object) with every vals `ref+` reference resolved;
+    /// relative file references resolve from `base_dir`.
+    fn resolve_refs(&self, values: &serde_json::Value, base_dir: &Path) -> Result<serde_json::Value, String>;
 }

@@ -8,7 +8,9 @@ use serde_yaml_ng::{Mapping, Value};
 
 use super::engine::{RenderRequest, TemplateEngine};
 use super::error::{Location, StateError};
+use super::missing_files::{MissingFileHandler, ResolvedFiles, Skipped, resolve_files};
 use super::schema::{HelmfileDoc, ValuesEntry};
+use super::secrets::{decrypt, parse_document};
 use super::values::{empty, merge, merge_fallback};
 
 /// helmfile's implicit environment.
@@ -23,13 +25,20 @@ pub struct Environment {
     pub kube_context: String,
     /// The merged environment values (`.Values` in templates).
     pub values: Value,
+    /// Secrets files `missingFileHandler` skipped, to report.
+    pub skipped: Vec<Skipped>,
 }
 
 impl Environment {
     /// The environment before any part of the state file is read: only the
     /// command line's state values.
     pub fn initial(name: &str, overrides: &Value) -> Self {
-        Environment { name: name.to_string(), kube_context: String::new(), values: overrides.clone() }
+        Environment {
+            name: name.to_string(),
+            kube_context: String::new(),
+            values: overrides.clone(),
+            skipped: Vec::new(),
+        }
     }
 
     /// The data helmfile gives state-file templates.
@@ -60,8 +69,12 @@ pub(crate) struct EnvironmentInputs<'a> {
 /// Computes the environment from the state merged so far.
 pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Result<Environment, StateError> {
     let spec = doc.environments.get(inputs.name).cloned().flatten().unwrap_or_default();
-    let mut env =
-        Environment { name: inputs.name.to_string(), kube_context: spec.kube_context.clone(), values: empty() };
+    let mut env = Environment {
+        name: inputs.name.to_string(),
+        kube_context: spec.kube_context.clone(),
+        values: empty(),
+        skipped: Vec::new(),
+    };
     let missing_is_error = matches!(spec.missing_file_handler.as_str(), "" | "Error");
     let fallback = match spec.merge_strategy.as_str() {
         "" | "override" => false,
@@ -108,10 +121,63 @@ pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Resul
         if !hcl_files.is_empty() {
             combine(&mut list_values, evaluate_hcl(&hcl_files, inputs)?);
         }
+        // The environment's secrets override its values (helmfile merges
+        // them last, with override, whatever the merge strategy).
+        if strategy_applies && !spec.secrets.is_empty() {
+            let handler = MissingFileHandler::first_of(&[
+                Some(spec.missing_file_handler.as_str()).filter(|h| !h.is_empty()),
+                doc.missing_file_handler.as_deref(),
+            ])
+            .map_err(|message| StateError::Invalid { location: at_state(inputs), message })?;
+            merge(&mut list_values, environment_secrets(&spec.secrets, handler, inputs, &mut env.skipped)?);
+        }
         merge(&mut env.values, list_values);
     }
     merge(&mut env.values, inputs.overrides.clone());
     Ok(env)
+}
+
+fn at_state(inputs: &EnvironmentInputs<'_>) -> Location {
+    Location { path: inputs.state_path.to_path_buf(), line: None, column: None }
+}
+
+/// The environment's `secrets:` decrypted and merged in order (globs
+/// expand to their files in name order, as helmfile expands them).
+fn environment_secrets(
+    patterns: &[String],
+    handler: MissingFileHandler,
+    inputs: &EnvironmentInputs<'_>,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Value, StateError> {
+    let owner = format!("environment `{}`", inputs.name);
+    let mut merged = empty();
+    for pattern in patterns {
+        let files = match resolve_files(&inputs.base_dir.join(pattern), "environment values", inputs.base_dir, handler)
+            .map_err(|message| StateError::Invalid {
+                location: at_state(inputs),
+                message: format!("{owner}: {message}"),
+            })? {
+            ResolvedFiles::Found(files) => files,
+            ResolvedFiles::Skipped(skip) => {
+                skipped.push(skip);
+                continue;
+            }
+        };
+        for file in files {
+            if file.extension().is_some_and(|e| e == "hcl") {
+                return Err(StateError::Invalid {
+                    location: at_state(inputs),
+                    message: format!(
+                        "{owner}: the secrets file {} is HCL; helmfire decrypts YAML and JSON secrets only, so encrypt the values as YAML",
+                        file.display()
+                    ),
+                });
+            }
+            let text = decrypt(inputs.engine, &file, &owner, &at_state(inputs))?;
+            merge(&mut merged, parse_document(&text, &file)?);
+        }
+    }
+    Ok(merged)
 }
 
 fn evaluate_hcl(files: &[std::path::PathBuf], inputs: &EnvironmentInputs<'_>) -> Result<Value, StateError> {

@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 use super::error::{Location, StateError};
 use super::schema::{InheritSpec, ReleaseSpec};
 
-/// Fields `except:` may name (helmfile's list; `secrets` and `setTemplate`
-/// are accepted and have nothing to remove until they are implemented).
+/// Fields `except:` may name (helmfile's list).
 const EXCEPTABLE: &[&str] = &["labels", "values", "valuesTemplate", "set", "setString", "setTemplate", "secrets"];
 
 /// The release with its templates applied.
@@ -63,7 +62,7 @@ fn resolve(
                 "set" => source.set.clear(),
                 "setString" => source.set_string.clear(),
                 "setTemplate" => source.set_template.clear(),
-                "secrets" => {}
+                "secrets" => source.secrets.clear(),
                 other => {
                     return Err(invalid(format!(
                         "`{other}` is not allowed under `inherit.except`; allowed are {}",
@@ -106,6 +105,7 @@ fn overlay(into: &mut ReleaseSpec, from: ReleaseSpec) {
     option(&mut into.installed_template, from.installed_template);
     option(&mut into.condition_template, from.condition_template);
     into.values.extend(from.values);
+    into.secrets.extend(from.secrets);
     into.values_template.extend(from.values_template);
     into.set.extend(from.set);
     into.set_string.extend(from.set_string);

@@ -258,6 +258,7 @@ impl HelmfileDoc {
             match (self.environments.get_mut(&name), spec) {
                 (Some(Some(existing)), Some(spec)) => {
                     existing.values.extend(spec.values);
+                    existing.secrets.extend(spec.secrets);
                     if !spec.kube_context.is_empty() {
                         existing.kube_context = spec.kube_context;
                     }

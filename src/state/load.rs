@@ -71,14 +71,34 @@ impl StateFile {
         namespace: &str,
         engine: &dyn super::engine::TemplateEngine,
     ) -> Result<String, StateError> {
-        let templating = ReleaseTemplating {
+        self.templating(namespace, engine).render_values_file(&release.spec, file, &release.location)
+    }
+
+    /// Renders `text`, the decrypted content of the `.gotmpl` secrets file
+    /// `file`, with `release`'s data.
+    pub fn render_values_text(
+        &self,
+        release: &Release,
+        file: &Path,
+        text: &str,
+        namespace: &str,
+        engine: &dyn super::engine::TemplateEngine,
+    ) -> Result<String, StateError> {
+        self.templating(namespace, engine).render_values_text(&release.spec, file, text)
+    }
+
+    fn templating<'a>(
+        &'a self,
+        namespace: &'a str,
+        engine: &'a dyn super::engine::TemplateEngine,
+    ) -> ReleaseTemplating<'a> {
+        ReleaseTemplating {
             engine,
             environment: &self.environment,
             namespace,
             state_path: &self.path,
             base_dir: &self.base_dir,
-        };
-        templating.render_values_file(&release.spec, file, &release.location)
+        }
     }
 }
 
@@ -384,6 +404,7 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         releases.push(release);
     }
     check_unique(&releases)?;
+    let skipped = layered.environment.skipped.clone();
     Ok(StateFile {
         path: path.to_path_buf(),
         base_dir: base_dir.to_path_buf(),
@@ -393,7 +414,7 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         selectors: SelectorScope::CommandLine,
         doc: layered.doc,
         releases,
-        skipped: Vec::new(),
+        skipped,
     })
 }
 
@@ -420,6 +441,14 @@ mod tests {
 
         fn evaluate_hcl(&self, _files: &[&Path], _base_dir: &Path) -> Result<String, String> {
             Err("no HCL in unit tests".into())
+        }
+
+        fn decrypt(&self, file: &Path) -> Result<String, String> {
+            Err(format!("no sops in unit tests ({})", file.display()))
+        }
+
+        fn resolve_refs(&self, values: &serde_json::Value, _base_dir: &Path) -> Result<serde_json::Value, String> {
+            Ok(values.clone())
         }
     }
 

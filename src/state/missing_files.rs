@@ -3,6 +3,7 @@
 //! `Info` and `Debug` skip it with a line at that level.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// What to do about a missing file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,4 +56,52 @@ pub struct Skipped {
     pub level: MissingFileHandler,
     /// helmfile's message (`skipping missing values file matching "x"`).
     pub message: String,
+}
+
+/// What a file entry of `values:` or `secrets:` names, as helmfile's
+/// `resolveFile`: the files the pattern matches (a glob or one path), in
+/// name order; none is an error or a skip, as the handler says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolvedFiles {
+    /// The matching files (at least one).
+    Found(Vec<PathBuf>),
+    /// Nothing matched and the handler said to go on.
+    Skipped(Skipped),
+}
+
+/// Resolves `pattern` (absolute, possibly a glob). `title` names the kind
+/// of file in messages (`values`, `secrets`, `environment values`), and
+/// `base_dir` is where the state file looks, as helmfile's messages say.
+pub fn resolve_files(
+    pattern: &Path,
+    title: &str,
+    base_dir: &Path,
+    handler: MissingFileHandler,
+) -> Result<ResolvedFiles, String> {
+    let text = pattern.to_string_lossy();
+    let found: Vec<PathBuf> = if text.contains(['*', '?', '[']) {
+        let mut found: Vec<PathBuf> = glob::glob(&text)
+            .map(|paths| paths.filter_map(Result::ok).filter(|p| p.is_file()).collect())
+            .unwrap_or_default();
+        found.sort();
+        found
+    } else if pattern.exists() {
+        vec![pattern.to_path_buf()]
+    } else {
+        Vec::new()
+    };
+    if !found.is_empty() {
+        return Ok(ResolvedFiles::Found(found));
+    }
+    let shown = pattern.strip_prefix(base_dir).unwrap_or(pattern).display().to_string();
+    if handler == MissingFileHandler::Error {
+        return Err(format!(
+            "{title} file matching \"{shown}\" does not exist in \"{}\"; create it, or set `missingFileHandler: Warn` to skip missing files",
+            base_dir.display()
+        ));
+    }
+    Ok(ResolvedFiles::Skipped(Skipped {
+        level: handler,
+        message: format!("skipping missing {title} file matching \"{shown}\""),
+    }))
 }

@@ -12,7 +12,7 @@ pub use helmfire_section::{DriftIgnoreRule, DriftSpec, HelmfireSection, WebhookS
 pub use input::{InputError, MAX_INPUT_BYTES, read_input};
 pub use layering::LoadOptions;
 pub use load::{SelectorScope, StateFile, StateSource, load, parse_state};
-pub use missing_files::{MissingFileHandler, Skipped};
+pub use missing_files::{MissingFileHandler, ResolvedFiles, Skipped, resolve_files};
 pub use policy::PolicyViolation;
 pub use release::{ChartSource, Release, ValuesInput};
 pub use remote_chart::RemoteChart;
@@ -20,6 +20,7 @@ pub use schema::{
     DependencySpec, EnvironmentSpec, HelmDefaults, HelmfileDoc, HookSpec, InheritSpec, ReleaseSpec, RepositorySpec,
     SetValue, ValuesEntry,
 };
+pub use secrets::{decrypt as decrypt_secrets, parse_document as parse_secrets_document};
 pub use values::{SetKind, merge as merge_values, parse_set};
 
 mod engine;
@@ -37,4 +38,5 @@ mod release;
 mod release_template;
 mod remote_chart;
 mod schema;
+mod secrets;
 mod values;

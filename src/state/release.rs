@@ -88,6 +88,13 @@ pub struct Release {
     pub location: Location,
     /// What a missing values file means (the release's, else the state's).
     pub missing_file_handler: super::MissingFileHandler,
+    /// sops-encrypted values files (absolute, possibly globs), merged
+    /// after `values`.
+    pub secrets: Vec<PathBuf>,
+    /// What a missing secrets file means: the release's own handler, else
+    /// Error. helmfile does not fall back to the state's handler here, and
+    /// neither do we: a skipped secrets file deploys without its secrets.
+    pub secrets_missing_file_handler: super::MissingFileHandler,
     /// The release as written, after inheritance and templating (`build`
     /// shows it, deferred keys included).
     pub spec: ReleaseSpec,
@@ -115,6 +122,20 @@ impl Release {
                 ValuesEntry::Inline(map) => ValuesInput::Inline(map),
             })
             .collect::<Vec<_>>();
+        let secrets = spec
+            .secrets
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| match entry {
+                ValuesEntry::File(file) => Ok(base_dir.join(file)),
+                ValuesEntry::Inline(_) => Err(invalid(format!(
+                    "secrets[{i}] of release `{}` is an inline document; helmfire decrypts sops files only, so put the encrypted document in a file and list its path",
+                    spec.name
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let secrets_missing_file_handler =
+            super::MissingFileHandler::first_of(&[spec.missing_file_handler.as_deref()]).map_err(&invalid)?;
         for set in spec.set.iter().chain(&spec.set_string) {
             if set.name.is_empty() {
                 return Err(invalid(format!("a `set` entry of release `{}` has no `name`", spec.name)));
@@ -148,6 +169,8 @@ impl Release {
             kube_version: spec.kube_version,
             location,
             missing_file_handler: super::MissingFileHandler::Error,
+            secrets,
+            secrets_missing_file_handler,
             spec: written,
         })
     }

@@ -72,6 +72,11 @@ impl ReleaseTemplating<'_> {
             });
         }
         spec.values = values;
+        for (i, entry) in spec.secrets.iter_mut().enumerate() {
+            if let ValuesEntry::File(path) = entry {
+                *path = self.field(path, &data, location, &format!("secrets[{i}]"))?;
+            }
+        }
         // setTemplate: rendered `set` entries, after the plain ones.
         for (i, mut entry) in std::mem::take(&mut spec.set_template).into_iter().enumerate() {
             let field = format!("setTemplate[{i}]");
@@ -106,9 +111,15 @@ impl ReleaseTemplating<'_> {
             location: location.clone(),
             message: format!("release `{}`: {e}", spec.name),
         })?;
+        self.render_values_text(spec, file, &text)
+    }
+
+    /// Renders `text`, the content of the `.gotmpl` values file `file`
+    /// (already read, or decrypted), with the release's data.
+    pub(crate) fn render_values_text(&self, spec: &ReleaseSpec, file: &Path, text: &str) -> Result<String, StateError> {
         let dir = file.parent().unwrap_or(self.base_dir);
         let data = self.data(spec);
-        self.engine.render(RenderRequest { name: file, text: &text, data: &data, base_dir: dir }).map_err(|message| {
+        self.engine.render(RenderRequest { name: file, text, data: &data, base_dir: dir }).map_err(|message| {
             StateError::Template { location: Location { path: file.to_path_buf(), line: None, column: None }, message }
         })
     }
@@ -191,7 +202,7 @@ fn has_templates(spec: &ReleaseSpec) -> bool {
         || spec.labels.values().any(|v| v.contains("{{"))
         || spec.needs.iter().any(|v| v.contains("{{"))
         || !spec.values_template.is_empty()
-        || spec.values.iter().any(|v| matches!(v, ValuesEntry::File(p) if p.contains("{{")))
+        || spec.values.iter().chain(&spec.secrets).any(|v| matches!(v, ValuesEntry::File(p) if p.contains("{{")))
         || spec.installed_template.is_some()
         || !spec.set_template.is_empty()
         || spec.condition_template.is_some()

@@ -293,6 +293,9 @@ helmfile_schema! {
             strategic_merge_patches: Vec<Value> = "strategicMergePatches",
             /// What a missing values file means (else the state's).
             missing_file_handler: Option<String> = "missingFileHandler",
+            /// sops-encrypted values files, decrypted in memory and merged
+            /// after `values` (helm-secrets' meaning).
+            secrets: Vec<ValuesEntry> = "secrets",
         }
         deferred {
             wait = "wait",
@@ -344,7 +347,6 @@ helmfile_schema! {
             enable_dns = "enableDNS",
             devel = "devel",
             missing_file_handler_config = "missingFileHandlerConfig",
-            secrets = "secrets",
             env = "env",
             values_path_prefix = "valuesPathPrefix",
             insecure_skip_tls_verify = "insecureSkipTLSVerify",
@@ -372,11 +374,13 @@ helmfile_schema! {
             /// `override` (default: later values files win) or `fallback`
             /// (earlier files win; later ones only fill gaps).
             merge_strategy: String = "mergeStrategy",
+            /// sops-encrypted values files (globs allowed), decrypted in
+            /// memory; they override the environment's `values`.
+            secrets: Vec<String> = "secrets",
         }
         deferred {
         }
         pending {
-            secrets = "secrets",
             missing_file_handler_config = "missingFileHandlerConfig",
         }
     }

@@ -21,6 +21,10 @@ type ValueSource struct {
 	Inline string `json:"inline,omitempty"`
 	// Origin names where an inline document was written, for error messages.
 	Origin string `json:"origin,omitempty"`
+	// Sensitive marks a document holding decrypted secrets or resolved
+	// references: a parse error names its origin and never the parser's
+	// text, which can quote a value.
+	Sensitive bool `json:"sensitive,omitempty"`
 }
 
 // ValueOverrides mirrors helm's --set, --set-string and --set-file flags.
@@ -42,6 +46,9 @@ func MergeValues(sources []ValueSource, overrides ValueOverrides) (map[string]an
 			return nil, err
 		}
 		current, err := loader.LoadValues(strings.NewReader(string(raw)))
+		if err != nil && src.Sensitive {
+			return nil, fault.Newf(fault.KindValues, "failed to parse the secret values of %s; check that it decrypts to a YAML mapping", name).With("file", name)
+		}
 		if err != nil {
 			return nil, fault.Newf(fault.KindValues, "failed to parse %s: %v", name, err).With("file", name)
 		}
@@ -49,12 +56,12 @@ func MergeValues(sources []ValueSource, overrides ValueOverrides) (map[string]an
 	}
 	for _, value := range overrides.Set {
 		if err := strvals.ParseInto(value, base); err != nil {
-			return nil, fault.Newf(fault.KindValues, "failed parsing --set data %q: %v", value, err)
+			return nil, fault.Newf(fault.KindValues, "failed parsing the --set value of %q: %v", setKey(value), err)
 		}
 	}
 	for _, value := range overrides.SetString {
 		if err := strvals.ParseIntoString(value, base); err != nil {
-			return nil, fault.Newf(fault.KindValues, "failed parsing --set-string data %q: %v", value, err)
+			return nil, fault.Newf(fault.KindValues, "failed parsing the --set-string value of %q: %v", setKey(value), err)
 		}
 	}
 	for _, value := range overrides.SetFile {
@@ -67,6 +74,13 @@ func MergeValues(sources []ValueSource, overrides ValueOverrides) (map[string]an
 		}
 	}
 	return base, nil
+}
+
+// setKey is the key part of a `--set` entry: messages name it, never the
+// value, which may be a resolved secret.
+func setKey(entry string) string {
+	key, _, _ := strings.Cut(entry, "=")
+	return key
 }
 
 func (s ValueSource) read() ([]byte, string, error) {

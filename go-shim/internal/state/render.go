@@ -23,6 +23,8 @@ type RenderParams struct {
 	// BaseDir is where relative paths of readFile, isFile, exec... resolve.
 	BaseDir         string `json:"base_dir"`
 	DisableInsecure bool   `json:"disable_insecure"`
+	// Run numbers the caller's run (see secrets.Eval).
+	Run uint64 `json:"run"`
 }
 
 // RenderResult is the rendered text.
@@ -47,6 +49,7 @@ func Render(ctx context.Context, p RenderParams) (RenderResult, error) {
 		DisableInsecure: p.DisableInsecure,
 		Helpers:         helpers,
 		Context:         ctx,
+		Run:             p.Run,
 	})
 	if ctx.Err() != nil {
 		return RenderResult{}, fault.Classify(ctx.Err(), fault.KindCancelled)

@@ -55,6 +55,9 @@ type Options struct {
 	// Context cancels running exec/envExec commands (they get SIGINT, as in
 	// helmfile's runner). Nil means never cancelled.
 	Context context.Context
+	// Run numbers the caller's run: fetchSecretValue and expandSecretRefs
+	// fetch each reference once per run.
+	Run uint64
 }
 
 // HelperError is a helper file that could not be read or parsed.

@@ -15,9 +15,9 @@ import (
 
 	"github.com/Masterminds/sprig/v3"
 
-	"github.com/helmfire/helmfire/go-shim/internal/syncbuf"
-
 	"github.com/helmfire/helmfire/go-shim/internal/safe"
+	"github.com/helmfire/helmfire/go-shim/internal/secrets"
+	"github.com/helmfire/helmfire/go-shim/internal/syncbuf"
 )
 
 // DisabledError is what exec, envExec, readFile, readDir and readDirEntries
@@ -47,8 +47,8 @@ func (e *engine) funcMap() template.FuncMap {
 		"getOrNil":         GetOrNil,
 		"tpl":              e.tpl,
 		"required":         Required,
-		"fetchSecretValue": fetchSecretValue,
-		"expandSecretRefs": expandSecretRefs,
+		"fetchSecretValue": e.fetchSecretValue,
+		"expandSecretRefs": e.expandSecretRefs,
 	}
 	if e.opts.DisableInsecure {
 		// Same signatures as the real functions, so a call with wrong
@@ -66,12 +66,16 @@ func (e *engine) funcMap() template.FuncMap {
 	return funcs
 }
 
-func fetchSecretValue(string) (string, error) {
-	return "", errors.New("fetchSecretValue is not supported by helmfire yet")
+// fetchSecretValue is helmfile's: one vals reference resolved to a string,
+// through the run's vals runtime.
+func (e *engine) fetchSecretValue(ref string) (string, error) {
+	return secrets.Get(e.ctx, ref, e.opts.BaseDir, e.opts.Run)
 }
 
-func expandSecretRefs(map[string]any) (map[string]any, error) {
-	return nil, errors.New("expandSecretRefs is not supported by helmfire yet")
+// expandSecretRefs is helmfile's: every reference in a map resolved. The
+// map given is left as it was (vals would change it in place).
+func (e *engine) expandSecretRefs(values map[string]any) (map[string]any, error) {
+	return secrets.Eval(e.ctx, values, e.opts.BaseDir, e.opts.Run)
 }
 
 func (e *engine) isFile(name string) (bool, error) {

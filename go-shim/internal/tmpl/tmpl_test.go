@@ -327,10 +327,11 @@ func TestTplDepthBound(t *testing.T) {
 	}
 }
 
-func TestSecretsAreNotSupported(t *testing.T) {
+func TestSecretReferencesResolveInTemplates(t *testing.T) {
 	runCases(t, []renderCase{
-		{name: "fetchSecretValue", text: `{{ fetchSecretValue "ref+vault://x" }}`, wantErr: []string{"error calling fetchSecretValue: fetchSecretValue is not supported by helmfire yet"}},
-		{name: "expandSecretRefs", text: `{{ expandSecretRefs (dict "a" "ref+vault://x") }}`, wantErr: []string{"error calling expandSecretRefs: expandSecretRefs is not supported by helmfire yet"}},
+		{name: "fetchSecretValue", text: `{{ fetchSecretValue "ref+echo://hello" }}`, want: "hello"},
+		{name: "expandSecretRefs", text: `{{ (expandSecretRefs (dict "a" "ref+echo://xy" "b" 2)).a }}`, want: "xy"},
+		{name: "a reference that fails names it", text: `{{ fetchSecretValue "ref+file:///nonexistent/creds.yaml" }}`, wantErr: []string{"error calling fetchSecretValue", "/nonexistent/creds.yaml"}},
 	})
 }
 

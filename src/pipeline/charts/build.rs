@@ -12,8 +12,8 @@ use anyhow::Context as _;
 
 use super::cache::{ReleaseKey, release_key as key};
 use crate::exec::call_helm;
-use crate::helm::{AdhocDependency, ChartPullOutput, ChartifyRequest, DepsBuildRequest, RegistryAccess, ValueSource};
-use crate::pipeline::Context;
+use crate::helm::{AdhocDependency, ChartPullOutput, ChartifyRequest, DepsBuildRequest, RegistryAccess};
+use crate::pipeline::{Context, ReleaseValues};
 use crate::state::{ChartSource, Release};
 
 /// Whether local charts get their dependencies built.
@@ -30,13 +30,13 @@ pub(crate) enum Dependencies {
 pub(crate) struct PreparedCharts {
     _work: tempfile::TempDir,
     replaced: HashMap<ReleaseKey, String>,
-    values: HashMap<ReleaseKey, Vec<ValueSource>>,
+    values: HashMap<ReleaseKey, ReleaseValues>,
 }
 
 impl PreparedCharts {
     /// The resolved values of `release` (empty for a release that was not
     /// prepared).
-    pub(crate) fn values_for(&self, release: &Release) -> Vec<ValueSource> {
+    pub(crate) fn values_for(&self, release: &Release) -> ReleaseValues {
         self.values.get(&key(release)).cloned().unwrap_or_default()
     }
 
@@ -60,7 +60,7 @@ pub(crate) struct Preparation {
     /// Image substitutions in force, for that render.
     pub image_substitutions: Vec<(String, String)>,
     /// The releases' resolved values.
-    pub values: HashMap<ReleaseKey, Vec<ValueSource>>,
+    pub values: HashMap<ReleaseKey, ReleaseValues>,
 }
 
 /// Prepares the charts of `releases` (in order).
