@@ -38,6 +38,7 @@ fn main() {
             engine: &engine,
             render_yaml: false,
             selectors_conflict: &|_| false,
+            inherited: None,
         };
         let start = Instant::now();
         let states = load(&StateSource::Path(file.clone()), &opts).expect("the generated state loads");

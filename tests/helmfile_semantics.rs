@@ -297,3 +297,64 @@ fn top_level_namespace_kube_context_and_chart_apply_to_every_release() {
     similar_asserts::assert_eq!(ours, theirs);
     assert_clean_failure!(ws.run(&["-n", "other", "list"]), "sets `namespace: everyone`");
 }
+
+#[test]
+fn a_sub_helmfile_inherits_what_its_entry_names() {
+    let repo = crate::chart_repo::ChartRepo::serve(&[chart("raw-0.1.0")], None);
+    let ws = Workspace::new();
+    ws.write("env/prod.yaml", "region: eu\ntier: gold\n");
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "environments:\n  default:\n  prod:\n    values:\n    - env/prod.yaml\n---\n\
+             repositories:\n- name: myrepo\n  url: {url}\n\
+             commonLabels:\n  team: platform\n\
+             apiVersions: [example.com/v1]\n\
+             templates:\n  base:\n    chart: myrepo/raw\n    version: 0.1.0\n\
+             helmfiles:\n\
+             - path: child/inherits.yaml.gotmpl\n  inherits: [repositories, commonLabels, templates, apiVersions, environments]\n\
+             - path: child/alone.yaml.gotmpl\n",
+            url = repo.url
+        ),
+    );
+    let release = |name: &str| {
+        format!(
+            "- name: {name}\n  inherit: [{{template: base}}]\n  chart: myrepo/raw\n  version: 0.1.0\n  values:\n  - templates:\n    - |\n      kind: ConfigMap\n      metadata:\n        name: {name}\n      data:\n        region: {{{{ .Values | get \"region\" \"none\" }}}}\n        capability: '{{{{`{{{{ .Capabilities.APIVersions.Has \"example.com/v1\" }}}}`}}}}'\n"
+        )
+    };
+    ws.write(
+        "child/inherits.yaml.gotmpl",
+        &format!("environments:\n  prod:\n    values:\n    - tier: silver\n---\nreleases:\n{}", release("heir")),
+    );
+    ws.write(
+        "child/alone.yaml.gotmpl",
+        &format!(
+            "environments:\n  default:\n  prod:\n---\nrepositories:\n- name: myrepo\n  url: {}\nreleases:\n{}",
+            repo.url,
+            release("alone").replace("  inherit: [{template: base}]\n", "")
+        ),
+    );
+    for args in [&["template"][..], &["-e", "prod", "template"]] {
+        let (ours, theirs) = both(&ws, args);
+        similar_asserts::assert_eq!(theirs, ours);
+    }
+    let ours = assert_success!(ws.run(&["-e", "prod", "template"]));
+    assert!(ours.contains("name: heir\ndata:\n  region: eu\n  capability: 'true'"), "{ours}");
+    assert!(ours.contains("name: alone\ndata:\n  region: none\n  capability: 'false'"), "{ours}");
+    let list = |out: String| -> serde_json::Value { serde_json::from_str(&out).unwrap() };
+    let ours = list(assert_success!(ws.run(&["list", "-o", "json"])));
+    let theirs = list(assert_success!(helmfile(ws.path(), &["list", "--output", "json"])));
+    assert_eq!(ours, theirs);
+    assert!(
+        ours.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "heir" && r["labels"].as_str().unwrap().contains("team:platform")),
+        "{ours}"
+    );
+
+    // What cannot be inherited is named.
+    let text = std::fs::read_to_string(ws.path().join("helmfile.yaml")).unwrap();
+    ws.write("helmfile.yaml", &text.replace("inherits: [repositories,", "inherits: [releases,"));
+    assert_clean_failure!(ws.run(&["list"]), "`releases` cannot be inherited");
+}

@@ -328,7 +328,7 @@ fn an_oci_dependency_of_a_release_is_pulled_into_its_wrapper_chart() {
     let stdout = assert_success!(ws.run(&["--oci-plain-http", "template"]));
     assert!(
         stdout.contains(
-            "# Source: raw/charts/dep/templates/manifests.yaml\nkind: ConfigMap\nmetadata:\n  name: from-dep"
+            "# Source: raw/charts/dep/templates/resources.yaml\nkind: ConfigMap\nmetadata:\n  name: from-dep"
         ),
         "{stdout}"
     );

@@ -77,10 +77,16 @@ fn list_shows_helmfiles_table_and_json() {
     let out = assert_success!(ws.run(&["list"]));
     let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').map(str::trim_end).collect()).collect();
     assert_eq!(rows[0], ["NAME", "NAMESPACE", "ENABLED", "INSTALLED", "LABELS", "CHART", "VERSION"]);
+    let old = rows.iter().find(|r| r[0] == "old").expect("a row for `old`");
     assert_eq!(
-        rows[4][..5],
+        old[..5],
         ["old", "app", "true", "false", "chart:named-templates,name:old,namespace:app,owner:platform"]
     );
+    // Sorted by namespace, then name, as helmfile 1.8 lists.
+    let keys: Vec<(&str, &str)> = rows[1..].iter().map(|r| (r[1], r[0])).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
     // Cells are padded to their column, as helmfile's table.
     assert!(out.lines().next().unwrap().starts_with("NAME\tNAMESPACE\tENABLED\tINSTALLED\tLABELS   "));
     let json: serde_json::Value =

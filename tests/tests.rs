@@ -12,6 +12,7 @@ mod util;
 
 mod bad_input;
 mod bindings;
+mod chart_keys;
 mod chart_repo;
 mod cluster;
 mod conformance;

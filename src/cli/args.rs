@@ -485,6 +485,9 @@ pub struct TemplateArgs {
     /// Leave test hooks out of the output.
     #[arg(long)]
     pub skip_tests: bool,
+    /// Do not validate values against the charts' values.schema.json.
+    #[arg(long)]
+    pub skip_schema_validation: bool,
     /// Only show manifests rendered from these templates (repeatable).
     #[arg(long, value_name = "TEMPLATE")]
     pub show_only: Vec<String>,

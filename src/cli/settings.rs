@@ -218,6 +218,8 @@ pub struct TemplateSettings {
     pub include_crds: bool,
     /// `--skip-tests`.
     pub skip_tests: bool,
+    /// `--skip-schema-validation`.
+    pub skip_schema_validation: bool,
     /// `--show-only`.
     pub show_only: Vec<String>,
     /// `--concurrency`.
@@ -247,6 +249,7 @@ impl TemplateSettings {
             api_versions: args.api_versions.into_iter().filter(|a| !a.is_empty()).collect(),
             include_crds: args.include_crds,
             skip_tests: args.skip_tests,
+            skip_schema_validation: args.skip_schema_validation,
             show_only: args.show_only,
             concurrency: Concurrency::from_flag(args.concurrency),
             skip_refresh: args.skip_refresh,

@@ -52,6 +52,8 @@ impl FetchCommand {
             repository_config: &repository_config,
             registry: &registry,
             offline: false,
+            // helmfile's `helm fetch` gets `--verify`.
+            verify_provenance: true,
         };
         let scratch;
         let output_dir = match &self.output_dir {

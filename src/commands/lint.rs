@@ -37,7 +37,11 @@ impl LintCommand {
         if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }
-        let options = PrepareOptions { skip_deps: self.settings.skip_deps, skip_refresh: self.settings.skip_refresh };
+        let options = PrepareOptions {
+            skip_deps: self.settings.skip_deps,
+            skip_refresh: self.settings.skip_refresh,
+            ..PrepareOptions::default()
+        };
         let prepared = prepare(&session, &selected, options).await?;
         let mut failed = false;
         for release in selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed) {

@@ -63,6 +63,9 @@ impl ListCommand {
                 rows.push(row);
             }
         }
+        // helmfile 1.8 sorts the list by namespace, then name (its states are
+        // listed in parallel).
+        rows.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         let text = match self.format {
             OutputFormat::Json => serde_json::to_string(&rows)? + "\n",
             OutputFormat::Text => {

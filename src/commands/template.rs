@@ -42,7 +42,11 @@ impl TemplateCommand {
         if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }
-        let options = PrepareOptions { skip_deps: self.settings.skip_deps, skip_refresh: self.settings.skip_refresh };
+        let options = PrepareOptions {
+            skip_deps: self.settings.skip_deps,
+            skip_refresh: self.settings.skip_refresh,
+            ..PrepareOptions::default()
+        };
         let prepared = prepare(&session, &selected, options).await?;
         let jobs = self.jobs(&session, &selected, &prepared)?;
         let reporter: Arc<dyn Reporter> = Arc::new(TemplateReporter::new(self.ctx.printer));

@@ -73,6 +73,21 @@ pub struct ChartPullRequest {
     /// Also unpack the chart into this directory (`fetch`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub untar_to: String,
+    /// An empty `version` takes development versions too (`--devel`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub devel: bool,
+    /// The provenance must verify against `keyring` (`--verify`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub verify: bool,
+    /// The public keyring; empty is helm's default.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub keyring: String,
+    /// Skip TLS verification for this chart's source.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_tls_verify: bool,
+    /// Talk plain HTTP to this chart's registry.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub plain_http: bool,
 }
 
 /// A chart version in the cache.

@@ -145,6 +145,16 @@ pub struct TemplateRequest {
     /// Container images to rewrite after rendering (go-shim/internal/render/images.go).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub image_substitutions: Vec<ImageSubstitution>,
+    /// `--skip-schema-validation`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_schema_validation: bool,
+    /// Verify a chart archive on disk against its `.prov` (remote charts
+    /// are verified when pulled).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub verify: bool,
+    /// The keyring for `verify`; empty is helm's default.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub keyring: String,
 }
 
 /// One image substitution: every image matching `original` becomes

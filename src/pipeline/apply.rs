@@ -38,7 +38,8 @@ pub(crate) async fn apply(
         return Ok(status);
     }
     let render = &settings.render;
-    let prepare_options = PrepareOptions { skip_deps: render.skip_deps, skip_refresh: render.skip_refresh };
+    let prepare_options =
+        PrepareOptions { skip_deps: render.skip_deps, skip_refresh: render.skip_refresh, verify_provenance: true };
     let prepared = Arc::new(prepare(session, &selected, prepare_options).await?);
     // helmfile's `preapply` hooks run before anything is compared.
     for group in &selected {

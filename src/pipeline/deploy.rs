@@ -40,7 +40,11 @@ pub(crate) async fn sync(session: &Session, settings: &DeploySettings) -> anyhow
             return Ok(ExitStatus::Success);
         }
     }
-    let options = PrepareOptions { skip_deps: settings.render.skip_deps, skip_refresh: settings.render.skip_refresh };
+    let options = PrepareOptions {
+        skip_deps: settings.render.skip_deps,
+        skip_refresh: settings.render.skip_refresh,
+        verify_provenance: true,
+    };
     let prepared = Arc::new(prepare(session, &selected, options).await?);
     let status = deploy(session, &selected, prepared, settings).await?;
     super::hooks::cleanup(&session.ctx, &selected);

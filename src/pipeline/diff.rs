@@ -68,7 +68,8 @@ pub(crate) async fn diff(
         return Ok(status);
     }
     let render = &settings.render;
-    let prepare_options = PrepareOptions { skip_deps: render.skip_deps, skip_refresh: render.skip_refresh };
+    let prepare_options =
+        PrepareOptions { skip_deps: render.skip_deps, skip_refresh: render.skip_refresh, verify_provenance: false };
     let prepared = prepare(session, &selected, prepare_options).await?;
     let diffs = diff_releases(session, &selected, &prepared, settings, options).await;
     let shown = print_diffs(&session.ctx, options, diffs)?;

@@ -23,6 +23,9 @@ pub(crate) struct PrepareOptions {
     pub skip_deps: bool,
     /// `--skip-refresh`: no repository refresh.
     pub skip_refresh: bool,
+    /// Check chart provenance where releases ask for it (`verify`): the
+    /// commands that deploy, as helmfile passes `--verify` to them only.
+    pub verify_provenance: bool,
 }
 
 /// What preparation produced for the selected releases.
@@ -69,6 +72,7 @@ pub(crate) async fn prepare(
         repository_config: &repository_config,
         registry: &registry,
         offline,
+        verify_provenance: options.verify_provenance,
     };
     let pulled = pull_selected(selected, ctx, &pull).await?;
     let values = resolve_selected_values(session, selected)?;

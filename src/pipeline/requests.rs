@@ -51,6 +51,13 @@ pub(crate) fn upgrade_request(
     render.skip_tests = false;
     render.show_only.clear();
     let defaults = session.file_of(release).map(|f| f.doc.helm_defaults.clone()).unwrap_or_default();
+    // A local chart archive is verified against its .prov when deploying,
+    // as helm upgrade --verify does (a remote chart was verified when it
+    // was pulled).
+    if release.chart_options.verify && matches!(release.chart, ChartSource::Local(_)) {
+        render.verify = true;
+        render.keyring = release.chart_options.keyring.clone();
+    }
     UpgradeRequest {
         render,
         kube: kube_target(&session.global, release),
@@ -107,6 +114,10 @@ pub(crate) fn render_request(
         } else {
             release.post_renderer_args.clone()
         },
+        // Any of the command line, the release and helmDefaults.
+        skip_schema_validation: settings.skip_schema_validation || release.chart_options.skip_schema_validation,
+        verify: false,
+        keyring: String::new(),
         image_substitutions: image_substitutions
             .iter()
             .map(|(original, replacement)| ImageSubstitution {

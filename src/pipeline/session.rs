@@ -54,6 +54,7 @@ impl Session {
             engine: &engine,
             render_yaml: global.render_yaml,
             selectors_conflict: &selectors_conflict,
+            inherited: None,
         };
         let mut files = state::load(&global.source, &opts)?;
         if let Some(file) = files.iter().find(|f| !f.doc.kube_context.is_empty())

@@ -64,6 +64,9 @@ pub(crate) struct EnvironmentInputs<'a> {
     pub state_path: &'a Path,
     pub base_dir: &'a Path,
     pub engine: &'a dyn TemplateEngine,
+    /// The parent's environment a sub-helmfile inherits (`inherits:
+    /// [environments]`): the base its own values merge over.
+    pub inherited: Option<&'a Environment>,
 }
 
 /// Computes the environment from the state merged so far.
@@ -72,9 +75,13 @@ pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Resul
     let mut env = Environment {
         name: inputs.name.to_string(),
         kube_context: spec.kube_context.clone(),
-        values: empty(),
+        values: inputs.inherited.map_or_else(empty, |parent| parent.values.clone()),
         skipped: Vec::new(),
     };
+    // An inherited kube context wins, as helmfile's context environment does.
+    if let Some(parent) = inputs.inherited.filter(|p| !p.kube_context.is_empty()) {
+        env.kube_context.clone_from(&parent.kube_context);
+    }
     let missing_is_error = matches!(spec.missing_file_handler.as_str(), "" | "Error");
     let fallback = match spec.merge_strategy.as_str() {
         "" | "override" => false,

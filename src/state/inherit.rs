@@ -71,61 +71,62 @@ fn resolve(
                 }
             }
         }
-        overlay(&mut merged, source);
+        overlay(&mut merged, source, location)?;
     }
     let mut own = spec.clone();
     own.inherit.clear();
-    overlay(&mut merged, own);
+    overlay(&mut merged, own, location)?;
     Ok(merged)
 }
 
 /// Lays `from` over `into` as helmfile's inheritance merge does (mergo with
-/// appended slices; non-empty values override, pointers are filled when
-/// unset).
-fn overlay(into: &mut ReleaseSpec, from: ReleaseSpec) {
-    fn string(into: &mut String, from: String) {
-        if !from.is_empty() {
-            *into = from;
+/// appended slices and override): lists are appended, labels merged (a
+/// non-empty label wins, an empty one only fills a gap), and any other key
+/// `from` sets wins unless its value is empty (`""`, `false`, `0`, null),
+/// which only fills a gap. It works on the written form of a release, so
+/// every key, implemented or not, follows the same rule.
+fn overlay(into: &mut ReleaseSpec, from: ReleaseSpec, location: &Location) -> Result<(), StateError> {
+    use serde_yaml_ng::Value;
+    let broken = |e: serde_yaml_ng::Error| StateError::Invalid {
+        location: location.clone(),
+        message: format!("merging release templates: {e}"),
+    };
+    let (Value::Mapping(mut base), Value::Mapping(layer)) =
+        (serde_yaml_ng::to_value(&*into).map_err(broken)?, serde_yaml_ng::to_value(&from).map_err(broken)?)
+    else {
+        return Ok(());
+    };
+    for (key, value) in layer {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Sequence(existing)), Value::Sequence(more)) => existing.extend(more),
+            (Some(Value::Mapping(existing)), Value::Mapping(more)) if key.as_str() == Some("labels") => {
+                for (label, text) in more {
+                    if !is_empty(&text) || !existing.contains_key(&label) {
+                        existing.insert(label, text);
+                    }
+                }
+            }
+            (Some(_), value) if is_empty(&value) => {}
+            (_, value) => {
+                base.insert(key, value);
+            }
         }
     }
-    fn option<T: Default + PartialEq>(into: &mut Option<T>, from: Option<T>) {
-        match from {
-            Some(value) if into.is_none() || value != T::default() => *into = Some(value),
-            _ => {}
-        }
-    }
-    into.overlay_unimplemented(&from);
-    string(&mut into.name, from.name);
-    string(&mut into.namespace, from.namespace);
-    string(&mut into.chart, from.chart);
-    string(&mut into.version, from.version);
-    string(&mut into.kube_context, from.kube_context);
-    string(&mut into.condition, from.condition);
-    option(&mut into.installed, from.installed);
-    option(&mut into.installed_template, from.installed_template);
-    option(&mut into.condition_template, from.condition_template);
-    into.values.extend(from.values);
-    into.secrets.extend(from.secrets);
-    into.values_template.extend(from.values_template);
-    into.set.extend(from.set);
-    into.set_string.extend(from.set_string);
-    into.needs.extend(from.needs);
-    into.dependencies.extend(from.dependencies);
-    into.strategic_merge_patches.extend(from.strategic_merge_patches);
-    into.hooks.extend(from.hooks);
-    into.api_versions.extend(from.api_versions);
-    into.set_template.extend(from.set_template);
-    string(&mut into.post_renderer, from.post_renderer);
-    into.post_renderer_args.extend(from.post_renderer_args);
-    string(&mut into.kube_version, from.kube_version);
-    option(&mut into.skip_deps, from.skip_deps);
-    option(&mut into.force_conflicts, from.force_conflicts);
-    option(&mut into.skip_refresh, from.skip_refresh);
-    option(&mut into.missing_file_handler, from.missing_file_handler);
-    for (key, value) in from.labels {
-        if !value.is_empty() || !into.labels.contains_key(&key) {
-            into.labels.insert(key, value);
-        }
+    *into = serde_yaml_ng::from_value(Value::Mapping(base)).map_err(broken)?;
+    Ok(())
+}
+
+/// mergo's idea of an empty value.
+fn is_empty(value: &serde_yaml_ng::Value) -> bool {
+    use serde_yaml_ng::Value;
+    match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Sequence(items) => items.is_empty(),
+        Value::Mapping(map) => map.is_empty(),
+        Value::Tagged(tagged) => is_empty(&tagged.value),
     }
 }
 

@@ -30,6 +30,8 @@ pub struct LoadOptions<'a> {
     /// Whether a sub-helmfile's own selectors can match nothing the
     /// command line selects (then it is skipped unloaded, as in helmfile).
     pub selectors_conflict: &'a dyn Fn(&[String]) -> bool,
+    /// What a sub-helmfile inherits from the file naming it (`inherits:`).
+    pub inherited: Option<&'a super::inherits::Inherited>,
 }
 
 impl std::fmt::Debug for LoadOptions<'_> {
@@ -62,6 +64,19 @@ pub(crate) fn load_layers(
     load_file_layers(path, base_dir, text, opts, Kind::State)
 }
 
+/// The environment before any part of a state file is read: the command
+/// line's state values, over the parent's environment when it is inherited.
+fn initial_environment(opts: &LoadOptions<'_>) -> Environment {
+    let mut environment = Environment::initial(opts.environment, opts.overrides);
+    if let Some(parent) = opts.inherited.and_then(|i| i.environment.as_ref()) {
+        let mut values = parent.values.clone();
+        super::values::merge(&mut values, opts.overrides.clone());
+        environment.values = values;
+        environment.kube_context.clone_from(&parent.kube_context);
+    }
+    environment
+}
+
 /// A state file, or a file named by `bases:`.
 #[derive(Clone, Copy)]
 enum Kind<'a> {
@@ -92,7 +107,7 @@ fn load_file_layers(
         // rather than what its unrendered text lacks.
         if render {
             let start = match kind {
-                Kind::State => Environment::initial(opts.environment, opts.overrides),
+                Kind::State => initial_environment(opts),
                 Kind::Base(start) => start.clone(),
             };
             let data = start.template_data(opts.namespace);
@@ -112,9 +127,10 @@ fn load_file_layers(
         state_path: path,
         base_dir,
         engine: opts.engine,
+        inherited: opts.inherited.and_then(|i| i.environment.as_ref()),
     };
     let mut environment = match kind {
-        Kind::State => Environment::initial(opts.environment, opts.overrides),
+        Kind::State => initial_environment(opts),
         Kind::Base(start) => start.clone(),
     };
     let mut merged = HelmfileDoc::default();
@@ -151,8 +167,10 @@ fn load_file_layers(
             environment = gather(&merged, &inputs)?;
         }
         // As helmfile: once environments are defined, the selected one must
-        // be among them before any later part renders with its values.
+        // be among them before any later part renders with its values
+        // (unless it comes from the parent, `inherits: [environments]`).
         if matches!(kind, Kind::State)
+            && inputs.inherited.is_none()
             && !merged.environments.is_empty()
             && opts.environment != DEFAULT_ENVIRONMENT
             && !merged.environments.contains_key(opts.environment)
@@ -166,6 +184,7 @@ fn load_file_layers(
     // environment values (helmfile's `hasEnv`).
     let has_overrides = opts.overrides.as_mapping().is_some_and(|m| !m.is_empty());
     if matches!(kind, Kind::State)
+        && inputs.inherited.is_none()
         && merged.environments.is_empty()
         && opts.environment != DEFAULT_ENVIRONMENT
         && !has_overrides

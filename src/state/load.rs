@@ -2,9 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::chart_options::ChartOptions;
 use super::environment::Environment;
 use super::error::{Location, StateError};
 use super::inherit::apply_inheritance;
+use super::inherits::Inherited;
 use super::layering::{LoadOptions, load_layers};
 use super::missing_files::{MissingFileHandler, Skipped};
 use super::parse::{check_unique, release_lines};
@@ -200,7 +202,13 @@ fn load_subtree(
         let values = sub_helmfile_values(&state, entry.values(), opts)?;
         let mut overrides = opts.overrides.clone();
         super::values::merge(&mut overrides, values);
-        let sub_opts = LoadOptions { overrides: &overrides, ..*opts };
+        let at_state = Location { path: state.path.clone(), line: None, column: None };
+        let inherited = (!entry.inherits().is_empty())
+            .then(|| Inherited::from_parent(&state, entry.inherits(), &at_state))
+            .transpose()?;
+        // Each entry says what its own sub-helmfiles inherit; nothing is
+        // passed further down on its own.
+        let sub_opts = LoadOptions { overrides: &overrides, inherited: inherited.as_ref(), ..*opts };
         let handler =
             MissingFileHandler::first_of(&[state.doc.missing_file_handler.as_deref()]).map_err(|message| {
                 StateError::Invalid {
@@ -244,6 +252,7 @@ fn sub_helmfile_values(
         state_path: &parent.path,
         base_dir: &parent.base_dir,
         engine: opts.engine,
+        inherited: None,
     };
     let mut merged = super::values::empty();
     for entry in entries {
@@ -330,6 +339,9 @@ fn load_file(path: &Path, opts: &LoadOptions<'_>) -> Result<StateFile, StateErro
 /// labelled, templated and resolved.
 pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<'_>) -> Result<StateFile, StateError> {
     let mut layered = load_layers(path, base_dir, text, opts)?;
+    if let Some(inherited) = opts.inherited {
+        inherited.merge_into(&mut layered.doc, &Location { path: path.to_path_buf(), line: None, column: None })?;
+    }
     if !layered.doc.namespace.is_empty() && !opts.namespace.is_empty() {
         return Err(StateError::Invalid {
             location: Location { path: path.to_path_buf(), line: None, column: None },
@@ -396,6 +408,9 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
                 .map_err(|message| StateError::Invalid { location: location.clone(), message })?;
         let mut release = Release::resolve(spec, base_dir, location)?;
         release.missing_file_handler = handler;
+        let repository =
+            release.chart_ref.split_once('/').and_then(|(name, _)| doc.repositories.iter().find(|r| r.name == name));
+        release.chart_options = ChartOptions::resolve(&release.spec, repository, &doc.helm_defaults);
         // The file's `chart:` is rendered instead; the release still shows
         // (and is selected by) the chart it names, as in helmfile.
         if !doc.chart.is_empty() {
@@ -461,6 +476,7 @@ mod tests {
             engine: &FakeEngine,
             render_yaml: false,
             selectors_conflict: &|_| false,
+            inherited: None,
         };
         parse_state(Path::new(name), Path::new("/base"), text, &opts)
     }

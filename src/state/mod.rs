@@ -5,6 +5,7 @@
 //! templates are rendered through the injected [`TemplateEngine`]. It must
 //! not import `exec`, `helm`, `output` or `commands`.
 
+pub use chart_options::ChartOptions;
 pub use engine::{RenderRequest, TemplateEngine};
 pub use environment::{DEFAULT_ENVIRONMENT, Environment};
 pub use error::{Location, StateError};
@@ -23,11 +24,13 @@ pub use schema::{
 pub use secrets::{decrypt as decrypt_secrets, parse_document as parse_secrets_document};
 pub use values::{SetKind, merge as merge_values, parse_set};
 
+mod chart_options;
 mod engine;
 mod environment;
 mod error;
 mod helmfire_section;
 mod inherit;
+mod inherits;
 mod input;
 mod layering;
 mod load;

@@ -91,6 +91,9 @@ pub struct Release {
     /// sops-encrypted values files (absolute, possibly globs), merged
     /// after `values`.
     pub secrets: Vec<PathBuf>,
+    /// How the chart is fetched and checked (release, repository and
+    /// helmDefaults combined).
+    pub chart_options: super::ChartOptions,
     /// What a missing secrets file means: the release's own handler, else
     /// Error. helmfile does not fall back to the state's handler here, and
     /// neither do we: a skipped secrets file deploys without its secrets.
@@ -113,12 +116,15 @@ impl Release {
         }
 
         let chart = resolve_chart(&spec.chart, base_dir, location.clone())?;
+        // `valuesPathPrefix` is prepended as written, no separator added
+        // (helmfile's concatenation).
+        let prefixed = |file: &str| base_dir.join(format!("{}{file}", spec.values_path_prefix));
         let values = spec
             .values
             .into_iter()
             .map(|entry| match entry {
-                ValuesEntry::File(file) if file.ends_with(".gotmpl") => ValuesInput::Template(base_dir.join(file)),
-                ValuesEntry::File(file) => ValuesInput::File(base_dir.join(file)),
+                ValuesEntry::File(file) if file.ends_with(".gotmpl") => ValuesInput::Template(prefixed(&file)),
+                ValuesEntry::File(file) => ValuesInput::File(prefixed(&file)),
                 ValuesEntry::Inline(map) => ValuesInput::Inline(map),
             })
             .collect::<Vec<_>>();
@@ -127,7 +133,7 @@ impl Release {
             .iter()
             .enumerate()
             .map(|(i, entry)| match entry {
-                ValuesEntry::File(file) => Ok(base_dir.join(file)),
+                ValuesEntry::File(file) => Ok(prefixed(file)),
                 ValuesEntry::Inline(_) => Err(invalid(format!(
                     "secrets[{i}] of release `{}` is an inline document; helmfire decrypts sops files only, so put the encrypted document in a file and list its path",
                     spec.name
@@ -171,6 +177,7 @@ impl Release {
             missing_file_handler: super::MissingFileHandler::Error,
             secrets,
             secrets_missing_file_handler,
+            chart_options: super::ChartOptions::default(),
             spec: written,
         })
     }

@@ -94,6 +94,10 @@ impl ReleaseTemplating<'_> {
             let rendered = self.field(&template, &data, location, "installedTemplate")?;
             spec.installed = Some(rendered.trim() == "true");
         }
+        if let Some(template) = spec.verify_template.take() {
+            let rendered = self.field(&template, &data, location, "verifyTemplate")?;
+            spec.verify = Some(rendered.trim() == "true");
+        }
         if let Some(template) = spec.condition_template.take() {
             spec.condition = self.field(&template, &data, location, "conditionTemplate")?.trim().to_string();
         }
@@ -206,4 +210,5 @@ fn has_templates(spec: &ReleaseSpec) -> bool {
         || spec.installed_template.is_some()
         || !spec.set_template.is_empty()
         || spec.condition_template.is_some()
+        || spec.verify_template.is_some()
 }

@@ -38,13 +38,7 @@ impl<K, V> Omit for BTreeMap<K, V> {
 }
 impl Omit for HelmDefaults {
     fn omit(&self) -> bool {
-        self.kube_context.is_empty()
-            && !self.skip_deps
-            && !self.skip_refresh
-            && self.post_renderer.is_empty()
-            && self.post_renderer_args.is_empty()
-            && self.deferred_keys().is_empty()
-            && self.pending_keys().is_empty()
+        *self == HelmDefaults::default()
     }
 }
 impl Omit for super::helmfire_section::HelmfireSection {
@@ -60,24 +54,6 @@ impl<T> Omit for Option<T> {
 
 fn omit<T: Omit>(value: &T) -> bool {
     value.omit()
-}
-
-/// mergo's override of a pointer field: taken when unset here, replaced by a
-/// non-empty value (not `false`, `0`, `""`, null or an empty collection).
-fn overlay_value(into: &mut Option<Value>, from: &Option<Value>) {
-    let Some(value) = from else { return };
-    let empty = match value {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        Value::String(s) => s.is_empty(),
-        Value::Sequence(s) => s.is_empty(),
-        Value::Mapping(m) => m.is_empty(),
-        Value::Tagged(_) => false,
-    };
-    if into.is_none() || !empty {
-        *into = Some(value.clone());
-    }
 }
 
 /// helmfile's `DefaultInherits`: one name or a list of names, trimmed, empty
@@ -131,6 +107,7 @@ macro_rules! helmfile_schema {
             pub const KEYS: &'static [&'static str] = &[ $($key,)* $($dkey,)* $($pkey,)* ];
 
             /// The keys present that helmfire does not implement yet.
+            #[allow(unused_mut)]
             pub fn pending_keys(&self) -> Vec<&'static str> {
                 let mut present = Vec::new();
                 $( if self.$pfield.is_some() { present.push($pkey); } )*
@@ -141,15 +118,6 @@ macro_rules! helmfile_schema {
             #[allow(dead_code, unused_variables)]
             pub(crate) fn merge_deferred(&mut self, later: &Self) {
                 $( if later.$dfield.is_some() { self.$dfield = later.$dfield.clone(); } )*
-            }
-
-            /// Lays the deferred and pending keys of `from` over this one as
-            /// release templates are inherited: a key this one lacks is
-            /// taken; a non-empty value replaces (see `state/inherit.rs`).
-            #[allow(dead_code, unused_variables)]
-            pub(crate) fn overlay_unimplemented(&mut self, from: &Self) {
-                $( overlay_value(&mut self.$dfield, &from.$dfield); )*
-                $( overlay_value(&mut self.$pfield, &from.$pfield); )*
             }
 
             /// The value of a deferred key, when set.
@@ -219,6 +187,9 @@ helmfile_schema! {
             /// What a missing values file or `helmfiles:` glob means for the
             /// releases that set none: Error (default), Warn, Info, Debug.
             missing_file_handler: Option<String> = "missingFileHandler",
+            /// `ignoreMissingGitBranch` for remote values files of releases
+            /// that set none.
+            missing_file_handler_config: Option<MissingFileHandlerConfig> = "missingFileHandlerConfig",
         }
         deferred {
             helm_binary = "helmBinary",
@@ -226,7 +197,6 @@ helmfile_schema! {
         }
         pending {
             llm = "llm",
-            missing_file_handler_config = "missingFileHandlerConfig",
         }
     }
 }
@@ -296,6 +266,31 @@ helmfile_schema! {
             /// sops-encrypted values files, decrypted in memory and merged
             /// after `values` (helm-secrets' meaning).
             secrets: Vec<ValuesEntry> = "secrets",
+            /// Prepended, as written, to every values and secrets path.
+            values_path_prefix: String = "valuesPathPrefix",
+            /// Allow development (pre-release) versions when `version` is
+            /// empty (else helmDefaults').
+            devel: Option<bool> = "devel",
+            /// Verify the chart's provenance (else the repository's, else
+            /// helmDefaults').
+            verify: Option<bool> = "verify",
+            /// A template rendering to `true` or `false`, overriding `verify`.
+            verify_template: Option<String> = "verifyTemplate",
+            /// The public keyring provenance is verified with.
+            keyring: String = "keyring",
+            /// Skip the chart's values.schema.json (or helmDefaults', or the
+            /// command line's: any of them).
+            skip_schema_validation: Option<bool> = "skipSchemaValidation",
+            /// Skip TLS verification when fetching the chart.
+            insecure_skip_tls_verify: bool = "insecureSkipTLSVerify",
+            /// Fetch the chart over plain HTTP.
+            plain_http: bool = "plainHttp",
+            /// helmfile resolves an OCI version constraint before pulling to
+            /// key its cache; helmfire always resolves constraints against the
+            /// registry's tags, so either value gives the same chart.
+            resolve_oci_versions: Option<bool> = "resolveOCIVersions",
+            /// `ignoreMissingGitBranch` for remote values files.
+            missing_file_handler_config: Option<MissingFileHandlerConfig> = "missingFileHandlerConfig",
         }
         deferred {
             wait = "wait",
@@ -342,21 +337,12 @@ helmfile_schema! {
         pending {
             chart_path = "chartPath",
             directory = "directory",
-            verify = "verify",
-            keyring = "keyring",
             enable_dns = "enableDNS",
-            devel = "devel",
-            missing_file_handler_config = "missingFileHandlerConfig",
             env = "env",
-            values_path_prefix = "valuesPathPrefix",
-            insecure_skip_tls_verify = "insecureSkipTLSVerify",
-            plain_http = "plainHttp",
-            verify_template = "verifyTemplate",
             json_patches = "jsonPatches",
             transformers = "transformers",
             force_go_getter = "forceGoGetter",
             force_namespace = "forceNamespace",
-            skip_schema_validation = "skipSchemaValidation",
         }
     }
 }
@@ -381,7 +367,6 @@ helmfile_schema! {
         deferred {
         }
         pending {
-            missing_file_handler_config = "missingFileHandlerConfig",
         }
     }
 }
@@ -413,14 +398,16 @@ helmfile_schema! {
             oci: bool = "oci",
             /// Talk plain HTTP to this OCI registry.
             plain_http: bool = "plainHttp",
+            /// Verify the provenance of this repository's charts.
+            verify: bool = "verify",
+            /// The public keyring to verify them with.
+            keyring: String = "keyring",
         }
         deferred {
         }
         pending {
             registry_config = "registryConfig",
             managed = "managed",
-            verify = "verify",
-            keyring = "keyring",
         }
     }
 }
@@ -439,6 +426,20 @@ helmfile_schema! {
             post_renderer: String = "postRenderer",
             /// Its arguments.
             post_renderer_args: Vec<String> = "postRendererArgs",
+            /// Verify chart provenance.
+            verify: bool = "verify",
+            /// The public keyring provenance is verified with.
+            keyring: String = "keyring",
+            /// Allow development versions when a release gives no version.
+            devel: bool = "devel",
+            /// Skip values.schema.json validation.
+            skip_schema_validation: Option<bool> = "skipSchemaValidation",
+            /// Skip TLS verification when fetching charts.
+            insecure_skip_tls_verify: bool = "insecureSkipTLSVerify",
+            /// Fetch charts over plain HTTP.
+            plain_http: bool = "plainHttp",
+            /// See the release key of the same name.
+            resolve_oci_versions: Option<bool> = "resolveOCIVersions",
         }
         deferred {
             skip_crds = "skipCRDs",
@@ -473,13 +474,7 @@ helmfile_schema! {
         pending {
             args = "args",
             template_args = "templateArgs",
-            verify = "verify",
-            keyring = "keyring",
             enable_dns = "enableDNS",
-            skip_schema_validation = "skipSchemaValidation",
-            devel = "devel",
-            insecure_skip_tls_verify = "insecureSkipTLSVerify",
-            plain_http = "plainHttp",
         }
     }
 }
@@ -514,6 +509,14 @@ impl SubHelmfileEntry {
         }
     }
 
+    /// What the sub-helmfile inherits from its parent.
+    pub fn inherits(&self) -> &[String] {
+        match self {
+            SubHelmfileEntry::Path(_) => &[],
+            SubHelmfileEntry::Spec(s) => &s.inherits,
+        }
+    }
+
     /// Values layered over the sub-helmfile's environment values.
     pub fn values(&self) -> &[ValuesEntry] {
         match self {
@@ -536,11 +539,14 @@ helmfile_schema! {
             selectors: Option<Vec<String>> = "selectors",
             /// Use the parent's (or the command line's) selectors.
             selectors_inherited: bool = "selectorsInherited",
+            /// What the sub-helmfile takes from this file (`repositories`,
+            /// `helmDefaults`, `commonLabels`, `apiVersions`, `kubeVersion`,
+            /// `templates`, `environments`).
+            inherits: Vec<String> = "inherits",
         }
         deferred {
         }
         pending {
-            inherits = "inherits",
         }
     }
 }
@@ -602,6 +608,16 @@ pub enum ValuesEntry {
     File(String),
     /// A values document written inline.
     Inline(serde_yaml_ng::Mapping),
+}
+
+/// `missingFileHandlerConfig:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MissingFileHandlerConfig {
+    /// A remote values file whose git branch does not exist counts as a
+    /// missing file (then `missingFileHandler` decides).
+    #[serde(rename = "ignoreMissingGitBranch", default)]
+    pub ignore_missing_git_branch: bool,
 }
 
 /// One `set:` or `setString:` entry.

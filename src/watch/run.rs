@@ -188,7 +188,8 @@ impl WatchLoop {
         let ctx = self.ctx.with_verbosity(Verbosity::Quiet);
         let session = Session::open(&self.global, &ctx)?;
         let selected = session.plan(settings.needs)?;
-        let options = PrepareOptions { skip_deps: settings.render.skip_deps, skip_refresh: true };
+        let options =
+            PrepareOptions { skip_deps: settings.render.skip_deps, skip_refresh: true, verify_provenance: true };
         let prepared = prepare(&session, &selected, options).await?;
         let mut fingerprints = Fingerprints::default();
         for group in &selected {

@@ -14,8 +14,6 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/shimtest"
 )
 
-const issue1229Case = "/work/shared/conformance/helmfile-snapshot/snapshot/issue_1229_template_strategic_merge_with_lockfile"
-
 // issue1229Values is the release's values of the case, as its
 // input.yaml.gotmpl renders them.
 const issue1229Values = `templates:
@@ -67,8 +65,8 @@ func chartifyAndTemplate(t *testing.T, p ChartifyParams) (string, string, *fault
 
 func TestChartifyPatchConformanceIssue1229(t *testing.T) {
 	shimtest.HelmEnv(t)
-	want := expectedPatchedManifests(t, issue1229Case, "raw")
-	chartDir := filepath.Join(shimtest.ConformanceCharts, "raw-0.0.1")
+	want := expectedPatchedManifests(t, shimtest.ConformanceCase(t, "issue_1229_template_strategic_merge_with_lockfile"), "raw")
+	chartDir := filepath.Join(shimtest.Charts, "raw-0.0.1")
 	patch := map[string]any{
 		"apiVersion": "v1",
 		"kind":       "ConfigMap",
@@ -307,11 +305,11 @@ data:
 
 func TestChartifyPatchWithDependencies(t *testing.T) {
 	shimtest.HelmEnv(t)
-	url := shimtest.ServeCharts(t, filepath.Join(shimtest.ConformanceCharts, "raw-0.1.0"))
+	url := shimtest.ServeCharts(t, filepath.Join(shimtest.Charts, "raw-0.1.0"))
 	repos := shimtest.WriteRepositories(t, "myrepo", url+"/")
 	_, out, err := chartifyAndTemplate(t, ChartifyParams{
 		ReleaseName:      "foo",
-		Chart:            filepath.Join(shimtest.ConformanceCharts, "raw-0.1.0"),
+		Chart:            filepath.Join(shimtest.Charts, "raw-0.1.0"),
 		Dependencies:     []adhocDependency{{Chart: "myrepo/raw", Version: "0.1.0", Alias: "dep"}},
 		RepositoryConfig: repos,
 		WorkDir:          t.TempDir(),
@@ -356,7 +354,7 @@ metadata:
 
 func TestChartifyPatchErrors(t *testing.T) {
 	shimtest.HelmEnv(t)
-	raw := filepath.Join(shimtest.ConformanceCharts, "raw-0.0.1")
+	raw := filepath.Join(shimtest.Charts, "raw-0.0.1")
 	values := []render.ValueSource{{Inline: issue1229Values}}
 	nowhere := map[string]any{
 		"apiVersion": "v1",
@@ -412,7 +410,7 @@ func TestChartifyPatchEmptyRender(t *testing.T) {
 	shimtest.HelmEnv(t)
 	_, out, err := chartifyAndTemplate(t, ChartifyParams{
 		ReleaseName: "raw",
-		Chart:       filepath.Join(shimtest.ConformanceCharts, "raw-0.0.1"),
+		Chart:       filepath.Join(shimtest.Charts, "raw-0.0.1"),
 		StrategicMergePatches: []map[string]any{{
 			"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "foo"},
 		}},

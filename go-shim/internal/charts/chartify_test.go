@@ -13,8 +13,6 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/shimtest"
 )
 
-const chartNeedCase = "/work/shared/conformance/helmfile-snapshot/snapshot/chart_need"
-
 // chartNeedValues is the release's values of the chart_need case, as its
 // input.yaml.gotmpl renders.
 const chartNeedValues = `templates:
@@ -55,13 +53,13 @@ func splitExpected(t *testing.T, path string) (string, string) {
 
 func TestChartifyConformanceChartNeed(t *testing.T) {
 	shimtest.HelmEnv(t)
-	url := shimtest.ServeCharts(t, filepath.Join(shimtest.ConformanceCharts, "raw-0.1.0"))
+	url := shimtest.ServeCharts(t, filepath.Join(shimtest.Charts, "raw-0.1.0"))
 	repos := shimtest.WriteRepositories(t, "myrepo", url+"/")
 	work := t.TempDir()
 
 	res, err := shimtest.Invoke(t, Chartify, ChartifyParams{
 		ReleaseName:      "foo",
-		Chart:            filepath.Join(shimtest.ConformanceCharts, "raw-0.1.0"),
+		Chart:            filepath.Join(shimtest.Charts, "raw-0.1.0"),
 		Dependencies:     []adhocDependency{{Chart: "myrepo/raw", Version: "0.1.0", Alias: "dep"}},
 		RepositoryConfig: repos,
 		WorkDir:          work,
@@ -81,7 +79,7 @@ func TestChartifyConformanceChartNeed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deps_build failed: %+v", err)
 	}
-	expectedLog, expectedManifests := splitExpected(t, filepath.Join(chartNeedCase, "output-helm4.yaml"))
+	expectedLog, expectedManifests := splitExpected(t, filepath.Join(shimtest.ConformanceCase(t, "chart_need"), "output-helm4.yaml"))
 	_, helmLog, _ := strings.Cut(expectedLog, "Building dependency release=foo, chart=$WD/temp1/foo\n")
 	helmLog = strings.ReplaceAll(helmLog, "http://localhost:18080/", url+"/")
 	if build.Log != helmLog {
@@ -117,7 +115,7 @@ func TestChartifyConformanceChartNeed(t *testing.T) {
 
 func TestChartifyRemoteChart(t *testing.T) {
 	shimtest.HelmEnv(t)
-	url := shimtest.ServeCharts(t, filepath.Join(shimtest.ConformanceCharts, "raw-0.1.0"), filepath.Join(shimtest.ConformanceCharts, "raw-0.0.1"))
+	url := shimtest.ServeCharts(t, filepath.Join(shimtest.Charts, "raw-0.1.0"), filepath.Join(shimtest.Charts, "raw-0.0.1"))
 	repos := shimtest.WriteRepositories(t, "myrepo", url)
 	work := t.TempDir()
 	if err := downloadIndex(Repository{Name: "myrepo", URL: url}, depsSettings(repos)); err != nil {
@@ -216,9 +214,9 @@ func TestChartifyLocalDependenciesAndRelativeFileDependencies(t *testing.T) {
 
 func TestChartifyErrors(t *testing.T) {
 	shimtest.HelmEnv(t)
-	url := shimtest.ServeCharts(t, filepath.Join(shimtest.ConformanceCharts, "raw-0.1.0"))
+	url := shimtest.ServeCharts(t, filepath.Join(shimtest.Charts, "raw-0.1.0"))
 	repos := shimtest.WriteRepositories(t, "myrepo", url)
-	raw := filepath.Join(shimtest.ConformanceCharts, "raw-0.1.0")
+	raw := filepath.Join(shimtest.Charts, "raw-0.1.0")
 
 	cases := map[string]struct {
 		params  ChartifyParams

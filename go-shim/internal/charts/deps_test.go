@@ -25,7 +25,7 @@ func parentChart(t *testing.T, repoURL string) string {
 
 func TestDepsBuildDownloadsFromARepository(t *testing.T) {
 	shimtest.HelmEnv(t)
-	url := shimtest.ServeCharts(t, filepath.Join(shimtest.ConformanceCharts, "raw-0.1.0"))
+	url := shimtest.ServeCharts(t, filepath.Join(shimtest.Charts, "raw-0.1.0"))
 	repos := shimtest.WriteRepositories(t, "myrepo", url+"/")
 	chart := parentChart(t, url+"/")
 
@@ -109,7 +109,7 @@ func TestDepsBuildFileDependency(t *testing.T) {
 
 func TestDepsBuildIsSafeForConcurrentBuildsOfOneChart(t *testing.T) {
 	shimtest.HelmEnv(t)
-	url := shimtest.ServeCharts(t, filepath.Join(shimtest.ConformanceCharts, "raw-0.1.0"))
+	url := shimtest.ServeCharts(t, filepath.Join(shimtest.Charts, "raw-0.1.0"))
 	repos := shimtest.WriteRepositories(t, "myrepo", url)
 	chart := parentChart(t, url)
 
@@ -139,7 +139,7 @@ func TestDepsBuildIsSafeForConcurrentBuildsOfOneChart(t *testing.T) {
 
 func TestDepsBuildErrors(t *testing.T) {
 	shimtest.HelmEnv(t)
-	url := shimtest.ServeCharts(t, filepath.Join(shimtest.ConformanceCharts, "raw-0.1.0"))
+	url := shimtest.ServeCharts(t, filepath.Join(shimtest.Charts, "raw-0.1.0"))
 	repos := shimtest.WriteRepositories(t, "myrepo", url)
 
 	t.Run("unknown repository alias", func(t *testing.T) {

@@ -54,7 +54,15 @@ func downloadFromRepository(src chartSource, version, url string, p PullParams, 
 		ContentCache:     tmp,
 		Options:          []getter.Option{getter.WithAcceptHeader("application/gzip,application/octet-stream")},
 	}
-	path, _, err := d.DownloadTo(src.ref, version, tmp)
+	ref := src.ref
+	if p.InsecureSkipTLSVerify {
+		// By its URL the downloader keeps the repository's credentials and
+		// certificates but not its TLS verification setting, so the
+		// release's `insecureSkipTLSVerify` holds.
+		ref = url
+		d.Options = append(d.Options, getter.WithInsecureSkipVerifyTLS(true))
+	}
+	path, _, err := d.DownloadTo(ref, version, tmp)
 	if err != nil {
 		return nil, repoFailf(fault.KindRepository, "downloading chart %s version %s from %s: %v", src.name, version, url, err).
 			With("chart", src.ref).With("repository", src.entry.Name)

@@ -39,6 +39,22 @@ type PullParams struct {
 	// UntarTo also unpacks the chart into this directory (`fetch`), as
 	// `helm pull --untar -d` does: the chart lands in UntarTo/<name>.
 	UntarTo string `json:"untar_to,omitempty"`
+	ChartOptions
+}
+
+// ChartOptions are a release's chart settings (helmfile's `devel`,
+// `verify`, `keyring`, `insecureSkipTLSVerify`, `plainHttp`).
+type ChartOptions struct {
+	// Devel lets an empty Version take development versions (helm's
+	// `--devel`: the constraint ">0.0.0-0").
+	Devel bool `json:"devel,omitempty"`
+	// Verify requires the chart's provenance file to verify against Keyring
+	// (empty: helm's default keyring).
+	Verify  bool   `json:"verify,omitempty"`
+	Keyring string `json:"keyring,omitempty"`
+	// InsecureSkipTLSVerify and PlainHTTP apply to this chart's source.
+	InsecureSkipTLSVerify bool `json:"insecure_skip_tls_verify,omitempty"`
+	PlainHTTP             bool `json:"plain_http,omitempty"`
 }
 
 // PullResult is a chart version in the cache.
@@ -63,6 +79,9 @@ type PullResult struct {
 // it: from the cache when it is there, else downloaded once (across
 // goroutines and processes), verified and stored atomically.
 func Pull(ctx context.Context, p PullParams) (PullResult, error) {
+	if p.Version == "" && p.Devel {
+		p.Version = ">0.0.0-0"
+	}
 	store, err := chartcache.Open(p.CacheDir)
 	if err != nil {
 		return PullResult{}, fault.Newf(fault.KindIO, "%v", err)
@@ -71,7 +90,13 @@ func Pull(ctx context.Context, p PullParams) (PullResult, error) {
 	if err != nil {
 		return PullResult{}, err
 	}
+	if src.oci {
+		p.Registry = p.Registry.withChartOptions(registryHostOf(src.ref), p.ChartOptions)
+	}
 	res, err := pullIntoCache(ctx, store, src, p)
+	if err == nil && p.Verify {
+		err = verifyProvenance(ctx, store, src, res, p)
+	}
 	if err != nil || p.UntarTo == "" {
 		return res, err
 	}

@@ -24,9 +24,10 @@ import (
 // pullRepo is a chart repository served over HTTP that counts the requests
 // for each path, so that a test can tell whether a pull went to the network.
 type pullRepo struct {
-	srv   *httptest.Server
-	url   string
-	repos string // a repositories file naming it "myrepo"
+	srv     *httptest.Server
+	url     string
+	repos   string // a repositories file naming it "myrepo"
+	docroot string // what it serves
 
 	mu   sync.Mutex
 	hits map[string]int
@@ -62,19 +63,26 @@ func servePullRepo(t *testing.T) *pullRepo {
 	shimtest.HelmEnv(t)
 	docroot := t.TempDir()
 	for _, v := range []string{"raw-0.1.0", "raw-0.0.1"} {
-		c, err := loader.LoadDir(filepath.Join(shimtest.ConformanceCharts, v))
+		c, err := loader.LoadDir(filepath.Join(shimtest.Charts, v))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := chartutil.Save(c, docroot); err != nil {
 			t.Fatal(err)
 		}
+		if v == "raw-0.1.0" {
+			// A development version, only for `devel`.
+			c.Metadata.Version = "0.2.0-rc.1"
+			if _, err := chartutil.Save(c, docroot); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	if err := os.WriteFile(filepath.Join(docroot, "garbage.tgz"), []byte(garbage), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	r := &pullRepo{hits: map[string]int{}}
+	r := &pullRepo{hits: map[string]int{}, docroot: docroot}
 	files := http.FileServer(http.Dir(docroot))
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
@@ -113,9 +121,14 @@ func servePullRepo(t *testing.T) *pullRepo {
 
 func (r *pullRepo) pull(t *testing.T, cacheDir, chartRef, version string, offline bool) (PullResult, *fault.Error) {
 	t.Helper()
-	return shimtest.Invoke(t, Pull, PullParams{
-		Chart: chartRef, Version: version, RepositoryConfig: r.repos, CacheDir: cacheDir, Offline: offline,
-	})
+	return r.pullWith(t, PullParams{Chart: chartRef, Version: version, CacheDir: cacheDir, Offline: offline})
+}
+
+// pullWith pulls from this repository with any parameters.
+func (r *pullRepo) pullWith(t *testing.T, p PullParams) (PullResult, *fault.Error) {
+	t.Helper()
+	p.RepositoryConfig = r.repos
+	return shimtest.Invoke(t, Pull, p)
 }
 
 // blobs lists the archives in a chart cache.

@@ -102,6 +102,25 @@ func (a RegistryAccess) client(out io.Writer, hosts ...string) (*registry.Client
 	return registry.NewClient(opts...)
 }
 
+// withChartOptions is the access with one release's `plainHttp` and
+// `insecureSkipTLSVerify` added for its chart's registry host.
+func (a RegistryAccess) withChartOptions(host string, o ChartOptions) RegistryAccess {
+	if !o.PlainHTTP && !o.InsecureSkipTLSVerify {
+		return a
+	}
+	registries := append([]RegistryHost(nil), a.Registries...)
+	for i := range registries {
+		if strings.EqualFold(registries[i].Host, host) {
+			registries[i].PlainHTTP = registries[i].PlainHTTP || o.PlainHTTP
+			registries[i].InsecureSkipTLSVerify = registries[i].InsecureSkipTLSVerify || o.InsecureSkipTLSVerify
+			a.Registries = registries
+			return a
+		}
+	}
+	a.Registries = append(registries, RegistryHost{Host: host, PlainHTTP: o.PlainHTTP, InsecureSkipTLSVerify: o.InsecureSkipTLSVerify})
+	return a
+}
+
 func (a RegistryAccess) credentialsFile() string {
 	if a.CredentialsFile != "" {
 		return a.CredentialsFile

@@ -11,7 +11,7 @@ import (
 
 func TestReposRefreshesIndexesAndWritesTheFile(t *testing.T) {
 	shimtest.HelmEnv(t)
-	url := shimtest.ServeCharts(t, filepath.Join(shimtest.ConformanceCharts, "raw-0.1.0"))
+	url := shimtest.ServeCharts(t, filepath.Join(shimtest.Charts, "raw-0.1.0"))
 	file := filepath.Join(t.TempDir(), "helmfire", "repositories.yaml")
 	params := ReposParams{Repositories: []Repository{{Name: "myrepo", URL: url}}, RepositoryConfig: file}
 	res, e := shimtest.Invoke(t, Repos, params)

@@ -53,7 +53,7 @@ func (p *UpgradeParams) prepareInstall(ctx context.Context, s *kube.Session, rep
 	client.ReleaseName = p.ReleaseName
 	client.Namespace = s.Namespace
 	client.CreateNamespace = o.CreateNamespace == nil || *o.CreateNamespace
-	client.Version = p.ChartVersion
+	p.TemplateParams.ChartPathOptions(&client.ChartPathOptions)
 	client.ForceReplace = o.Force
 	client.DisableHooks = o.DisableHooks
 	client.SkipCRDs = o.SkipCRDs
@@ -63,7 +63,7 @@ func (p *UpgradeParams) prepareInstall(ctx context.Context, s *kube.Session, rep
 	client.WaitForJobs = o.WaitForJobs
 	client.RollbackOnFailure = o.Atomic
 	client.DisableOpenAPIValidation = o.DisableValidation
-	client.SkipSchemaValidation = o.SkipSchemaValidation
+	client.SkipSchemaValidation = p.SkipSchemaValidation
 	client.Description = o.Description
 	client.Labels = o.Labels
 	client.TakeOwnership = o.TakeOwnership
@@ -84,7 +84,7 @@ func (p *UpgradeParams) prepareUpgrade(ctx context.Context, s *kube.Session, dry
 	client := action.NewUpgrade(s.Config)
 	client.Install = true
 	client.Namespace = s.Namespace
-	client.Version = p.ChartVersion
+	p.TemplateParams.ChartPathOptions(&client.ChartPathOptions)
 	client.ForceReplace = o.Force
 	client.DisableHooks = o.DisableHooks
 	client.SkipCRDs = o.SkipCRDs
@@ -98,7 +98,7 @@ func (p *UpgradeParams) prepareUpgrade(ctx context.Context, s *kube.Session, dry
 	client.ReuseValues = o.ReuseValues
 	client.ResetValues = o.ResetValues
 	client.DisableOpenAPIValidation = o.DisableValidation
-	client.SkipSchemaValidation = o.SkipSchemaValidation
+	client.SkipSchemaValidation = p.SkipSchemaValidation
 	client.Description = o.Description
 	client.Labels = o.Labels
 	client.TakeOwnership = o.TakeOwnership

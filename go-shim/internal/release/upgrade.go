@@ -34,15 +34,14 @@ type UpgradeOptions struct {
 	Force bool `json:"force,omitempty"`
 	// HistoryMax is --history-max; absent means $HELM_MAX_HISTORY or 10,
 	// 0 means no limit.
-	HistoryMax           *int `json:"history_max,omitempty"`
-	CleanupOnFail        bool `json:"cleanup_on_fail,omitempty"`
-	ReuseValues          bool `json:"reuse_values,omitempty"`
-	ResetValues          bool `json:"reset_values,omitempty"`
-	SkipCRDs             bool `json:"skip_crds,omitempty"`
-	DisableHooks         bool `json:"disable_hooks,omitempty"`
-	DisableValidation    bool `json:"disable_validation,omitempty"`
-	SkipSchemaValidation bool `json:"skip_schema_validation,omitempty"`
-	TakeOwnership        bool `json:"take_ownership,omitempty"`
+	HistoryMax        *int `json:"history_max,omitempty"`
+	CleanupOnFail     bool `json:"cleanup_on_fail,omitempty"`
+	ReuseValues       bool `json:"reuse_values,omitempty"`
+	ResetValues       bool `json:"reset_values,omitempty"`
+	SkipCRDs          bool `json:"skip_crds,omitempty"`
+	DisableHooks      bool `json:"disable_hooks,omitempty"`
+	DisableValidation bool `json:"disable_validation,omitempty"`
+	TakeOwnership     bool `json:"take_ownership,omitempty"`
 	// ForceConflicts makes server-side apply take fields another field
 	// manager owns (helm's --force-conflicts): what puts back a change
 	// made by hand in the cluster.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -54,4 +55,14 @@ func LoadInstallableChart(opts *action.ChartPathOptions, ref string, settings *c
 		}
 	}
 	return loaded, nil
+}
+
+// DefaultKeyring is helm's keyring for --verify: $GNUPGHOME/pubring.gpg,
+// else ~/.gnupg/pubring.gpg.
+func DefaultKeyring() string {
+	if home, ok := os.LookupEnv("GNUPGHOME"); ok {
+		return filepath.Join(home, "pubring.gpg")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".gnupg", "pubring.gpg")
 }

@@ -42,6 +42,23 @@ type TemplateParams struct {
 	// OutputDir, when set, receives one file per template instead of stdout,
 	// laid out as `helm template --output-dir` does.
 	OutputDir string `json:"output_dir,omitempty"`
+	// SkipSchemaValidation is --skip-schema-validation.
+	SkipSchemaValidation bool `json:"skip_schema_validation,omitempty"`
+	// Verify is --verify for a chart archive on disk (its .prov beside it),
+	// checked against Keyring (empty: helm's default keyring). Remote
+	// charts are verified when they are pulled.
+	Verify  bool   `json:"verify,omitempty"`
+	Keyring string `json:"keyring,omitempty"`
+}
+
+// ChartPathOptions sets the chart-locating options p carries.
+func (p TemplateParams) ChartPathOptions(opts *action.ChartPathOptions) {
+	opts.Version = p.ChartVersion
+	opts.Verify = p.Verify
+	opts.Keyring = p.Keyring
+	if p.Verify && opts.Keyring == "" {
+		opts.Keyring = DefaultKeyring()
+	}
 }
 
 // TemplateResult is what `helm template` would have printed on stdout:
@@ -62,7 +79,8 @@ func Template(ctx context.Context, p TemplateParams) (TemplateResult, error) {
 	client.Replace = true // skip the name check, as helm template does
 	client.ReleaseName = p.ReleaseName
 	client.Namespace = namespaceOrDefault(p.Namespace)
-	client.Version = p.ChartVersion
+	p.ChartPathOptions(&client.ChartPathOptions)
+	client.SkipSchemaValidation = p.SkipSchemaValidation
 	client.APIVersions = common.VersionSet(p.APIVersions)
 	client.IncludeCRDs = p.IncludeCRDs
 	client.IsUpgrade = p.IsUpgrade

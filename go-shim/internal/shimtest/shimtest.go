@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -18,14 +19,26 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/fault"
 )
 
-// ConformanceCharts are the charts of helmfile's conformance snapshot.
-const ConformanceCharts = "/work/shared/conformance/helmfile-snapshot/charts"
+// repoRoot is the repository's top directory.
+var repoRoot = func() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+}()
 
 // Charts is the directory of the test charts (tests/fixtures/charts).
-var Charts = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "tests", "fixtures", "charts")
-}()
+var Charts = filepath.Join(repoRoot, "tests", "fixtures", "charts")
+
+// ConformanceCase is the directory of one case of helmfile's snapshot suite
+// (../shared/conformance/helmfile-snapshot beside the repository). Without
+// the suite at hand the test is skipped, saying so: never passed.
+func ConformanceCase(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(repoRoot, "..", "shared", "conformance", "helmfile-snapshot", "snapshot", name)
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("helmfile's snapshot suite is not at hand (%s): %v", dir, err)
+	}
+	return dir
+}
 
 // Envelope is an answer as Rust sees it: a result as JSON, or an error.
 type Envelope struct {

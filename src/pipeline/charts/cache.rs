@@ -37,6 +37,9 @@ pub(crate) struct PullSettings<'a> {
     /// Resolve version constraints from the cache first (--skip-deps,
     /// --skip-refresh).
     pub offline: bool,
+    /// Check provenance of releases that ask for it: the commands that
+    /// deploy or fetch, where helmfile passes `--verify`.
+    pub verify_provenance: bool,
 }
 
 /// The pull request of a release's remote chart (None for a local chart),
@@ -55,6 +58,11 @@ pub(crate) fn pull_request(
         cache_dir: settings.cache_dir.display().to_string(),
         registry: settings.registry.clone(),
         offline: settings.offline,
+        devel: release.chart_options.devel,
+        verify: settings.verify_provenance && release.chart_options.verify,
+        keyring: if settings.verify_provenance { release.chart_options.keyring.clone() } else { String::new() },
+        insecure_skip_tls_verify: release.chart_options.insecure_skip_tls_verify,
+        plain_http: release.chart_options.plain_http,
         ..ChartPullRequest::default()
     };
     // helmfile locks only charts of the state's own repositories.
