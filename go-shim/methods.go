@@ -5,6 +5,7 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/diff"
 	"github.com/helmfire/helmfire/go-shim/internal/drift"
 	"github.com/helmfire/helmfire/go-shim/internal/release"
+	"github.com/helmfire/helmfire/go-shim/internal/remote"
 	"github.com/helmfire/helmfire/go-shim/internal/render"
 	"github.com/helmfire/helmfire/go-shim/internal/secrets"
 	"github.com/helmfire/helmfire/go-shim/internal/state"
@@ -20,6 +21,10 @@ var methods = map[string]method{
 	// Helmfile's state files (internal/state).
 	"render":     typed(state.Render),
 	"hcl_values": typed(state.HCLValues),
+
+	// Remote sources: go-getter references into the source cache
+	// (internal/remote).
+	"remote_fetch": typed(remote.Fetch),
 
 	// Secrets, in memory only (internal/secrets).
 	"decrypt": typed(secrets.DecryptFile),

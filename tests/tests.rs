@@ -28,6 +28,7 @@ mod oci;
 mod oci_registry;
 mod offline_commands;
 mod oracle;
+mod remote_sources;
 mod repositories;
 mod secrets;
 mod selection;

@@ -66,9 +66,10 @@ impl CacheCommand {
                 request.older_than_seconds = older_than_seconds;
                 let out = self.ctx.backend.cache_cleanup(&request)?;
                 self.ctx.printer.info(&format!(
-                    "Removed {} chart archives ({}) from {}",
+                    "Removed {} chart archives ({}) and {} fetched sources from {}",
                     out.removed_archives,
                     human_bytes(out.removed_bytes),
+                    out.removed_sources,
                     request.cache_dir
                 ));
             }

@@ -217,4 +217,7 @@ pub struct CacheCleanupOutput {
     pub removed_archives: u64,
     /// Bytes freed.
     pub removed_bytes: u64,
+    /// Fetched remote sources removed.
+    #[serde(default)]
+    pub removed_sources: u64,
 }

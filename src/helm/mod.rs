@@ -19,9 +19,9 @@ pub use error::HelmError;
 pub use shim::ShimBackend;
 pub use wire::{
     AdhocDependency, ChartifyOutput, ChartifyRequest, DecryptOutput, DecryptRequest, DepsBuildOutput, DepsBuildRequest,
-    HclValuesOutput, HclValuesRequest, ImageSubstitution, LintOutput, LintRequest, RenderTemplateOutput,
-    RenderTemplateRequest, ReposOutput, ReposRequest, Repository, SdkVersion, TemplateOutput, TemplateRequest,
-    ValsOutput, ValsRequest, ValueOverrides, ValueSource,
+    HclValuesOutput, HclValuesRequest, ImageSubstitution, LintOutput, LintRequest, RemoteFetchOutput,
+    RemoteFetchRequest, RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Repository, SdkVersion,
+    TemplateOutput, TemplateRequest, ValsOutput, ValsRequest, ValueOverrides, ValueSource,
 };
 
 mod chart_wire;
@@ -83,6 +83,8 @@ pub trait HelmBackend: Send + Sync {
     fn decrypt(&self, request: &DecryptRequest) -> Result<DecryptOutput, HelmError>;
     /// Resolves the vals `ref+` references of a values tree.
     fn vals(&self, request: &ValsRequest) -> Result<ValsOutput, HelmError>;
+    /// Fetches a remote (go-getter) source into the source cache.
+    fn remote_fetch(&self, request: &RemoteFetchRequest) -> Result<RemoteFetchOutput, HelmError>;
     /// Renders a Go template with helmfile's functions.
     fn render_template(&self, request: &RenderTemplateRequest) -> Result<RenderTemplateOutput, HelmError>;
     /// Renders one release offline (`helm template`).

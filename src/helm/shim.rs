@@ -16,8 +16,9 @@ use super::cluster_wire::{
 use super::error::HelmError;
 use super::wire::{
     ChartifyOutput, ChartifyRequest, DecryptOutput, DecryptRequest, DepsBuildOutput, DepsBuildRequest, Envelope,
-    HclValuesOutput, HclValuesRequest, LintOutput, LintRequest, RenderTemplateOutput, RenderTemplateRequest,
-    ReposOutput, ReposRequest, Request, SdkVersion, TemplateOutput, TemplateRequest, ValsOutput, ValsRequest,
+    HclValuesOutput, HclValuesRequest, LintOutput, LintRequest, RemoteFetchOutput, RemoteFetchRequest,
+    RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Request, SdkVersion, TemplateOutput,
+    TemplateRequest, ValsOutput, ValsRequest,
 };
 use super::{CallId, HelmBackend, ffi};
 
@@ -142,6 +143,10 @@ impl HelmBackend for ShimBackend {
 
     fn vals(&self, request: &ValsRequest) -> Result<ValsOutput, HelmError> {
         self.invoke(self.new_call(), "vals", request)
+    }
+
+    fn remote_fetch(&self, request: &RemoteFetchRequest) -> Result<RemoteFetchOutput, HelmError> {
+        self.invoke(self.new_call(), "remote_fetch", request)
     }
 
     fn render_template(&self, request: &RenderTemplateRequest) -> Result<RenderTemplateOutput, HelmError> {

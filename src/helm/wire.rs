@@ -288,6 +288,38 @@ impl std::fmt::Debug for DecryptOutput {
     }
 }
 
+/// A remote (go-getter) source to fetch into the source cache.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RemoteFetchRequest {
+    /// The reference as written.
+    pub source: String,
+    /// helmfire's cache directory (sources go under `sources/`).
+    pub cache_dir: String,
+    /// `states`, `values` or `charts`.
+    pub kind: String,
+    /// The run: a `?cache=false` source is fetched once per run.
+    pub run: u64,
+    /// A git ref that does not exist counts as a missing file.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_missing_git_branch: bool,
+    /// `HELMFILE_DISABLE_INSECURE_FEATURES`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disable_insecure: bool,
+}
+
+/// Where a fetched source's file is.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RemoteFetchOutput {
+    /// The file (or directory, or glob pattern) in the cache.
+    pub path: String,
+    /// The ref does not exist and that was to be ignored.
+    #[serde(default)]
+    pub missing: bool,
+    /// The network was used.
+    #[serde(default)]
+    pub fetched: bool,
+}
+
 /// A values tree whose strings may hold vals `ref+` references.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ValsRequest {

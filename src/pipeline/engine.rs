@@ -4,14 +4,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::env_vars;
-use crate::helm::{DecryptRequest, HclValuesRequest, HelmBackend, RenderTemplateRequest, ValsRequest};
-use crate::state::{RenderRequest, TemplateEngine};
+use crate::helm::{
+    DecryptRequest, HclValuesRequest, HelmBackend, RemoteFetchRequest, RenderTemplateRequest, ValsRequest,
+};
+use crate::state::{Fetched, RenderRequest, SourceKind, TemplateEngine};
 
 /// Renders helmfile's Go templates in the shim.
 pub struct ShimEngine {
     backend: Arc<dyn HelmBackend>,
     disable_insecure: bool,
     run: RunId,
+    /// helmfire's cache (remote sources go under it); None for an engine
+    /// that only renders.
+    cache_dir: Option<std::path::PathBuf>,
 }
 
 /// One run of a command (or one watch or daemon cycle): vals references
@@ -36,7 +41,13 @@ impl ShimEngine {
     /// An engine rendering through `backend` for `run`.
     pub fn for_run(backend: Arc<dyn HelmBackend>, run: RunId) -> Self {
         let disable_insecure = std::env::var(env_vars::HELMFILE_DISABLE_INSECURE_FEATURES).is_ok_and(|v| v == "true");
-        ShimEngine { backend, disable_insecure, run }
+        ShimEngine { backend, disable_insecure, run, cache_dir: None }
+    }
+
+    /// The engine, fetching remote sources into `cache_dir`.
+    pub fn with_cache(mut self, cache_dir: &std::path::Path) -> Self {
+        self.cache_dir = Some(cache_dir.to_path_buf());
+        self
     }
 }
 
@@ -66,6 +77,22 @@ impl TemplateEngine for ShimEngine {
         let request =
             ValsRequest { values: values.clone(), base_dir: absolute(base_dir).display().to_string(), run: self.run.0 };
         self.backend.vals(&request).map(|out| out.values).map_err(|e| e.to_string())
+    }
+
+    fn fetch_source(&self, source: &str, kind: SourceKind, ignore_missing_git_branch: bool) -> Result<Fetched, String> {
+        let Some(cache_dir) = &self.cache_dir else {
+            return Err(format!("{source}: remote sources are not fetched here (a helmfire bug)"));
+        };
+        let request = RemoteFetchRequest {
+            source: source.to_string(),
+            cache_dir: absolute(cache_dir).display().to_string(),
+            kind: kind.as_str().to_string(),
+            run: self.run.0,
+            ignore_missing_git_branch,
+            disable_insecure: self.disable_insecure,
+        };
+        let out = self.backend.remote_fetch(&request).map_err(|e| e.to_string())?;
+        Ok(if out.missing { Fetched::MissingRef } else { Fetched::Path(out.path.into()) })
     }
 
     fn evaluate_hcl(&self, files: &[&std::path::Path], base_dir: &std::path::Path) -> Result<String, String> {

@@ -15,6 +15,7 @@ use super::hooks::{Event, trigger};
 use super::selection::Selected;
 use super::session::Session;
 use super::values::{ReleaseValues, ValuesContext, release_values};
+use crate::state::{ChartSource, Fetched, SourceKind, TemplateEngine as _};
 
 /// Whether the network may be used to refresh what is cached.
 #[derive(Debug, Clone, Copy, Default)]
@@ -75,6 +76,7 @@ pub(crate) async fn prepare(
         verify_provenance: options.verify_provenance,
     };
     let pulled = pull_selected(selected, ctx, &pull).await?;
+    let fetched = fetch_charts(session, selected)?;
     let values = resolve_selected_values(session, selected)?;
     let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);
     let how = Preparation {
@@ -83,6 +85,7 @@ pub(crate) async fn prepare(
         dependencies: if options.skip_deps { Dependencies::Skip } else { Dependencies::Build },
         skip_refresh: options.skip_refresh,
         pulled,
+        fetched,
         namespace_override: global.namespace_override.clone(),
         image_substitutions: session.image_substitutions(),
         values,
@@ -95,6 +98,38 @@ pub(crate) async fn prepare(
 /// or written under them.
 pub(crate) fn check_names(selected: &[Selected<'_>]) -> Result<(), crate::state::StateError> {
     selected.iter().flat_map(|s| s.releases.iter()).try_for_each(|r| r.check_names())
+}
+
+/// The go-getter charts of the selected releases, fetched into the source
+/// cache (as helmfile fetches them before rendering).
+fn fetch_charts(
+    session: &Session,
+    selected: &[Selected<'_>],
+) -> anyhow::Result<HashMap<ReleaseKey, std::path::PathBuf>> {
+    let engine = session.engine();
+    let mut fetched = HashMap::new();
+    for release in selected.iter().flat_map(|s| s.releases.iter()).filter(|r| r.installed) {
+        let ChartSource::Fetched(source) = &release.chart else { continue };
+        let path = match engine.fetch_source(source, SourceKind::Charts, false) {
+            Ok(Fetched::Path(path)) if path.exists() => path,
+            Ok(Fetched::Path(path)) => anyhow::bail!(
+                "release `{}` ({}): chart {source}: what was fetched has no {}",
+                release.name,
+                release.location,
+                path.display()
+            ),
+            Ok(Fetched::MissingRef) => {
+                anyhow::bail!(
+                    "release `{}` ({}): chart {source}: its ref does not exist",
+                    release.name,
+                    release.location
+                )
+            }
+            Err(message) => anyhow::bail!("release `{}` ({}): {message}", release.name, release.location),
+        };
+        fetched.insert(release_key(release), path);
+    }
+    Ok(fetched)
 }
 
 /// The values of the selected releases that are to be installed, resolved

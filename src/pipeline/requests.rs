@@ -76,7 +76,7 @@ pub(crate) fn render_request(
 ) -> TemplateRequest {
     let chart = match &release.chart {
         ChartSource::Local(path) => path.display().to_string(),
-        ChartSource::Remote(reference) => reference.clone(),
+        ChartSource::Remote(reference) | ChartSource::Fetched(reference) => reference.clone(),
     };
     // helmfile appends the command line's --values after the release's own.
     let mut documents = values.documents;

@@ -39,7 +39,7 @@ impl Session {
         let substitutions = Substitutions::load(&global.substitutions_file)?;
         let overrides = state_overrides(global)?;
         let run = RunId::next();
-        let engine = ShimEngine::for_run(Arc::clone(&ctx.backend), run);
+        let engine = ShimEngine::for_run(Arc::clone(&ctx.backend), run).with_cache(&global.cache_dir);
         let namespace = global.namespace_override.as_deref().unwrap_or_default();
         let selectors_conflict = |own: &[String]| {
             // helmfile compares only with selectors given on the command line.
@@ -101,7 +101,7 @@ impl Session {
 
     /// The template engine of this run.
     pub fn engine(&self) -> ShimEngine {
-        ShimEngine::for_run(Arc::clone(&self.ctx.backend), self.run)
+        ShimEngine::for_run(Arc::clone(&self.ctx.backend), self.run).with_cache(&self.global.cache_dir)
     }
 
     /// The state file a release comes from.

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use crate::helm::ValueSource;
 use crate::state::{
-    MissingFileHandler, Release, ResolvedFiles, SetValue, StateError, StateFile, TemplateEngine, ValuesInput,
-    resolve_files,
+    Fetched, FileRef, MissingFileHandler, Release, ResolvedFiles, SetValue, SourceKind, StateError, StateFile,
+    TemplateEngine, ValuesInput, nothing_found, resolve_files,
 };
 
 /// One resolved values entry.
@@ -179,17 +179,24 @@ pub fn resolve_values(cx: &ValuesContext<'_>, release: &Release) -> Result<Vec<R
     let mut resolved = Vec::with_capacity(release.values.len());
     for input in &release.values {
         match input {
-            ValuesInput::File(pattern) | ValuesInput::Template(pattern) => {
-                let Some(path) = one_file(cx, release, pattern, "values", release.missing_file_handler)? else {
+            ValuesInput::File(_) | ValuesInput::Template(_) | ValuesInput::Remote(_) => {
+                let written = match input {
+                    ValuesInput::Remote(source) => FileRef::Remote(source.clone()),
+                    ValuesInput::File(path) | ValuesInput::Template(path) => FileRef::Local(path.clone()),
+                    ValuesInput::Inline(_) => unreachable!("matched above"),
+                };
+                let Some(path) = one_file(cx, release, &written, "values", release.missing_file_handler)? else {
                     continue;
                 };
-                resolved.push(match input {
-                    ValuesInput::Template(_) => ResolvedValues::Text {
+                // A template is a `.gotmpl` file, fetched ones included.
+                resolved.push(if path.to_string_lossy().ends_with(".gotmpl") {
+                    ResolvedValues::Text {
                         text: cx.file.render_values_template(release, &path, cx.namespace, cx.engine)?,
                         origin: path.display().to_string(),
                         sensitive: false,
-                    },
-                    _ => ResolvedValues::File(path),
+                    }
+                } else {
+                    ResolvedValues::File(path)
                 });
             }
             ValuesInput::Inline(map) => resolved.push(ResolvedValues::Text {
@@ -327,12 +334,12 @@ fn go_sprint(value: &serde_json::Value) -> String {
     }
 }
 
-/// The one file `pattern` names, or None when it names none and `handler`
-/// says to go on without it.
+/// The one file `written` names (fetched first when it is remote), or None
+/// when it names none and `handler` says to go on without it.
 fn one_file(
     cx: &ValuesContext<'_>,
     release: &Release,
-    pattern: &Path,
+    written: &FileRef,
     title: &str,
     handler: MissingFileHandler,
 ) -> Result<Option<PathBuf>, StateError> {
@@ -340,7 +347,26 @@ fn one_file(
         location: release.location.clone(),
         message: format!("release `{}`: {message}", release.name),
     };
-    match resolve_files(pattern, title, &cx.file.base_dir, handler).map_err(invalid)? {
+    let resolved = match written {
+        FileRef::Local(pattern) => resolve_files(pattern, title, &cx.file.base_dir, handler),
+        FileRef::Remote(source) => {
+            match cx
+                .engine
+                .fetch_source(source, SourceKind::Values, release.ignore_missing_git_branch)
+                .map_err(invalid)?
+            {
+                // Named as written when nothing in the fetched tree matches.
+                Fetched::Path(path) => {
+                    match resolve_files(&path, title, &cx.file.base_dir, MissingFileHandler::Error) {
+                        Ok(found) => Ok(found),
+                        Err(_) => nothing_found(source, title, &cx.file.base_dir, handler),
+                    }
+                }
+                Fetched::MissingRef => nothing_found(source, title, &cx.file.base_dir, handler),
+            }
+        }
+    };
+    match resolved.map_err(invalid)? {
         ResolvedFiles::Skipped(skipped) => {
             super::session::say_skipped(cx.printer, &skipped);
             Ok(None)
@@ -349,7 +375,10 @@ fn one_file(
             [one] => Ok(Some(one.clone())),
             many => Err(invalid(format!(
                 "the {title} file pattern \"{}\" matches {} files; helmfile takes one file per entry, so list them one by one",
-                pattern.display(),
+                match written {
+                    FileRef::Local(pattern) => pattern.display().to_string(),
+                    FileRef::Remote(source) => source.clone(),
+                },
                 many.len()
             ))),
         },

@@ -21,10 +21,10 @@ pub struct RenderRequest<'a> {
     pub base_dir: &'a Path,
 }
 
-/// What the state layer needs evaluated in Go, the way helmfile does it:
-/// Go templates, HCL values files, sops-encrypted files and vals `ref+`
-/// references. Decrypted text and resolved references only ever live in
-/// memory.
+/// What the state layer needs done in Go, the way helmfile does it: Go
+/// templates, HCL values files, sops-encrypted files, vals `ref+`
+/// references and remote (go-getter) sources. Decrypted text and resolved
+/// references only ever live in memory.
 pub trait TemplateEngine: Send + Sync {
     /// Renders `request.text` with `request.data`; the error is the
     /// engine's message, which names the file, line and function.
@@ -41,4 +41,13 @@ pub trait TemplateEngine: Send + Sync {
     /// `values` (a JSON object) with every vals `ref+` reference resolved;
     /// relative file references resolve from `base_dir`.
     fn resolve_refs(&self, values: &serde_json::Value, base_dir: &Path) -> Result<serde_json::Value, String>;
+
+    /// Fetches a remote `source` (see `state/remote.rs`) into the source
+    /// cache; the error names the source, credentials masked.
+    fn fetch_source(
+        &self,
+        source: &str,
+        kind: super::remote::SourceKind,
+        ignore_missing_git_branch: bool,
+    ) -> Result<super::remote::Fetched, String>;
 }

@@ -9,6 +9,7 @@ use serde_yaml_ng::{Mapping, Value};
 use super::engine::{RenderRequest, TemplateEngine};
 use super::error::{Location, StateError};
 use super::missing_files::{MissingFileHandler, ResolvedFiles, Skipped, resolve_files};
+use super::remote::{Fetched, SourceKind, is_remote};
 use super::schema::{HelmfileDoc, ValuesEntry};
 use super::secrets::{decrypt, parse_document};
 use super::values::{empty, merge, merge_fallback};
@@ -106,7 +107,8 @@ pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Resul
         };
         let mut list_values = empty();
         let mut hcl_files = Vec::new();
-        for entry in list.iter().flat_map(|e| expand_glob(e, inputs.base_dir)) {
+        let local: Vec<ValuesEntry> = list.iter().map(|e| fetched(e, inputs)).collect::<Result<_, _>>()?;
+        for entry in local.iter().flat_map(|e| expand_glob(e, inputs.base_dir)) {
             let entry = &entry;
             if let ValuesEntry::File(file) = entry
                 && file.ends_with(".hcl")
@@ -159,17 +161,17 @@ fn environment_secrets(
     let owner = format!("environment `{}`", inputs.name);
     let mut merged = empty();
     for pattern in patterns {
-        let files = match resolve_files(&inputs.base_dir.join(pattern), "environment values", inputs.base_dir, handler)
-            .map_err(|message| StateError::Invalid {
-                location: at_state(inputs),
-                message: format!("{owner}: {message}"),
+        let pattern = fetch_remote(pattern, inputs)?.unwrap_or_else(|| inputs.base_dir.join(pattern));
+        let files =
+            match resolve_files(&pattern, "environment values", inputs.base_dir, handler).map_err(|message| {
+                StateError::Invalid { location: at_state(inputs), message: format!("{owner}: {message}") }
             })? {
-            ResolvedFiles::Found(files) => files,
-            ResolvedFiles::Skipped(skip) => {
-                skipped.push(skip);
-                continue;
-            }
-        };
+                ResolvedFiles::Found(files) => files,
+                ResolvedFiles::Skipped(skip) => {
+                    skipped.push(skip);
+                    continue;
+                }
+            };
         for file in files {
             if file.extension().is_some_and(|e| e == "hcl") {
                 return Err(StateError::Invalid {
@@ -196,6 +198,30 @@ fn evaluate_hcl(files: &[std::path::PathBuf], inputs: &EnvironmentInputs<'_>) ->
         .map_err(|message| StateError::Template { location: location.clone(), message })?;
     crate::yaml::values_from_str(&text)
         .map_err(|e| StateError::Invalid { location, message: format!("HCL values: {e}") })
+}
+
+/// A remote values file (`git::...`), fetched: its entry becomes the
+/// fetched file's absolute path. Anything else is returned as it is.
+fn fetched(entry: &ValuesEntry, inputs: &EnvironmentInputs<'_>) -> Result<ValuesEntry, StateError> {
+    let ValuesEntry::File(file) = entry else { return Ok(entry.clone()) };
+    let Some(path) = fetch_remote(file, inputs)? else { return Ok(entry.clone()) };
+    Ok(ValuesEntry::File(path.display().to_string()))
+}
+
+/// The local path of `written` when it is a remote reference (None when it
+/// is not one), fetched into the source cache.
+fn fetch_remote(written: &str, inputs: &EnvironmentInputs<'_>) -> Result<Option<std::path::PathBuf>, StateError> {
+    if !is_remote(written) {
+        return Ok(None);
+    }
+    let failed = |message: String| StateError::Invalid {
+        location: at_state(inputs),
+        message: format!("environment `{}`: {message}", inputs.name),
+    };
+    match inputs.engine.fetch_source(written, SourceKind::Values, false).map_err(failed)? {
+        Fetched::Path(path) => Ok(Some(path)),
+        Fetched::MissingRef => Err(failed(format!("`{written}`: its ref does not exist"))),
+    }
 }
 
 /// A values file entry written as a glob becomes one entry per matching
@@ -228,7 +254,7 @@ pub(crate) fn load_entry(
     let at_state = || Location { path: inputs.state_path.to_path_buf(), line: None, column: None };
     let file = match entry {
         ValuesEntry::Inline(map) => return Ok(Some(Value::Mapping(map.clone()))),
-        ValuesEntry::File(file) => inputs.base_dir.join(file),
+        ValuesEntry::File(file) => fetch_remote(file, inputs)?.unwrap_or_else(|| inputs.base_dir.join(file)),
     };
     if !file.exists() {
         if missing_is_error {

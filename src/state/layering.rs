@@ -244,6 +244,9 @@ impl HelmfileDoc {
         if later.missing_file_handler.is_some() {
             self.missing_file_handler.clone_from(&later.missing_file_handler);
         }
+        if later.missing_file_handler_config.is_some() {
+            self.missing_file_handler_config.clone_from(&later.missing_file_handler_config);
+        }
     }
 
     /// Merges a layer of `bases:` (mergo with appended slices and override):
@@ -339,5 +342,62 @@ impl HelmfileDoc {
         if !later.helmfire.is_empty() {
             self.helmfire = later.helmfire;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A top-level document setting every key helmfire implements. When a
+    /// key is added to the schema this test fails until it is listed here,
+    /// and then until layering carries it.
+    const EVERY_KEY: &str = "\
+releases: [{name: r, chart: ./c}]
+environments: {default: {values: [{a: 1}]}}
+values: [{b: 2}]
+commonLabels: {team: t}
+apiVersions: [x/v1]
+kubeVersion: v1.30.0
+bases: [base.yaml]
+helmDefaults: {kubeContext: ctx}
+hooks: [{events: [prepare], command: echo}]
+helmfiles: [sub.yaml]
+repositories: [{name: repo, url: 'https://example.invalid'}]
+templates: {t: {chart: ./c}}
+defaultInherit: [t]
+lockFilePath: my.lock
+helmfire: {drift: {ignoreManagers: [hpa]}}
+namespace: ns
+kubeContext: ctx
+chart: ./chart
+missingFileHandler: Warn
+missingFileHandlerConfig: {ignoreMissingGitBranch: true}
+";
+
+    fn every_key() -> HelmfileDoc {
+        crate::yaml::from_str(EVERY_KEY).unwrap()
+    }
+
+    #[test]
+    fn the_test_document_sets_every_implemented_key() {
+        let set: Vec<&str> = EVERY_KEY.lines().filter_map(|l| l.split_once(':').map(|(k, _)| k)).collect();
+        let mut missing: Vec<&&str> = HelmfileDoc::IMPLEMENTED.iter().filter(|k| !set.contains(k)).collect();
+        missing.sort();
+        assert!(missing.is_empty(), "add these keys to EVERY_KEY: {missing:?}");
+    }
+
+    #[test]
+    fn a_later_part_and_a_base_carry_every_key() {
+        let doc = every_key();
+        let mut merged = HelmfileDoc::default();
+        merged.merge_from(doc.clone());
+        assert_eq!(serde_yaml_ng::to_value(&merged).unwrap(), serde_yaml_ng::to_value(&doc).unwrap());
+        // A base's own `bases:` are refused before merging (with_bases).
+        let mut without_bases = doc.clone();
+        without_bases.bases.clear();
+        let mut appended = HelmfileDoc::default();
+        appended.append_from(without_bases.clone());
+        assert_eq!(serde_yaml_ng::to_value(&appended).unwrap(), serde_yaml_ng::to_value(&without_bases).unwrap());
     }
 }

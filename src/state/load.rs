@@ -12,6 +12,7 @@ use super::missing_files::{MissingFileHandler, Skipped};
 use super::parse::{check_unique, release_lines};
 use super::release::{Release, resolve_chart};
 use super::release_template::ReleaseTemplating;
+use super::remote::{Fetched, SourceKind, is_remote};
 
 /// Where to read the state from: helmfile's `-f`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +118,10 @@ pub fn load(source: &StateSource, opts: &LoadOptions<'_>) -> Result<Vec<StateFil
             let cwd = std::env::current_dir()?;
             Ok(vec![parse_state(Path::new("-"), &cwd, &text, opts)?])
         }
+        StateSource::Path(path) if is_remote(&path.to_string_lossy()) => {
+            let local = fetch_state(&path.to_string_lossy(), opts, None)?;
+            load_all(std::slice::from_ref(&local), opts)
+        }
         StateSource::Path(path) => {
             if path.is_dir() {
                 load_all(&files_in_dir(path)?, opts)
@@ -216,7 +221,7 @@ fn load_subtree(
                     message,
                 }
             })?;
-        let subs = expand(&state.base_dir, entry.path(), &state.path)?;
+        let subs = expand(&state.base_dir, entry.path(), &state.path, &sub_opts)?;
         if subs.is_empty() {
             let message = format!("no matches for path: {}", entry.path());
             if handler == MissingFileHandler::Error {
@@ -264,7 +269,30 @@ fn sub_helmfile_values(
 }
 
 /// A `helmfiles:` path or glob, relative to the parent's directory.
-fn expand(base_dir: &Path, pattern: &str, parent: &Path) -> Result<Vec<PathBuf>, StateError> {
+/// Fetches a remote state file (`-f` or a `helmfiles:` entry) into the
+/// source cache; `parent` is the state file naming it, if any.
+fn fetch_state(source: &str, opts: &LoadOptions<'_>, parent: Option<&Path>) -> Result<PathBuf, StateError> {
+    let location =
+        Location { path: parent.map_or_else(|| PathBuf::from(source), Path::to_path_buf), line: None, column: None };
+    match opts.engine.fetch_source(source, SourceKind::States, false) {
+        Ok(Fetched::Path(path)) if path.is_file() => Ok(path),
+        Ok(Fetched::Path(path)) => Err(StateError::Invalid {
+            location,
+            message: format!("the state file `{source}` is not in what was fetched (no file {})", path.display()),
+        }),
+        Ok(Fetched::MissingRef) => {
+            Err(StateError::Invalid { location, message: format!("`{source}`: its ref does not exist") })
+        }
+        Err(message) => Err(StateError::Invalid { location, message }),
+    }
+}
+
+/// The files a `helmfiles:` entry names: a remote reference fetched, a
+/// path, or a glob's matches.
+fn expand(base_dir: &Path, pattern: &str, parent: &Path, opts: &LoadOptions<'_>) -> Result<Vec<PathBuf>, StateError> {
+    if is_remote(pattern) {
+        return Ok(vec![fetch_state(pattern, opts, Some(parent))?]);
+    }
     let joined = base_dir.join(pattern);
     let text = joined.to_string_lossy();
     if !text.contains(['*', '?', '[']) {
@@ -411,6 +439,10 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         let repository =
             release.chart_ref.split_once('/').and_then(|(name, _)| doc.repositories.iter().find(|r| r.name == name));
         release.chart_options = ChartOptions::resolve(&release.spec, repository, &doc.helm_defaults);
+        if release.spec.missing_file_handler_config.is_none() {
+            release.ignore_missing_git_branch =
+                doc.missing_file_handler_config.as_ref().is_some_and(|c| c.ignore_missing_git_branch);
+        }
         // The file's `chart:` is rendered instead; the release still shows
         // (and is selected by) the chart it names, as in helmfile.
         if !doc.chart.is_empty() {
@@ -464,6 +496,15 @@ mod tests {
 
         fn resolve_refs(&self, values: &serde_json::Value, _base_dir: &Path) -> Result<serde_json::Value, String> {
             Ok(values.clone())
+        }
+
+        fn fetch_source(
+            &self,
+            source: &str,
+            _kind: crate::state::SourceKind,
+            _ignore: bool,
+        ) -> Result<crate::state::Fetched, String> {
+            Err(format!("no remote sources in unit tests ({source})"))
         }
     }
 

@@ -94,6 +94,16 @@ pub fn resolve_files(
         return Ok(ResolvedFiles::Found(found));
     }
     let shown = pattern.strip_prefix(base_dir).unwrap_or(pattern).display().to_string();
+    nothing_found(&shown, title, base_dir, handler)
+}
+
+/// What `handler` makes of a pattern, shown as `shown`, that names no file.
+pub fn nothing_found(
+    shown: &str,
+    title: &str,
+    base_dir: &Path,
+    handler: MissingFileHandler,
+) -> Result<ResolvedFiles, String> {
     if handler == MissingFileHandler::Error {
         return Err(format!(
             "{title} file matching \"{shown}\" does not exist in \"{}\"; create it, or set `missingFileHandler: Warn` to skip missing files",

@@ -13,9 +13,10 @@ pub use helmfire_section::{DriftIgnoreRule, DriftSpec, HelmfireSection, WebhookS
 pub use input::{InputError, MAX_INPUT_BYTES, read_input};
 pub use layering::LoadOptions;
 pub use load::{SelectorScope, StateFile, StateSource, load, parse_state};
-pub use missing_files::{MissingFileHandler, ResolvedFiles, Skipped, resolve_files};
+pub use missing_files::{MissingFileHandler, ResolvedFiles, Skipped, nothing_found, resolve_files};
 pub use policy::PolicyViolation;
-pub use release::{ChartSource, Release, ValuesInput};
+pub use release::{ChartSource, FileRef, Release, ValuesInput};
+pub use remote::{Fetched, SourceKind, is_remote};
 pub use remote_chart::RemoteChart;
 pub use schema::{
     DependencySpec, EnvironmentSpec, HelmDefaults, HelmfileDoc, HookSpec, InheritSpec, ReleaseSpec, RepositorySpec,
@@ -39,6 +40,7 @@ mod parse;
 mod policy;
 mod release;
 mod release_template;
+mod remote;
 mod remote_chart;
 mod schema;
 mod secrets;

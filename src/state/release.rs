@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::error::{Location, StateError};
+use super::remote::is_remote;
 use super::schema::{ReleaseSpec, SetValue, ValuesEntry};
 
 /// Where a release's chart comes from.
@@ -16,6 +17,10 @@ pub enum ChartSource {
     /// registry, `oci://host/path/chart`; pulled into the chart cache (see
     /// [`StateFile::remote_chart`](super::StateFile::remote_chart)).
     Remote(String),
+    /// A go-getter reference (`git::https://host/repo.git@charts/app?ref=v1`,
+    /// `https://host/app-1.0.0.tgz`), fetched into the source cache when
+    /// charts are prepared, then used as a local chart.
+    Fetched(String),
 }
 
 /// One entry of the values list, paths resolved, nothing read yet: values
@@ -30,8 +35,21 @@ pub enum ValuesInput {
     /// A `.gotmpl` values file (absolute path), rendered with the release's
     /// template data before helm reads it.
     Template(PathBuf),
+    /// A remote reference (`git::...`, `https://...`), fetched when the
+    /// values are resolved; a fetched `.gotmpl` file is rendered.
+    Remote(String),
     /// A document written inline in the state.
     Inline(serde_yaml_ng::Mapping),
+}
+
+/// A secrets file as written: a path (absolute, possibly a glob) or a
+/// remote reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileRef {
+    /// On disk.
+    Local(PathBuf),
+    /// Fetched when needed.
+    Remote(String),
 }
 
 /// A release as the rest of helmfire sees it.
@@ -88,9 +106,12 @@ pub struct Release {
     pub location: Location,
     /// What a missing values file means (the release's, else the state's).
     pub missing_file_handler: super::MissingFileHandler,
-    /// sops-encrypted values files (absolute, possibly globs), merged
-    /// after `values`.
-    pub secrets: Vec<PathBuf>,
+    /// sops-encrypted values files, merged after `values`.
+    pub secrets: Vec<FileRef>,
+    /// A remote values file whose git ref does not exist counts as missing
+    /// (`missingFileHandlerConfig.ignoreMissingGitBranch`, the release's,
+    /// else the state's).
+    pub ignore_missing_git_branch: bool,
     /// How the chart is fetched and checked (release, repository and
     /// helmDefaults combined).
     pub chart_options: super::ChartOptions,
@@ -123,6 +144,9 @@ impl Release {
             .values
             .into_iter()
             .map(|entry| match entry {
+                ValuesEntry::File(file) if is_remote(&file) => {
+                    ValuesInput::Remote(format!("{}{file}", spec.values_path_prefix))
+                }
                 ValuesEntry::File(file) if file.ends_with(".gotmpl") => ValuesInput::Template(prefixed(&file)),
                 ValuesEntry::File(file) => ValuesInput::File(prefixed(&file)),
                 ValuesEntry::Inline(map) => ValuesInput::Inline(map),
@@ -133,7 +157,10 @@ impl Release {
             .iter()
             .enumerate()
             .map(|(i, entry)| match entry {
-                ValuesEntry::File(file) => Ok(prefixed(file)),
+                ValuesEntry::File(file) if is_remote(file) => {
+                    Ok(FileRef::Remote(format!("{}{file}", spec.values_path_prefix)))
+                }
+                ValuesEntry::File(file) => Ok(FileRef::Local(prefixed(file))),
                 ValuesEntry::Inline(_) => Err(invalid(format!(
                     "secrets[{i}] of release `{}` is an inline document; helmfire decrypts sops files only, so put the encrypted document in a file and list its path",
                     spec.name
@@ -178,6 +205,10 @@ impl Release {
             secrets,
             secrets_missing_file_handler,
             chart_options: super::ChartOptions::default(),
+            ignore_missing_git_branch: spec
+                .missing_file_handler_config
+                .as_ref()
+                .is_some_and(|c| c.ignore_missing_git_branch),
             spec: written,
         })
     }
@@ -243,8 +274,11 @@ pub(crate) fn resolve_chart(chart: &str, base_dir: &Path, location: Location) ->
     if chart.starts_with("oci://") {
         return Ok(ChartSource::Remote(chart.to_string()));
     }
+    if is_remote(chart) {
+        return Ok(ChartSource::Fetched(chart.to_string()));
+    }
     if chart.contains("://") || chart.contains("::") {
-        return Err(unsupported("charts fetched by URL or go-getter"));
+        return Err(unsupported("a URL scheme helmfile does not fetch either"));
     }
     // Anything else goes to Helm as written, as helmfile passes it to helm:
     // `repo/chart` resolves against the repositories; a mistake is reported

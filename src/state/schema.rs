@@ -106,6 +106,10 @@ macro_rules! helmfile_schema {
             /// Every key this part of the schema accepts.
             pub const KEYS: &'static [&'static str] = &[ $($key,)* $($dkey,)* $($pkey,)* ];
 
+            /// The keys helmfire implements.
+            #[allow(dead_code)]
+            pub const IMPLEMENTED: &'static [&'static str] = &[ $($key,)* ];
+
             /// The keys present that helmfire does not implement yet.
             #[allow(unused_mut)]
             pub fn pending_keys(&self) -> Vec<&'static str> {

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::state::{ChartSource, StateFile, ValuesEntry, ValuesInput};
+use crate::state::{ChartSource, FileRef, StateFile, ValuesEntry, ValuesInput};
 
 /// The paths a state depends on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,7 +76,13 @@ pub fn dependencies(files: &[StateFile], extra: &[PathBuf]) -> Dependencies {
                         deps.files.insert(absolute(path));
                         template_dirs.insert(absolute(path.parent().unwrap_or(base)));
                     }
-                    ValuesInput::Inline(_) => {}
+                    // Remote sources change where they live, not here.
+                    ValuesInput::Inline(_) | ValuesInput::Remote(_) => {}
+                }
+            }
+            for secrets in &release.secrets {
+                if let FileRef::Local(path) = secrets {
+                    deps.files.insert(absolute(path));
                 }
             }
         }

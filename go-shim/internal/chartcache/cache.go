@@ -32,10 +32,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+
+	"github.com/helmfire/helmfire/go-shim/internal/filelock"
 )
 
 // Store is a chart cache rooted at a directory.
@@ -167,30 +168,7 @@ func (s *Store) List() []Entry {
 // Lock takes the fetch lock of a reference, waiting for another process
 // (or goroutine) that holds it; ctx cancels the wait.
 func (s *Store) Lock(ctx context.Context, r Ref) (unlock func(), err error) {
-	path := filepath.Join(s.root, "refs", r.key()+".lock")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("opening the cache lock %s: %w", path, err)
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				_ = f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			_ = f.Close()
-			return nil, fmt.Errorf("locking %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			_ = f.Close()
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return filelock.Acquire(ctx, filepath.Join(s.root, "refs", r.key()+".lock"))
 }
 
 // Digest is the cache's name for some bytes: "sha256:<hex>".

@@ -7,6 +7,7 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/chartcache"
 
 	"github.com/helmfire/helmfire/go-shim/internal/fault"
+	"github.com/helmfire/helmfire/go-shim/internal/remote"
 )
 
 // CacheParams names the chart cache.
@@ -27,6 +28,9 @@ type CacheInfoResult struct {
 type CacheCleanupResult struct {
 	RemovedArchives int   `json:"removed_archives"`
 	RemovedBytes    int64 `json:"removed_bytes"`
+	// RemovedSources counts fetched remote sources (git checkouts,
+	// downloaded files) removed.
+	RemovedSources int `json:"removed_sources"`
 }
 
 // CacheInfo is `helmfire cache info`: what the chart cache holds.
@@ -43,7 +47,7 @@ func CacheInfo(_ context.Context, p CacheParams) (CacheInfoResult, error) {
 }
 
 // CleanupCache is `helmfire cache cleanup`.
-func CleanupCache(_ context.Context, p CacheParams) (CacheCleanupResult, error) {
+func CleanupCache(ctx context.Context, p CacheParams) (CacheCleanupResult, error) {
 	if p.OlderThanSeconds < 0 {
 		return CacheCleanupResult{}, fault.Newf(fault.KindBadRequest, "cache_cleanup: older_than_seconds must not be negative, got %d", p.OlderThanSeconds)
 	}
@@ -59,5 +63,9 @@ func CleanupCache(_ context.Context, p CacheParams) (CacheCleanupResult, error) 
 	if err != nil {
 		return CacheCleanupResult{}, fault.Newf(fault.KindIO, "cleaning the chart cache %s: %v", p.CacheDir, err)
 	}
-	return CacheCleanupResult{RemovedArchives: removed, RemovedBytes: bytes}, nil
+	sources, err := remote.Cleanup(ctx, p.CacheDir, cutoff)
+	if err != nil {
+		return CacheCleanupResult{}, fault.Newf(fault.KindIO, "cleaning the remote sources of %s: %v", p.CacheDir, err)
+	}
+	return CacheCleanupResult{RemovedArchives: removed, RemovedBytes: bytes, RemovedSources: sources}, nil
 }

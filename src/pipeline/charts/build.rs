@@ -61,6 +61,8 @@ pub(crate) struct Preparation {
     pub image_substitutions: Vec<(String, String)>,
     /// The releases' resolved values.
     pub values: HashMap<ReleaseKey, ReleaseValues>,
+    /// Where the go-getter charts were fetched.
+    pub fetched: HashMap<ReleaseKey, std::path::PathBuf>,
 }
 
 /// Prepares the charts of `releases` (in order).
@@ -84,6 +86,14 @@ pub(crate) async fn build<'a>(
             }
             (ChartSource::Remote(reference), None) => {
                 anyhow::bail!("release `{}`: chart {reference} was not pulled (a helmfire bug)", release.name)
+            }
+            (ChartSource::Fetched(reference), _) => {
+                let Some(path) = how.fetched.get(&key(release)) else {
+                    anyhow::bail!("release `{}`: chart {reference} was not fetched (a helmfire bug)", release.name)
+                };
+                let path = path.display().to_string();
+                replaced.insert(key(release), path.clone());
+                path
             }
         };
         let refresh = how.skip_refresh || release.skip_refresh;
@@ -130,7 +140,8 @@ pub(crate) async fn build<'a>(
             chart = out.chart;
             replaced.insert(key(release), chart.clone());
         }
-        let local = matches!(release.chart, ChartSource::Local(_));
+        // A fetched chart is a local one once fetched, as in helmfile.
+        let local = matches!(release.chart, ChartSource::Local(_) | ChartSource::Fetched(_));
         if local && how.dependencies == Dependencies::Build && !release.skip_deps {
             let shown = if release.dependencies.is_empty() { release.chart_ref.clone() } else { chart.clone() };
             ctx.printer.info(&format!("Building dependency release={}, chart={shown}", release.name));
