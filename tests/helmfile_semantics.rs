@@ -2,7 +2,7 @@
 //! (built from Go modules, with the helm CLI oracle as its helm): YAML
 //! typing on every path values take, `bases:` paths, values templates.
 
-use crate::util::{Workspace, chart, helmfile};
+use crate::util::{Workspace, chart, copy_dir, helmfile};
 
 /// Every spelling YAML 1.1, YAML 1.2 and go-yaml v3 disagree about.
 const SPELLINGS: &[&str] = &[
@@ -215,19 +215,6 @@ fn pathdiff(path: &std::path::Path, base: &std::path::Path) -> String {
         rel.push("..");
     }
     rel.join(path.strip_prefix("/").unwrap()).display().to_string()
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

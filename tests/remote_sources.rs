@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{Workspace, chart, helmfile_command};
+use crate::util::{Workspace, chart, copy_dir, helmfile_command};
 
 /// A git repository with a tag `v1` and a later commit on `main`.
 struct GitRepo {
@@ -46,18 +46,7 @@ impl GitRepo {
     }
 
     fn copy_dir(&self, from: &Path, rel: &str) {
-        fn copy(from: &Path, to: &Path) {
-            std::fs::create_dir_all(to).unwrap();
-            for entry in std::fs::read_dir(from).unwrap().flatten() {
-                let target = to.join(entry.file_name());
-                if entry.file_type().unwrap().is_dir() {
-                    copy(&entry.path(), &target);
-                } else {
-                    std::fs::copy(entry.path(), target).unwrap();
-                }
-            }
-        }
-        copy(from, &self.path().join(rel));
+        copy_dir(from, &self.path().join(rel));
     }
 
     fn commit(&self, message: &str) {

@@ -34,20 +34,8 @@ impl Workspace {
     /// charts/ directory): they never race each other over the fixture, and
     /// the repository stays clean.
     pub fn chart_copy(&self, name: &str) -> PathBuf {
-        fn copy(from: &Path, to: &Path) {
-            std::fs::create_dir_all(to).unwrap();
-            for entry in std::fs::read_dir(from).unwrap() {
-                let entry = entry.unwrap();
-                let target = to.join(entry.file_name());
-                if entry.file_type().unwrap().is_dir() {
-                    copy(&entry.path(), &target);
-                } else {
-                    std::fs::copy(entry.path(), target).unwrap();
-                }
-            }
-        }
         let target = self.dir.path().join("charts").join(name);
-        copy(&chart(name), &target);
+        copy_dir(&chart(name), &target);
         target
     }
 
@@ -82,6 +70,20 @@ impl Workspace {
     /// Runs helmfire with these arguments.
     pub fn run(&self, args: &[&str]) -> Output {
         self.helmfire().args(args).output().expect("run helmfire")
+    }
+}
+
+/// Copies a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }
 
