@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 
-use clap::Parser;
+use clap::Parser as _;
 
 use helmfire::cli::{
     CacheArgs, Cli, Command, DaemonActionArg, DeploySettings, GlobalSettings, ListWhat, SubstitutionKind,
@@ -33,7 +33,10 @@ fn main() -> ExitCode {
     let commands: Vec<String> =
         <Cli as clap::CommandFactory>::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
     let commands: Vec<&str> = commands.iter().map(String::as_str).collect();
-    let cli = Cli::parse_from(helmfire::cli::move_command_flags(std::env::args_os().collect(), &commands));
+    let cli = match Cli::try_parse_from(helmfire::cli::move_command_flags(std::env::args_os().collect(), &commands)) {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     let no_color = std::env::var_os(env_vars::NO_COLOR).is_some();
     let early_printer = Printer::new(Verbosity::Normal, ColorChoice::Auto, no_color);
     let (cwd, global) = match std::env::current_dir()
@@ -67,6 +70,21 @@ fn main() -> ExitCode {
             }
             ExitCode::from(code)
         }
+    }
+}
+
+/// A command line clap refuses (or `--help`/`--version`, which it prints).
+/// A usage error exits 3, as helmfile's do: never 2, which `diff` and
+/// `apply --detailed-exitcode` use for "there are changes", so a CI gate
+/// never reads a typo as changes.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let _ = error.print();
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            ExitCode::SUCCESS
+        }
+        _ => ExitCode::from(3),
     }
 }
 

@@ -207,3 +207,12 @@ fn an_absurd_concurrency_is_just_no_limit() {
     let out = ws.run(&["template", "--concurrency", "4611686018427387904"]);
     assert_success!(out);
 }
+
+#[test]
+fn a_usage_error_exits_3_never_the_changes_code() {
+    let ws = Workspace::new();
+    let out = ws.run(&["diff", "--detailed-exitcode", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(3), "helmfile exits 3 on a usage error; 2 means changes");
+    assert_clean_failure!(out, "--no-such-flag");
+    assert!(ws.run(&["--help"]).status.success());
+}
