@@ -14,6 +14,7 @@ mod bad_input;
 mod bindings;
 mod chart_keys;
 mod chart_repo;
+mod chartify;
 mod cluster;
 mod conformance;
 mod daemon;

@@ -141,6 +141,14 @@ pub fn age_keygen() -> &'static Path {
     })
 }
 
+/// The kustomize CLI of the kustomize library go-shim embeds: helmfile's
+/// chartify runs it, so the helmfile oracle needs it for patches and
+/// transformers.
+pub fn kustomize_cli() -> &'static Path {
+    static KUSTOMIZE: OnceLock<PathBuf> = OnceLock::new();
+    KUSTOMIZE.get_or_init(|| go_tool("kustomize-v5.8.1", "sigs.k8s.io/kustomize/kustomize/v5@v5.8.1", "kustomize"))
+}
+
 /// `go install`s `package` (module@version) once into the test cache
 /// directory `dir` and returns its `binary`.
 fn go_tool(dir: &str, package: &str, binary: &str) -> PathBuf {

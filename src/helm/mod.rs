@@ -21,7 +21,7 @@ pub use wire::{
     AdhocDependency, ChartifyOutput, ChartifyRequest, DecryptOutput, DecryptRequest, DepsBuildOutput, DepsBuildRequest,
     HclValuesOutput, HclValuesRequest, ImageSubstitution, LintOutput, LintRequest, RemoteFetchOutput,
     RemoteFetchRequest, RenderTemplateOutput, RenderTemplateRequest, ReposOutput, ReposRequest, Repository, SdkVersion,
-    TemplateOutput, TemplateRequest, ValsOutput, ValsRequest, ValueOverrides, ValueSource,
+    TemplateOutput, TemplateRequest, TransformerConfig, ValsOutput, ValsRequest, ValueOverrides, ValueSource,
 };
 
 mod chart_wire;

@@ -422,12 +422,30 @@ pub struct ChartifyRequest {
     /// `strategicMergePatches`, applied with kustomize to the rendered chart.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub strategic_merge_patches: Vec<serde_json::Value>,
+    /// `jsonPatches`, each `{target, patch}`, applied before them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub json_patches: Vec<serde_json::Value>,
+    /// `transformers`, applied after the patches.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transformers: Vec<TransformerConfig>,
+    /// `forceNamespace`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub force_namespace: String,
     /// The first render's request (release, namespace, values), with patches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub render: Option<TemplateRequest>,
     /// Do not update a local chart's own dependencies (`--skip-deps`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub skip_deps: bool,
+}
+
+/// One kustomize transformer configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransformerConfig {
+    /// Its YAML text.
+    pub text: String,
+    /// Where a `path:` in it is relative to.
+    pub dir: String,
 }
 
 /// The wrapper chart.

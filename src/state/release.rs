@@ -85,6 +85,12 @@ pub struct Release {
     pub dependencies: Vec<super::schema::DependencySpec>,
     /// `strategicMergePatches`, each an object (files already read).
     pub strategic_merge_patches: Vec<serde_yaml_ng::Value>,
+    /// `jsonPatches`, each `{target, patch}` (files already read).
+    pub json_patches: Vec<serde_yaml_ng::Value>,
+    /// `transformers`, each kustomize configuration as text.
+    pub transformers: Vec<Transformer>,
+    /// `forceNamespace`, possibly empty.
+    pub force_namespace: String,
     /// `skipDeps` (release, else helmDefaults).
     pub skip_deps: bool,
     /// `skipRefresh` (release, else helmDefaults).
@@ -176,6 +182,11 @@ impl Release {
         }
         let patches = read_patches(&spec.strategic_merge_patches, base_dir)
             .map_err(|message| invalid(format!("release `{}`: strategicMergePatches: {message}", spec.name)))?;
+        let json_patches = read_patches(&spec.json_patches, base_dir)
+            .and_then(|patches| patches.iter().map(check_json_patch).collect::<Result<Vec<_>, _>>().map(|_| patches))
+            .map_err(|message| invalid(format!("release `{}`: jsonPatches: {message}", spec.name)))?;
+        let transformers = read_transformers(&spec.transformers, base_dir)
+            .map_err(|message| invalid(format!("release `{}`: transformers: {message}", spec.name)))?;
         Ok(Release {
             name: spec.name,
             namespace: spec.namespace,
@@ -192,6 +203,9 @@ impl Release {
             condition: spec.condition,
             dependencies: spec.dependencies,
             strategic_merge_patches: patches,
+            json_patches,
+            transformers,
+            force_namespace: spec.force_namespace,
             skip_deps: spec.skip_deps.unwrap_or(false),
             skip_refresh: spec.skip_refresh.unwrap_or(false),
             post_renderer: resolve_program(&spec.post_renderer, base_dir),
@@ -287,6 +301,28 @@ pub(crate) fn resolve_chart(chart: &str, base_dir: &Path, location: Location) ->
     Ok(ChartSource::Remote(chart.to_string()))
 }
 
+/// A kustomize transformer configuration of `transformers:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transformer {
+    /// Its YAML (or JSON) text: one document, a list, or several documents.
+    pub text: String,
+    /// Where a `path:` in it is relative to (the state file's directory).
+    pub dir: PathBuf,
+}
+
+/// The file a patch or transformer entry names, read; `.gotmpl` and remote
+/// files are refused rather than passed on unrendered.
+fn read_entry_file(file: &str, base_dir: &Path) -> Result<(PathBuf, String), String> {
+    if file.ends_with(".gotmpl") || is_remote(file) {
+        return Err(format!(
+            "`{file}`: templated and remote patch files are not supported by helmfire yet; write the patch inline or in a plain .yaml file"
+        ));
+    }
+    let path = base_dir.join(file);
+    let text = super::input::read_input(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    Ok((path, text))
+}
+
 /// helmfile's patch entries: an object, or a path (relative to the state
 /// file) of a YAML file holding one.
 fn read_patches(entries: &[serde_yaml_ng::Value], base_dir: &Path) -> Result<Vec<serde_yaml_ng::Value>, String> {
@@ -294,12 +330,55 @@ fn read_patches(entries: &[serde_yaml_ng::Value], base_dir: &Path) -> Result<Vec
         .iter()
         .map(|entry| match entry {
             serde_yaml_ng::Value::String(file) => {
-                let path = base_dir.join(file);
-                let text = super::input::read_input(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+                let (path, text) = read_entry_file(file, base_dir)?;
                 crate::yaml::from_str(&text).map_err(|e| format!("{} is not a YAML object: {e}", path.display()))
             }
             serde_yaml_ng::Value::Mapping(_) => Ok(entry.clone()),
             other => Err(format!("an entry must be an object or a file path, got {other:?}")),
+        })
+        .collect()
+}
+
+/// A JSON patch entry as chartify reads it: `target` (strings) and the
+/// `patch` operations.
+fn check_json_patch(entry: &serde_yaml_ng::Value) -> Result<(), String> {
+    let Some(map) = entry.as_mapping() else { return Err("an entry must be an object".into()) };
+    for (key, value) in map {
+        match key.as_str() {
+            Some("target") => {
+                let strings = value.as_mapping().is_some_and(|t| t.values().all(|v| v.is_string()));
+                if !strings {
+                    return Err("`target` must map group, version, kind, name, namespace... to strings".into());
+                }
+            }
+            Some("patch") if value.is_sequence() => {}
+            Some("patch") => return Err("`patch` must be a list of JSON patch operations".into()),
+            Some(other) => {
+                return Err(format!("`{other}` is not a key of a JSON patch entry; give `target` and `patch`"));
+            }
+            None => return Err("a key of a JSON patch entry is not a string".into()),
+        }
+    }
+    if !map.contains_key("patch") {
+        return Err("an entry has no `patch` operations".into());
+    }
+    Ok(())
+}
+
+/// `transformers:` entries: an inline configuration (handed over as JSON,
+/// which kustomize reads as YAML) or a file's text.
+fn read_transformers(entries: &[serde_yaml_ng::Value], base_dir: &Path) -> Result<Vec<Transformer>, String> {
+    entries
+        .iter()
+        .map(|entry| {
+            let text = match entry {
+                serde_yaml_ng::Value::String(file) => read_entry_file(file, base_dir)?.1,
+                serde_yaml_ng::Value::Mapping(_) | serde_yaml_ng::Value::Sequence(_) => {
+                    crate::yaml::to_json(entry).to_string()
+                }
+                other => return Err(format!("an entry must be an object, a list or a file path, got {other:?}")),
+            };
+            Ok(Transformer { text, dir: base_dir.to_path_buf() })
         })
         .collect()
 }

@@ -295,6 +295,15 @@ helmfile_schema! {
             resolve_oci_versions: Option<bool> = "resolveOCIVersions",
             /// `ignoreMissingGitBranch` for remote values files.
             missing_file_handler_config: Option<MissingFileHandlerConfig> = "missingFileHandlerConfig",
+            /// JSON patches (`{target, patch}`, or a file holding one) applied
+            /// with kustomize to the rendered manifests, before
+            /// `strategicMergePatches`.
+            json_patches: Vec<Value> = "jsonPatches",
+            /// kustomize transformer configurations (inline, or a file)
+            /// applied after the patches.
+            transformers: Vec<Value> = "transformers",
+            /// Every rendered object that names no namespace gets this one.
+            force_namespace: String = "forceNamespace",
         }
         deferred {
             wait = "wait",
@@ -343,10 +352,7 @@ helmfile_schema! {
             directory = "directory",
             enable_dns = "enableDNS",
             env = "env",
-            json_patches = "jsonPatches",
-            transformers = "transformers",
             force_go_getter = "forceGoGetter",
-            force_namespace = "forceNamespace",
         }
     }
 }

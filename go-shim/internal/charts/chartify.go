@@ -43,6 +43,16 @@ type ChartifyParams struct {
 	// the same apiVersion, kind, name and namespace (renderAndPatch,
 	// patches.go).
 	StrategicMergePatches []map[string]any `json:"strategic_merge_patches,omitempty"`
+	// JSONPatches are the release's `jsonPatches:`: each a kustomize target
+	// and the JSON patch operations applied to it, before the strategic
+	// merge patches.
+	JSONPatches []jsonPatch `json:"json_patches,omitempty"`
+	// Transformers are the release's `transformers:`, kustomize transformer
+	// configurations applied after the patches.
+	Transformers []transformerConfig `json:"transformers,omitempty"`
+	// ForceNamespace is `forceNamespace:`: every rendered object that names
+	// no namespace gets this one (chartify's SetNamespace).
+	ForceNamespace string `json:"force_namespace,omitempty"`
 	// Render is what the first render (chartify's `helm template
 	// --output-dir`) needs when there are patches: release name, namespace,
 	// values, --set flags, kube version, API versions and include_crds
@@ -53,6 +63,35 @@ type ChartifyParams struct {
 	// SkipDeps is chartify's SkipDeps: without ad-hoc dependencies, a local
 	// chart's own dependencies are not updated before the render.
 	SkipDeps bool `json:"skip_deps,omitempty"`
+}
+
+// jsonPatch is one entry of `jsonPatches:` as chartify reads it.
+type jsonPatch struct {
+	// Target selects the objects: group, version, kind, name, namespace,
+	// labelSelector, annotationSelector.
+	Target map[string]string `json:"target,omitempty"`
+	// Patch is the list of JSON patch operations.
+	Patch []any `json:"patch,omitempty"`
+}
+
+// transformerConfig is one entry of `transformers:`: its YAML text (one
+// or more documents, or a list) and the directory a `path:` in it is
+// relative to.
+type transformerConfig struct {
+	Text string `json:"text"`
+	Dir  string `json:"dir,omitempty"`
+}
+
+// needsRender tells that the chart is rendered and rewritten: patches,
+// transformers or a forced namespace (chartify returns the copied chart as
+// it is otherwise).
+func (p *ChartifyParams) needsRender() bool {
+	return p.needsKustomize() || p.ForceNamespace != ""
+}
+
+// needsKustomize tells that kustomize runs over the rendered manifests.
+func (p *ChartifyParams) needsKustomize() bool {
+	return len(p.StrategicMergePatches) > 0 || len(p.JSONPatches) > 0 || len(p.Transformers) > 0
 }
 
 // adhocDependency is one entry of a release's `dependencies:`.
@@ -121,7 +160,7 @@ func Chartify(ctx context.Context, p ChartifyParams) (ChartifyResult, error) {
 	if _, err := updateRequirements(true, wrapper, "", all); err != nil {
 		return ChartifyResult{}, fault.Newf(fault.KindChart, "release %s: replacing requirements: %v", p.ReleaseName, err).With("chart", p.Chart)
 	}
-	if len(p.StrategicMergePatches) > 0 {
+	if p.needsRender() {
 		if err := renderAndPatch(ctx, p, wrapper); err != nil {
 			return ChartifyResult{}, err
 		}
@@ -139,11 +178,11 @@ func (p *ChartifyParams) validate() error {
 	if p.WorkDir == "" || !filepath.IsAbs(p.WorkDir) {
 		return fault.Newf(fault.KindBadRequest, "chartify needs an absolute work_dir, got %q", p.WorkDir)
 	}
-	if len(p.Dependencies) == 0 && len(p.StrategicMergePatches) == 0 {
-		return fault.Newf(fault.KindBadRequest, "chartify was called for release %s without dependencies or strategicMergePatches", p.ReleaseName)
+	if len(p.Dependencies) == 0 && !p.needsRender() {
+		return fault.Newf(fault.KindBadRequest, "chartify was called for release %s with nothing to do", p.ReleaseName)
 	}
-	if len(p.StrategicMergePatches) > 0 && p.Render == nil {
-		return fault.Newf(fault.KindBadRequest, "chartify was called for release %s with strategicMergePatches but without render params", p.ReleaseName)
+	if p.needsRender() && p.Render == nil {
+		return fault.Newf(fault.KindBadRequest, "chartify was called for release %s with patches but without render params", p.ReleaseName)
 	}
 	return nil
 }
@@ -222,8 +261,8 @@ func notSupportedYet(p *ChartifyParams, what string) *fault.Error {
 	if len(p.Dependencies) > 0 {
 		asked = append(asked, "dependencies:")
 	}
-	if len(p.StrategicMergePatches) > 0 {
-		asked = append(asked, "strategicMergePatches:")
+	if p.needsRender() {
+		asked = append(asked, "patches or forceNamespace")
 	}
 	return fault.Newf(fault.KindChart, "release %s: chart %s: %s with %s is not supported by helmfire yet (helmfile turns it into a chart with chartify and kustomize)",
 		p.ReleaseName, p.Chart, what, strings.Join(asked, " and ")).With("chart", p.Chart)

@@ -386,7 +386,7 @@ func TestChartifyPatchErrors(t *testing.T) {
 		"manifests directory": {
 			params: ChartifyParams{ReleaseName: "raw", Chart: t.TempDir(), StrategicMergePatches: []map[string]any{nowhere}, Render: &render.TemplateParams{}},
 			kind:   fault.KindChart,
-			texts:  []string{"with strategicMergePatches: is not supported by helmfire yet"},
+			texts:  []string{"with patches or forceNamespace is not supported by helmfire yet"},
 		},
 	}
 	for name, tc := range cases {

@@ -69,8 +69,21 @@ func renderAndPatch(ctx context.Context, p ChartifyParams, chartDir string) erro
 	if err := clearRenderedChart(chartDir, inputs); err != nil {
 		return fault.Newf(fault.KindIO, "release %s: replacing the chart's templates with the rendered manifests: %v", p.ReleaseName, err).With("chart", p.Chart)
 	}
-	if len(inputs) == 0 {
-		slog.Debug("chart rendered no resources, strategicMergePatches not applied", "release", p.ReleaseName, "chart", p.Chart)
+	if p.ForceNamespace != "" {
+		for i := range inputs {
+			data, err := setNamespace(inputs[i].data, p.ForceNamespace)
+			if err != nil {
+				return fault.Newf(fault.KindRender, "release %s: forceNamespace: %s: %v", p.ReleaseName, inputs[i].rel, err).With("chart", p.Chart)
+			}
+			inputs[i].data = data
+		}
+	}
+	if len(inputs) == 0 || !p.needsKustomize() {
+		// Nothing to patch: the rendered files are the chart (chartify
+		// issue #206 when nothing rendered).
+		if err := writeRendered(chartDir, inputs); err != nil {
+			return fault.Newf(fault.KindIO, "release %s: writing the rendered chart: %v", p.ReleaseName, err).With("chart", p.Chart)
+		}
 		return nil
 	}
 	patched, err := kustomizePatches(p, inputs)
@@ -85,8 +98,24 @@ func renderAndPatch(ctx context.Context, p ChartifyParams, chartDir string) erro
 		return fault.Newf(fault.KindIO, "release %s: writing the patched chart: %v", p.ReleaseName, err).With("chart", p.Chart)
 	}
 	slog.Debug("patched release", "release", p.ReleaseName, "chart", p.Chart,
-		"patches", len(p.StrategicMergePatches), "resources", len(resources), "crds", len(crds))
+		"resources", len(resources), "crds", len(crds))
 	return nil
+}
+
+// writeRendered puts the rendered files back where the render read their
+// templates from (templates/, charts/SUB/templates/, crds/), then keeps
+// helm from rendering them again.
+func writeRendered(chartDir string, inputs []patchInput) error {
+	for _, in := range inputs {
+		file := filepath.Join(chartDir, filepath.FromSlash(in.rel))
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(file, in.data, 0o644); err != nil {
+			return err
+		}
+	}
+	return preventDoubleRendering(chartDir)
 }
 
 // renderForPatching is chartify's ReplaceWithRendered up to reading what

@@ -12,7 +12,9 @@ use anyhow::Context as _;
 
 use super::cache::{ReleaseKey, release_key as key};
 use crate::exec::call_helm;
-use crate::helm::{AdhocDependency, ChartPullOutput, ChartifyRequest, DepsBuildRequest, RegistryAccess};
+use crate::helm::{
+    AdhocDependency, ChartPullOutput, ChartifyRequest, DepsBuildRequest, RegistryAccess, TransformerConfig,
+};
 use crate::pipeline::{Context, ReleaseValues};
 use crate::state::{ChartSource, Release};
 
@@ -97,15 +99,17 @@ pub(crate) async fn build<'a>(
             }
         };
         let refresh = how.skip_refresh || release.skip_refresh;
-        if !release.dependencies.is_empty() || !release.strategic_merge_patches.is_empty() {
-            let patches: Vec<serde_json::Value> = release
-                .strategic_merge_patches
-                .iter()
-                .map(serde_json::to_value)
-                .collect::<Result<_, _>>()
-                .with_context(|| format!("release `{}`: strategicMergePatches", release.name))?;
+        // What makes helmfile run chartify on a release.
+        let rewrites = !release.strategic_merge_patches.is_empty()
+            || !release.json_patches.is_empty()
+            || !release.transformers.is_empty()
+            || !release.force_namespace.is_empty();
+        if !release.dependencies.is_empty() || rewrites {
+            let as_json = |patches: &[serde_yaml_ng::Value]| -> Vec<serde_json::Value> {
+                patches.iter().map(crate::yaml::to_json).collect()
+            };
             // chartify renders with helm's --include-crds unless told otherwise.
-            let render = (!patches.is_empty()).then(|| {
+            let render = rewrites.then(|| {
                 let settings = crate::cli::TemplateSettings { include_crds: true, ..Default::default() };
                 let values = how.values.get(&key(release)).cloned().unwrap_or_default();
                 let mut request = crate::pipeline::requests::render_request(
@@ -127,15 +131,20 @@ pub(crate) async fn build<'a>(
                 work_dir: work.path().join(index.to_string()).display().to_string(),
                 skip_refresh: refresh,
                 registry: how.registry.clone(),
-                strategic_merge_patches: patches,
+                strategic_merge_patches: as_json(&release.strategic_merge_patches),
+                json_patches: as_json(&release.json_patches),
+                transformers: release
+                    .transformers
+                    .iter()
+                    .map(|t| TransformerConfig { text: t.text.clone(), dir: t.dir.display().to_string() })
+                    .collect(),
+                force_namespace: release.force_namespace.clone(),
                 render,
                 skip_deps: how.dependencies == Dependencies::Skip || release.skip_deps,
             };
             let out = call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.chartify(call, &request))
                 .await
-                .with_context(|| {
-                    format!("release `{}`: building the wrapper chart for its dependencies", release.name)
-                })?;
+                .with_context(|| format!("release `{}`: building its chart with chartify", release.name))?;
             ctx.printer.debug(out.log.trim_end());
             chart = out.chart;
             replaced.insert(key(release), chart.clone());

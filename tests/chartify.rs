@@ -1,0 +1,80 @@
+//! chartify's rewrites of a release's rendered manifests: `jsonPatches`,
+//! `strategicMergePatches`, `transformers` and `forceNamespace`, compared
+//! with helmfile v1.8.0 (which runs chartify with the kustomize CLI of the
+//! kustomize library helmfire embeds).
+
+use crate::util::{Workspace, helm_cli, helmfile_command, kustomize_cli};
+
+/// Two ConfigMaps from the `raw` chart, one with a namespace of its own.
+const VALUES: &str = "  values:\n  - templates:\n    - |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: first\n        annotations:\n          drop: me\n      data:\n        a: one\n    - |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: second\n        namespace: elsewhere\n      data:\n        b: two\n";
+
+fn workspace(release_keys: &str) -> Workspace {
+    let ws = Workspace::new();
+    let chart = ws.chart_copy("raw-0.1.0");
+    ws.write("helmfile.yaml", &format!("releases:\n- name: app\n  chart: {}\n{VALUES}{release_keys}", chart.display()));
+    ws
+}
+
+/// `template` by helmfire and by helmfile (with kustomize on its PATH),
+/// both succeeding.
+fn both(ws: &Workspace) -> (String, String) {
+    let ours = assert_success!(ws.run(&["template", "--skip-deps"]));
+    let path = format!(
+        "{}:{}:/usr/bin:/bin",
+        kustomize_cli().parent().unwrap().display(),
+        helm_cli().parent().unwrap().display()
+    );
+    let theirs = assert_success!(
+        helmfile_command(ws.path()).env("PATH", path).args(["template", "--skip-deps"]).output().unwrap()
+    );
+    (ours, theirs)
+}
+
+#[test]
+fn json_patches_then_strategic_merge_patches_as_helmfile_applies_them() {
+    let ws = workspace(
+        "  jsonPatches:\n  - target:\n      version: v1\n      kind: ConfigMap\n      name: first\n    patch:\n    - op: remove\n      path: /metadata/annotations/drop\n    - op: add\n      path: /data/added\n      value: by-json\n\
+         \x20 - jsonpatch.yaml\n\
+         \x20 strategicMergePatches:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: first\n    data:\n      added: by-strategic-merge\n",
+    );
+    ws.write(
+        "jsonpatch.yaml",
+        "target:\n  kind: ConfigMap\n  name: second\npatch:\n- op: replace\n  path: /data/b\n  value: from-a-file\n",
+    );
+    let (ours, theirs) = both(&ws);
+    similar_asserts::assert_eq!(theirs, ours);
+    assert!(ours.contains("added: by-strategic-merge") && ours.contains("b: from-a-file"), "{ours}");
+    assert!(!ours.contains("drop: me"), "{ours}");
+}
+
+#[test]
+fn transformers_inline_and_from_files_as_helmfile_applies_them() {
+    let ws = workspace(
+        "  transformers:\n  - apiVersion: builtin\n    kind: AnnotationsTransformer\n    metadata:\n      name: notes\n    annotations:\n      team: platform\n    fieldSpecs:\n    - path: metadata/annotations\n      create: true\n\
+         \x20 - labels.yaml\n",
+    );
+    ws.write(
+        "labels.yaml",
+        "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: labels\nlabels:\n  tier: backend\nfieldSpecs:\n- path: metadata/labels\n  create: true\n",
+    );
+    let (ours, theirs) = both(&ws);
+    similar_asserts::assert_eq!(theirs, ours);
+    assert_eq!(ours.matches("team: platform").count(), 2, "{ours}");
+    assert_eq!(ours.matches("tier: backend").count(), 2, "{ours}");
+}
+
+#[test]
+fn force_namespace_fills_in_only_missing_namespaces_as_helmfile_does() {
+    let ws = workspace("  forceNamespace: forced\n");
+    let (ours, theirs) = both(&ws);
+    similar_asserts::assert_eq!(theirs, ours);
+    assert!(ours.contains("namespace: forced") && ours.contains("namespace: elsewhere"), "{ours}");
+}
+
+#[test]
+fn a_json_patch_without_operations_is_named() {
+    let ws = workspace("  jsonPatches:\n  - target:\n      kind: ConfigMap\n    path: ops.yaml\n");
+    assert_clean_failure!(ws.run(&["template", "--skip-deps"]), "jsonPatches", "`path`", "`patch`");
+    let ws = workspace("  jsonPatches:\n  - patches.yaml.gotmpl\n");
+    assert_clean_failure!(ws.run(&["list"]), "jsonPatches", "not supported by helmfire yet");
+}
