@@ -72,8 +72,10 @@ fn a_missing_chart_path() {
 fn a_directory_that_is_not_a_chart() {
     let ws = workspace_with("releases:\n  - name: a\n    chart: ./empty\n");
     std::fs::create_dir_all(ws.path().join("empty")).unwrap();
+    // helmfile makes a chart of it that renders nothing; helmfire says so.
     let out = ws.run(&["template"]);
-    assert_clean_failure!(out, "release `a`", "has no Chart.yaml");
+    assert!(out.status.success() && out.stdout.trim_ascii().is_empty(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Chart.yaml and no manifests"), "{out:?}");
 }
 
 #[test]

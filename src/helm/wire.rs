@@ -431,6 +431,10 @@ pub struct ChartifyRequest {
     /// `forceNamespace`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub force_namespace: String,
+    /// The release's template data, for a chart that is a directory of
+    /// manifests with `.gotmpl` files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_data: Option<serde_json::Value>,
     /// The first render's request (release, namespace, values), with patches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub render: Option<TemplateRequest>,

@@ -77,6 +77,7 @@ pub(crate) async fn prepare(
     };
     let pulled = pull_selected(selected, ctx, &pull).await?;
     let fetched = fetch_charts(session, selected)?;
+    let template_data = generated_chart_data(session, selected);
     let values = resolve_selected_values(session, selected)?;
     let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);
     let how = Preparation {
@@ -86,6 +87,7 @@ pub(crate) async fn prepare(
         skip_refresh: options.skip_refresh,
         pulled,
         fetched,
+        template_data,
         namespace_override: global.namespace_override.clone(),
         image_substitutions: session.image_substitutions(),
         values,
@@ -130,6 +132,45 @@ fn fetch_charts(
         fetched.insert(release_key(release), path);
     }
     Ok(fetched)
+}
+
+/// The template data of releases whose chart is a directory of manifests
+/// (its `.gotmpl` files are rendered with it when chartify makes the chart).
+fn generated_chart_data(session: &Session, selected: &[Selected<'_>]) -> HashMap<ReleaseKey, serde_json::Value> {
+    let engine = session.engine();
+    let namespace = session.global.namespace_override.as_deref().unwrap_or_default();
+    let mut data = HashMap::new();
+    for group in selected {
+        for release in group.releases.iter().filter(|r| r.installed) {
+            if let ChartSource::Local(path) = &release.chart
+                && path.is_dir()
+                && !path.join("Chart.yaml").exists()
+            {
+                if !has_manifests(path) {
+                    session.ctx.printer.warn(&format!(
+                        "release `{}` ({}): chart {} is a directory with no Chart.yaml and no manifests; it renders nothing (as in helmfile)",
+                        release.name, release.location, release.chart_ref
+                    ));
+                }
+                data.insert(release_key(release), group.file.release_template_data(release, namespace, &engine));
+            }
+        }
+    }
+    data
+}
+
+/// Whether a directory holds a manifest chartify would use (a YAML file,
+/// a `.gotmpl` one, or a kustomization).
+fn has_manifests(dir: &std::path::Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        if path.is_dir() {
+            return has_manifests(&path);
+        }
+        let name = path.to_string_lossy();
+        name.ends_with("yaml") || name.ends_with("yml") || name.ends_with("gotmpl")
+    })
 }
 
 /// The values of the selected releases that are to be installed, resolved

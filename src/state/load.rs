@@ -77,6 +77,16 @@ impl StateFile {
         self.templating(namespace, engine).render_values_file(&release.spec, file, &release.location)
     }
 
+    /// The data `release`'s templates see, as JSON for the engine.
+    pub fn release_template_data(
+        &self,
+        release: &Release,
+        namespace: &str,
+        engine: &dyn super::engine::TemplateEngine,
+    ) -> serde_json::Value {
+        crate::yaml::to_json(&self.templating(namespace, engine).data(&release.spec))
+    }
+
     /// Renders `text`, the decrypted content of the `.gotmpl` secrets file
     /// `file`, with `release`'s data.
     pub fn render_values_text(

@@ -128,7 +128,9 @@ impl ReleaseTemplating<'_> {
         })
     }
 
-    fn data(&self, spec: &ReleaseSpec) -> Value {
+    /// The data release templates see (`.Release`, `.Values`,
+    /// `.Environment`, `.Namespace`...).
+    pub(crate) fn data(&self, spec: &ReleaseSpec) -> Value {
         let mut release = Mapping::new();
         release.insert("Name".into(), spec.name.clone().into());
         release.insert("Namespace".into(), spec.namespace.clone().into());

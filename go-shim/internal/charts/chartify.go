@@ -2,6 +2,7 @@ package charts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,9 @@ type ChartifyParams struct {
 	// ForceNamespace is `forceNamespace:`: every rendered object that names
 	// no namespace gets this one (chartify's SetNamespace).
 	ForceNamespace string `json:"force_namespace,omitempty"`
+	// TemplateData is the release's template data (JSON), for the
+	// `.gotmpl` files of a chart that is a directory of manifests.
+	TemplateData json.RawMessage `json:"template_data,omitempty"`
 	// Render is what the first render (chartify's `helm template
 	// --output-dir`) needs when there are patches: release name, namespace,
 	// values, --set flags, kube version, API versions and include_crds
@@ -86,7 +90,8 @@ type transformerConfig struct {
 // transformers or a forced namespace (chartify returns the copied chart as
 // it is otherwise).
 func (p *ChartifyParams) needsRender() bool {
-	return p.needsKustomize() || p.ForceNamespace != ""
+	_, generated := generatedChart(p.Chart)
+	return p.needsKustomize() || p.ForceNamespace != "" || (generated && !p.Remote)
 }
 
 // needsKustomize tells that kustomize runs over the rendered manifests.
@@ -207,7 +212,10 @@ func (p *ChartifyParams) copyChart() (wrapper, origDir string, err error) {
 	switch {
 	case !p.Remote && info.IsDir():
 		if _, err := os.Stat(filepath.Join(p.Chart, "Chart.yaml")); err != nil {
-			return "", "", notSupportedYet(p, "a release whose chart is a directory of manifests or a kustomization")
+			if err := generateChart(p, tempDir); err != nil {
+				return "", "", err
+			}
+			return tempDir, "", nil
 		}
 		if err := copyTree(p.Chart, tempDir); err != nil {
 			return "", "", fault.Newf(fault.KindIO, "copying chart %s to %s: %v", p.Chart, tempDir, err).With("chart", p.Chart)

@@ -383,11 +383,6 @@ func TestChartifyPatchErrors(t *testing.T) {
 			kind:  fault.KindRender,
 			texts: []string{"release raw: rendering the chart to apply strategicMergePatches", "boom"},
 		},
-		"manifests directory": {
-			params: ChartifyParams{ReleaseName: "raw", Chart: t.TempDir(), StrategicMergePatches: []map[string]any{nowhere}, Render: &render.TemplateParams{}},
-			kind:   fault.KindChart,
-			texts:  []string{"with patches or forceNamespace is not supported by helmfire yet"},
-		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

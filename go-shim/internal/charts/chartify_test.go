@@ -240,11 +240,6 @@ func TestChartifyErrors(t *testing.T) {
 			params: ChartifyParams{ReleaseName: "foo", Chart: raw, Dependencies: []adhocDependency{{Chart: "justaname"}}, RepositoryConfig: repos},
 			kind:   fault.KindDependencies,
 		},
-		"manifests directory": {
-			params: ChartifyParams{ReleaseName: "foo", Chart: t.TempDir(), Dependencies: []adhocDependency{{Chart: "myrepo/raw"}}, RepositoryConfig: repos},
-			kind:   fault.KindChart,
-			text:   "not supported by helmfire yet",
-		},
 		"unknown chart repository": {
 			params: ChartifyParams{ReleaseName: "foo", Chart: "nope/raw", Dependencies: []adhocDependency{{Chart: "myrepo/raw"}}, RepositoryConfig: repos},
 			kind:   fault.KindChart,

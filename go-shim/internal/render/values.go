@@ -41,7 +41,7 @@ type ValueOverrides struct {
 func MergeValues(sources []ValueSource, overrides ValueOverrides) (map[string]any, error) {
 	base := map[string]any{}
 	for _, src := range sources {
-		raw, name, err := src.read()
+		raw, name, err := src.Read()
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +83,8 @@ func setKey(entry string) string {
 	return key
 }
 
-func (s ValueSource) read() ([]byte, string, error) {
+// Read is the document's bytes and the name messages give it.
+func (s ValueSource) Read() ([]byte, string, error) {
 	if s.File == "" {
 		name := s.Origin
 		if name == "" {

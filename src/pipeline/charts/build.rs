@@ -65,6 +65,9 @@ pub(crate) struct Preparation {
     pub values: HashMap<ReleaseKey, ReleaseValues>,
     /// Where the go-getter charts were fetched.
     pub fetched: HashMap<ReleaseKey, std::path::PathBuf>,
+    /// The template data of releases whose chart is a directory chartify
+    /// turns into a chart (kustomize or plain manifests).
+    pub template_data: HashMap<ReleaseKey, serde_json::Value>,
 }
 
 /// Prepares the charts of `releases` (in order).
@@ -99,8 +102,11 @@ pub(crate) async fn build<'a>(
             }
         };
         let refresh = how.skip_refresh || release.skip_refresh;
-        // What makes helmfile run chartify on a release.
-        let rewrites = !release.strategic_merge_patches.is_empty()
+        // What makes helmfile run chartify on a release: a directory that is
+        // not a chart (kustomize, plain manifests), patches, a namespace.
+        let generated = how.template_data.get(&key(release));
+        let rewrites = generated.is_some()
+            || !release.strategic_merge_patches.is_empty()
             || !release.json_patches.is_empty()
             || !release.transformers.is_empty()
             || !release.force_namespace.is_empty();
@@ -139,6 +145,7 @@ pub(crate) async fn build<'a>(
                     .map(|t| TransformerConfig { text: t.text.clone(), dir: t.dir.display().to_string() })
                     .collect(),
                 force_namespace: release.force_namespace.clone(),
+                template_data: generated.cloned(),
                 render,
                 skip_deps: how.dependencies == Dependencies::Skip || release.skip_deps,
             };
