@@ -345,3 +345,56 @@ fn a_sub_helmfile_inherits_what_its_entry_names() {
     ws.write("helmfile.yaml", &text.replace("inherits: [repositories,", "inherits: [releases,"));
     assert_clean_failure!(ws.run(&["list"]), "`releases` cannot be inherited");
 }
+
+#[test]
+fn enable_dns_env_and_directory_mean_what_they_mean_to_helmfile() {
+    let ws = Workspace::new();
+    let raw = chart("raw-0.1.0");
+    let manifest = |name: &str| {
+        format!(
+            "  values:\n  - templates:\n    - |\n      kind: ConfigMap\n      metadata:\n        name: {name}\n      data:\n        host: '{{{{ getHostByName \"localhost\" }}}}'\n        env: '{{{{ .Values.fromEnv | default \"\" }}}}'\n"
+        )
+    };
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "helmDefaults:\n  enableDNS: true\nreleases:\n\
+             - name: by-directory\n  chart: {raw}\n  directory: ./ignored\n  env:\n  - name: fromEnv\n    value: HELMFIRE_TEST_ENV_KEY\n{dir}\
+             - name: dns-off\n  chart: {raw}\n  enableDNS: false\n{off}",
+            raw = raw.display(),
+            dir = manifest("by-directory"),
+            off = manifest("dns-off"),
+        ),
+    );
+    // `env:` reads the variable `value` names: unset is an error in both.
+    assert_clean_failure!(ws.run(&["template"]), "HELMFIRE_TEST_ENV_KEY", "not set");
+    assert!(!helmfile(ws.path(), &["template", "--skip-deps"]).status.success(), "helmfile refuses it too");
+    let with_env = |mut command: std::process::Command| {
+        command.env("HELMFIRE_TEST_ENV_KEY", "a,b");
+        command.output().unwrap()
+    };
+    let mut ours = ws.helmfire();
+    ours.args(["template", "--skip-deps"]);
+    let mut theirs = crate::util::helmfile_command(ws.path());
+    theirs.args(["template", "--skip-deps"]);
+    let (ours, theirs) = (assert_success!(with_env(ours)), assert_success!(with_env(theirs)));
+    similar_asserts::assert_eq!(theirs, ours);
+    assert!(ours.contains("name: by-directory\ndata:\n  host: '127.0.0.1'\n  env: 'a,b'"), "{ours}");
+    assert!(ours.contains("name: dns-off\ndata:\n  host: ''\n  env: ''"), "{ours}");
+
+    // Without `chart`, helmfile refuses `directory` alone; so does helmfire.
+    ws.write("helmfile.yaml", "releases:\n- name: a\n  directory: ./manifests\n");
+    assert_clean_failure!(ws.run(&["template"]), "has `directory` but no `chart`");
+    assert!(!helmfile(ws.path(), &["template", "--skip-deps"]).status.success(), "helmfile refuses it too");
+}
+
+#[test]
+fn force_go_getter_refuses_a_chart_that_is_not_a_go_getter_url() {
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: a\n  chart: {}\n  forceGoGetter: true\n", chart("raw-0.1.0").display()),
+    );
+    assert_clean_failure!(ws.run(&["template"]), "forceGoGetter", "not a go-getter URL");
+    assert!(!helmfile(ws.path(), &["template", "--skip-deps"]).status.success(), "helmfile refuses it too");
+}

@@ -155,6 +155,9 @@ pub struct TemplateRequest {
     /// The keyring for `verify`; empty is helm's default.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub keyring: String,
+    /// Templates may look up host names (`--enable-dns`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub enable_dns: bool,
 }
 
 /// One image substitution: every image matching `original` becomes

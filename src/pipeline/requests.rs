@@ -118,6 +118,7 @@ pub(crate) fn render_request(
         skip_schema_validation: settings.skip_schema_validation || release.chart_options.skip_schema_validation,
         verify: false,
         keyring: String::new(),
+        enable_dns: release.chart_options.enable_dns,
         image_substitutions: image_substitutions
             .iter()
             .map(|(original, replacement)| ImageSubstitution {

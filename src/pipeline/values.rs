@@ -107,6 +107,34 @@ pub struct ReleaseValues {
     pub set_string: Vec<SetValue>,
 }
 
+/// helmfile's `env:` entries (kept for compatibility): each sets `name` to
+/// the value of the environment variable its `value` names; any that is
+/// unset is an error naming all of them, as in helmfile.
+fn env_set_entries(release: &Release) -> Result<Vec<SetValue>, StateError> {
+    let mut entries = Vec::new();
+    let mut missing = Vec::new();
+    for entry in &release.spec.env {
+        let variable = entry.value.as_deref().unwrap_or_default();
+        match std::env::var(variable) {
+            Ok(value) => {
+                entries.push(SetValue { name: entry.name.clone(), value: Some(value), file: None, values: None })
+            }
+            Err(_) => missing.push(format!("`{variable}`")),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(entries);
+    }
+    Err(StateError::Invalid {
+        location: release.location.clone(),
+        message: format!(
+            "release `{}`: `env:` names environment variables that are not set: {}; set them, or use `set:` instead",
+            release.name,
+            missing.join(", ")
+        ),
+    })
+}
+
 /// What resolving a release's values needs.
 pub struct ValuesContext<'a> {
     /// The state file declaring the release.
@@ -124,7 +152,8 @@ pub struct ValuesContext<'a> {
 /// twice is fetched once, and the vals cache shares it across releases).
 pub fn release_values(cx: &ValuesContext<'_>, release: &Release) -> Result<ReleaseValues, StateError> {
     let documents = release_documents(cx, release)?;
-    let (set, set_string) = resolve_set_references(cx, release)?;
+    let (mut set, set_string) = resolve_set_references(cx, release)?;
+    set.extend(env_set_entries(release)?);
     Ok(ReleaseValues { documents: documents.iter().map(ResolvedValues::to_source).collect(), set, set_string })
 }
 

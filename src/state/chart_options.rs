@@ -1,10 +1,10 @@
 //! How a release's chart is fetched and checked: `devel`, `verify` and
 //! `keyring`, `skipSchemaValidation`, `insecureSkipTLSVerify` and
-//! `plainHttp`, combined from the release, its repository and
+//! `plainHttp` and `enableDNS`, combined from the release, its repository and
 //! `helmDefaults` exactly as helmfile 1.8 combines them (pkg/state
 //! `isDevelopment`, `appendVerifyFlags`, `appendKeyringFlags`,
 //! `shouldSkipSchemaValidation`, `needsPlainHttp`,
-//! `needsInsecureSkipTLSVerify`).
+//! `needsInsecureSkipTLSVerify`, `appendEnableDNSFlags`).
 
 use super::schema::{HelmDefaults, ReleaseSpec, RepositorySpec};
 
@@ -24,6 +24,9 @@ pub struct ChartOptions {
     pub insecure_skip_tls_verify: bool,
     /// Fetch the chart over plain HTTP.
     pub plain_http: bool,
+    /// Templates may look up host names (`getHostByName`); helm's
+    /// `--enable-dns`.
+    pub enable_dns: bool,
 }
 
 impl ChartOptions {
@@ -56,7 +59,18 @@ impl ChartOptions {
             && (release.insecure_skip_tls_verify
                 || defaults.insecure_skip_tls_verify
                 || repository.is_some_and(|r| r.skip_tls_verify));
-        ChartOptions { devel, verify, keyring, skip_schema_validation, insecure_skip_tls_verify, plain_http }
+        // helmfile's appendEnableDNSFlags: the release's own setting, true
+        // or false, else helmDefaults'.
+        let enable_dns = release.enable_dns.unwrap_or(defaults.enable_dns);
+        ChartOptions {
+            devel,
+            verify,
+            keyring,
+            skip_schema_validation,
+            insecure_skip_tls_verify,
+            plain_http,
+            enable_dns,
+        }
     }
 }
 
@@ -105,5 +119,15 @@ mod tests {
         let options =
             ChartOptions::resolve(&release("name: a\nplainHttp: true\n"), Some(&repo), &HelmDefaults::default());
         assert!(options.plain_http && !options.insecure_skip_tls_verify);
+    }
+
+    #[test]
+    fn enable_dns_is_the_release_s_choice_else_helm_defaults() {
+        let on = defaults("enableDNS: true\n");
+        assert!(ChartOptions::resolve(&release("name: a\n"), None, &on).enable_dns);
+        assert!(!ChartOptions::resolve(&release("name: a\nenableDNS: false\n"), None, &on).enable_dns);
+        let off = HelmDefaults::default();
+        assert!(ChartOptions::resolve(&release("name: a\nenableDNS: true\n"), None, &off).enable_dns);
+        assert!(!ChartOptions::resolve(&release("name: a\n"), None, &off).enable_dns);
     }
 }

@@ -247,6 +247,9 @@ impl HelmfileDoc {
         if later.missing_file_handler_config.is_some() {
             self.missing_file_handler_config.clone_from(&later.missing_file_handler_config);
         }
+        if later.llm.is_some() {
+            self.llm.clone_from(&later.llm);
+        }
     }
 
     /// Merges a layer of `bases:` (mergo with appended slices and override):
@@ -373,6 +376,7 @@ kubeContext: ctx
 chart: ./chart
 missingFileHandler: Warn
 missingFileHandlerConfig: {ignoreMissingGitBranch: true}
+llm: {provider: openai}
 ";
 
     fn every_key() -> HelmfileDoc {

@@ -537,6 +537,17 @@ mod tests {
     }
 
     #[test]
+    fn a_hand_written_chart_path_replaces_only_a_repository_chart() {
+        let state = parse(
+            "releases:\n- name: a\n  chart: repo/a\n  chartPath: ./prepared/a\n- name: b\n  chart: ./charts/b\n  chartPath: ./prepared/b\n",
+        )
+        .unwrap();
+        assert_eq!(state.releases[0].chart, crate::state::ChartSource::Local("/base/prepared/a".into()));
+        assert_eq!(state.releases[0].chart_ref, "repo/a", "selectors still see the chart as written");
+        assert_eq!(state.releases[1].chart, crate::state::ChartSource::Local("/base/charts/b".into()));
+    }
+
+    #[test]
     fn releases_resolve_paths_against_the_state_directory() {
         let state = parse("releases:\n- name: a\n  chart: ./charts/a\n  values:\n  - v.yaml\n  - {x: 1}\n").unwrap();
         let release = &state.releases[0];
@@ -578,11 +589,11 @@ mod tests {
 
     #[test]
     fn pending_helmfile_keys_are_reported_not_ignored() {
-        let err = parse("llm: {model: x}\n---\nreleases: []\n").unwrap_err();
+        let err = parse("releases: []\n---\nhelmDefaults:\n  templateArgs: [--x]\n").unwrap_err();
         match err {
             StateError::NotSupportedYet { key, location, .. } => {
-                assert_eq!(key, "llm");
-                assert_eq!(location.line, Some(1));
+                assert_eq!(key, "templateArgs");
+                assert!(location.line.is_some(), "{location:?}");
             }
             other => panic!("unexpected {other:?}"),
         }

@@ -138,11 +138,35 @@ impl Release {
         if spec.name.is_empty() {
             return Err(invalid("a release has no `name`".into()));
         }
+        // `directory:` is documented by helmfile as an alias of `chart:`, but
+        // helmfile 1.8 refuses a release without `chart:` before reading it,
+        // and with `chart:` set it is never used; so it is kept and inert.
+        if spec.chart.is_empty() && !spec.directory.is_empty() {
+            return Err(invalid(format!(
+                "release `{}` has `directory` but no `chart`; helmfile needs `chart` too, so write the directory as `chart: {}`",
+                spec.name, spec.directory
+            )));
+        }
         if spec.chart.is_empty() {
             return Err(invalid(format!("release `{}` has no `chart`", spec.name)));
         }
+        if spec.force_go_getter && !is_remote(&spec.chart) {
+            return Err(invalid(format!(
+                "release `{}` sets `forceGoGetter` but its chart `{}` is not a go-getter URL; write it as `git::https://host/org/repo.git@path?ref=v1` (or another go-getter form), or drop `forceGoGetter`",
+                spec.name, spec.chart
+            )));
+        }
 
-        let chart = resolve_chart(&spec.chart, base_dir, location.clone())?;
+        let mut chart = resolve_chart(&spec.chart, base_dir, location.clone())?;
+        // A hand-written `chartPath:` replaces a chart helmfile would pass to
+        // helm as written (`repo/chart`); for local, OCI and fetched charts
+        // helmfile overwrites it with its own prepared path, so it is ignored.
+        if !spec.chart_path.is_empty() && matches!(&chart, ChartSource::Remote(r) if !r.starts_with("oci://")) {
+            chart = ChartSource::Local(
+                std::path::absolute(base_dir.join(&spec.chart_path))
+                    .unwrap_or_else(|_| base_dir.join(&spec.chart_path)),
+            );
+        }
         // `valuesPathPrefix` is prepended as written, no separator added
         // (helmfile's concatenation).
         let prefixed = |file: &str| base_dir.join(format!("{}{file}", spec.values_path_prefix));

@@ -194,13 +194,15 @@ helmfile_schema! {
             /// `ignoreMissingGitBranch` for remote values files of releases
             /// that set none.
             missing_file_handler_config: Option<MissingFileHandlerConfig> = "missingFileHandlerConfig",
+            /// helmfile's settings for its `doctor` command (an LLM endpoint);
+            /// helmfire has no `doctor`, so they are kept for `build` only.
+            llm: Option<Value> = "llm",
         }
         deferred {
             helm_binary = "helmBinary",
             kustomize_binary = "kustomizeBinary",
         }
         pending {
-            llm = "llm",
         }
     }
 }
@@ -295,6 +297,21 @@ helmfile_schema! {
             resolve_oci_versions: Option<bool> = "resolveOCIVersions",
             /// `ignoreMissingGitBranch` for remote values files.
             missing_file_handler_config: Option<MissingFileHandlerConfig> = "missingFileHandlerConfig",
+            /// Let templates look up host names (helm's `--enable-dns`;
+            /// else helmDefaults').
+            enable_dns: Option<bool> = "enableDNS",
+            /// The chart to use instead of `chart` (helmfile's prepared-chart
+            /// path; written by hand it replaces `chart`, as in helmfile).
+            chart_path: String = "chartPath",
+            /// Documented by helmfile as `chart` by another name; helmfile
+            /// 1.8 never reads it (a release needs `chart`), nor does helmfire.
+            directory: String = "directory",
+            /// `chart` must be a go-getter URL: one that is not is an error
+            /// instead of being read as a chart name.
+            force_go_getter: bool = "forceGoGetter",
+            /// `set:` entries whose `value` names an environment variable
+            /// holding the value (helmfile's older form of `set:`).
+            env: Vec<SetValue> = "env",
             /// JSON patches (`{target, patch}`, or a file holding one) applied
             /// with kustomize to the rendered manifests, before
             /// `strategicMergePatches`.
@@ -348,11 +365,6 @@ helmfile_schema! {
             track_fail_on_error = "trackFailOnError",
         }
         pending {
-            chart_path = "chartPath",
-            directory = "directory",
-            enable_dns = "enableDNS",
-            env = "env",
-            force_go_getter = "forceGoGetter",
         }
     }
 }
@@ -450,6 +462,8 @@ helmfile_schema! {
             plain_http: bool = "plainHttp",
             /// See the release key of the same name.
             resolve_oci_versions: Option<bool> = "resolveOCIVersions",
+            /// Let templates look up host names (helm's `--enable-dns`).
+            enable_dns: bool = "enableDNS",
         }
         deferred {
             skip_crds = "skipCRDs",
@@ -484,7 +498,6 @@ helmfile_schema! {
         pending {
             args = "args",
             template_args = "templateArgs",
-            enable_dns = "enableDNS",
         }
     }
 }

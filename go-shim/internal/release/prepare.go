@@ -64,6 +64,7 @@ func (p *UpgradeParams) prepareInstall(ctx context.Context, s *kube.Session, rep
 	client.RollbackOnFailure = o.Atomic
 	client.DisableOpenAPIValidation = o.DisableValidation
 	client.SkipSchemaValidation = p.SkipSchemaValidation
+	client.EnableDNS = p.EnableDNS
 	client.Description = o.Description
 	client.Labels = o.Labels
 	client.TakeOwnership = o.TakeOwnership
@@ -99,6 +100,7 @@ func (p *UpgradeParams) prepareUpgrade(ctx context.Context, s *kube.Session, dry
 	client.ResetValues = o.ResetValues
 	client.DisableOpenAPIValidation = o.DisableValidation
 	client.SkipSchemaValidation = p.SkipSchemaValidation
+	client.EnableDNS = p.EnableDNS
 	client.Description = o.Description
 	client.Labels = o.Labels
 	client.TakeOwnership = o.TakeOwnership

@@ -49,6 +49,8 @@ type TemplateParams struct {
 	// charts are verified when they are pulled.
 	Verify  bool   `json:"verify,omitempty"`
 	Keyring string `json:"keyring,omitempty"`
+	// EnableDNS is --enable-dns: templates may look up host names.
+	EnableDNS bool `json:"enable_dns,omitempty"`
 }
 
 // ChartPathOptions sets the chart-locating options p carries.
@@ -81,6 +83,7 @@ func Template(ctx context.Context, p TemplateParams) (TemplateResult, error) {
 	client.Namespace = namespaceOrDefault(p.Namespace)
 	p.ChartPathOptions(&client.ChartPathOptions)
 	client.SkipSchemaValidation = p.SkipSchemaValidation
+	client.EnableDNS = p.EnableDNS
 	client.APIVersions = common.VersionSet(p.APIVersions)
 	client.IncludeCRDs = p.IncludeCRDs
 	client.IsUpgrade = p.IsUpgrade
