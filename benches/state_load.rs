@@ -35,6 +35,7 @@ fn main() {
             environment: env,
             overrides: &overrides,
             namespace: "",
+            chart: "",
             engine: &engine,
             render_yaml: false,
             selectors_conflict: &|_| false,

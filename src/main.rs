@@ -11,10 +11,10 @@ use helmfire::cli::{
     TemplateSettings,
 };
 use helmfire::commands::{
-    ApplyCommand, BuildCommand, CacheAction, CacheCommand, Context, DaemonAction, DaemonCommand, DaemonOptions,
-    DepsCommand, DestroyCommand, DiffCommand, DiffOptions, DriftCommand, EmbedValues, ExitStatus, FetchCommand,
-    LintCommand, ListCommand, PrintEnvCommand, ReposCommand, ShowDagCommand, StatusCommand, SubstituteAction,
-    SubstituteCommand, SyncCommand, TemplateCommand, TestCommand, VersionCommand, WriteValuesCommand,
+    ApplyCommand, BuildCommand, CacheAction, CacheCommand, Context, CreateCommand, DaemonAction, DaemonCommand,
+    DaemonOptions, DepsCommand, DestroyCommand, DiffCommand, DiffOptions, DriftCommand, EmbedValues, ExitStatus,
+    FetchCommand, InitCommand, LintCommand, ListCommand, PrintEnvCommand, ReposCommand, ShowDagCommand, StatusCommand,
+    SubstituteAction, SubstituteCommand, SyncCommand, TemplateCommand, TestCommand, VersionCommand, WriteValuesCommand,
 };
 use helmfire::env_vars;
 use helmfire::exec::{Shutdown, ShutdownHooks};
@@ -37,7 +37,10 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
-    let no_color = std::env::var_os(env_vars::NO_COLOR).is_some();
+    // NO_COLOR set to anything but the empty string (no-color.org), or a
+    // dumb terminal.
+    let no_color = std::env::var_os(env_vars::NO_COLOR).is_some_and(|v| !v.is_empty())
+        || std::env::var_os("TERM").is_some_and(|t| t == "dumb");
     let early_printer = Printer::new(Verbosity::Normal, ColorChoice::Auto, no_color);
     let (cwd, global) = match std::env::current_dir()
         .map_err(|e| anyhow::Error::new(e).context("cannot read the current directory"))
@@ -52,6 +55,9 @@ fn main() -> ExitCode {
     let printer = Printer::new(global.verbosity, global.color, no_color);
     let _ = speaker.set(printer);
     route_sdk_logs(printer);
+    for notice in &global.notices {
+        printer.info(notice);
+    }
 
     let outbox = Arc::new(Outbox::new(Arc::new(move |line: &str| printer.warn(line))));
     let ctx = Context { backend, printer, shutdown: Arc::clone(&shutdown), outbox };
@@ -108,6 +114,7 @@ impl ShutdownHooks for ShutdownNotices {
 }
 
 fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Context) -> anyhow::Result<ExitStatus> {
+    use helmfire::exec::Concurrency;
     match command {
         Command::Version(args) => VersionCommand { format: args.output, ctx }.run(),
         Command::Build(args) => {
@@ -115,43 +122,67 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             BuildCommand { global, embed_values, ctx }.run()
         }
         Command::Lint(args) => {
-            let settings = TemplateSettings::resolve(args, cwd);
+            let settings = TemplateSettings::resolve_lint(args, &global, cwd)?;
             runtime()?.block_on(LintCommand { global, settings, ctx }.run())
         }
         Command::Sync(args) => {
-            let settings = DeploySettings::resolve(args, cwd);
+            let settings = DeploySettings::resolve(args, &global, cwd)?;
             runtime()?.block_on(SyncCommand { global, settings, ctx }.run())
         }
         Command::Diff(args) => {
-            let options = diff_options(&args);
-            let settings = DeploySettings::resolve(args.deploy, cwd);
-            if settings.watch {
-                anyhow::bail!("--watch works with sync and apply, not with diff; run `helmfire apply --watch`");
-            }
+            let options = diff_options(&args.view)?;
+            let settings = DeploySettings::resolve_diff(args.render, &args.view, &global, cwd)?;
             runtime()?.block_on(DiffCommand { global, settings, options, ctx }.run())
         }
         Command::Apply(args) => {
-            let options = diff_options(&args);
-            let settings = DeploySettings::resolve(args.deploy, cwd);
+            let mut options = diff_options(&args.view)?;
+            options.hide_all = args.sync.suppress_diff;
+            let settings = DeploySettings::resolve_apply(args, &global, cwd)?;
             runtime()?.block_on(ApplyCommand { global, settings, options, ctx }.run())
         }
         Command::Destroy(args) => {
-            let concurrency = helmfire::exec::Concurrency::from_flag(args.cluster.concurrency);
-            runtime()?.block_on(DestroyCommand { global, concurrency, interactive: args.interactive, ctx }.run())
+            refuse_helm_args(&args.helm, "destroy")?;
+            let command = DestroyCommand {
+                concurrency: Concurrency::from_flag(args.concurrency),
+                interactive: global.interactive,
+                delete_wait: args.delete_wait,
+                delete_timeout_seconds: args.delete_timeout,
+                cascade: args.cascade,
+                global,
+                ctx,
+            };
+            runtime()?.block_on(command.run())
         }
         Command::Status(args) => {
-            let concurrency = helmfire::exec::Concurrency::from_flag(args.concurrency);
+            refuse_helm_args(&args.helm, "status")?;
+            let concurrency = Concurrency::from_flag(args.concurrency);
             runtime()?.block_on(StatusCommand { global, concurrency, ctx }.run())
         }
         Command::Test(args) => {
-            let concurrency = helmfire::exec::Concurrency::from_flag(args.cluster.concurrency);
+            refuse_helm_args(&args.helm, "test")?;
+            if args.cleanup {
+                ctx.printer.info(
+                    "--cleanup has no effect: since Helm 3, test pods are deleted by their helm.sh/hook-delete-policy",
+                );
+            }
+            let concurrency = Concurrency::from_flag(args.concurrency);
             let timeout_seconds = args.timeout.unwrap_or(0);
             runtime()?.block_on(TestCommand { global, concurrency, logs: args.logs, timeout_seconds, ctx }.run())
         }
-        Command::Repos => runtime()?.block_on(ReposCommand { global, ctx }.run()),
+        Command::Repos(args) => {
+            refuse_helm_args(&args.helm, "repos")?;
+            runtime()?.block_on(ReposCommand { global, ctx }.run())
+        }
         Command::WriteValues(args) => {
-            let values = args.values.iter().map(|v| cwd.join(v)).collect();
-            WriteValuesCommand { global, output_file_template: args.output_file_template, values, ctx }.run()
+            let values = args.values.values.iter().map(|v| cwd.join(v)).collect();
+            let command = WriteValuesCommand {
+                global,
+                output_file_template: args.output_file_template,
+                values,
+                set: args.values.set,
+                ctx,
+            };
+            command.run()
         }
         Command::PrintEnv(args) => PrintEnvCommand { global, format: args.output, ctx }.run(),
         Command::List(args) => match args.what {
@@ -167,7 +198,7 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             SubstituteCommand { global, action: SubstituteAction::AddImage { original, replacement }, ctx }.run()
         }
         Command::Drift(args) => {
-            let concurrency = helmfire::exec::Concurrency::from_flag(args.concurrency);
+            let concurrency = Concurrency::from_flag(args.concurrency);
             let command = DriftCommand { global, heal: args.heal, format: args.output, concurrency, ctx };
             runtime()?.block_on(command.run())
         }
@@ -179,7 +210,7 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
                 DaemonActionArg::Status => DaemonAction::Status,
                 DaemonActionArg::Logs => DaemonAction::Logs,
             };
-            let mut settings = DeploySettings::resolve(args.deploy, cwd);
+            let mut settings = DeploySettings::resolve(args.deploy, &global, cwd)?;
             // The daemon always watches; watch mode's drift flags mean the
             // same as its own.
             let options = DaemonOptions {
@@ -202,12 +233,21 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             SubstituteCommand { global, action, ctx }.run()
         }
         Command::ShowDag(args) => ShowDagCommand { global, format: args.output, ctx }.run(),
-        Command::Deps => runtime()?.block_on(DepsCommand { global, ctx }.run()),
+        Command::Deps(args) => {
+            refuse_helm_args(&args.helm, "deps")?;
+            runtime()?.block_on(DepsCommand { global, skip_repos: args.skip_repos, ctx }.run())
+        }
         Command::Fetch(args) => {
             let output_dir = args.output_dir.map(|d| cwd.join(d));
-            let concurrency = helmfire::exec::Concurrency::from_flag(args.concurrency);
+            let concurrency = Concurrency::from_flag(args.concurrency);
             let output_dir_template = args.output_dir_template;
-            runtime()?.block_on(FetchCommand { global, output_dir, output_dir_template, concurrency, ctx }.run())
+            if args.write_output {
+                anyhow::bail!(
+                    "--write-output is not supported by helmfire yet; fetch with --output-dir, then point the releases' `chart:` at the directories it prints"
+                );
+            }
+            let command = FetchCommand { global, output_dir, output_dir_template, concurrency, ctx };
+            runtime()?.block_on(command.run())
         }
         Command::Cache(CacheArgs::Info { output }) => {
             CacheCommand { global, action: CacheAction::Info(output), ctx }.run()
@@ -217,22 +257,75 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             CacheCommand { global, action, ctx }.run()
         }
         Command::Template(args) => {
-            let settings = TemplateSettings::resolve(args, cwd);
+            let settings = TemplateSettings::resolve(args, &global, cwd)?;
             runtime()?.block_on(TemplateCommand { global, settings, ctx }.run())
+        }
+        Command::Completion { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "helmfire", &mut script);
+            ctx.printer.stdout(&String::from_utf8_lossy(&script))?;
+            Ok(ExitStatus::Success)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)?;
+            ctx.printer.stdout(&String::from_utf8_lossy(&page))?;
+            Ok(ExitStatus::Success)
+        }
+        Command::Init => InitCommand { global, ctx }.run(),
+        Command::Create(args) => {
+            let command =
+                CreateCommand { name: args.name, output_dir: args.output_dir, force: args.force, cwd: cwd.into(), ctx };
+            command.run()
         }
     }
 }
 
-fn diff_options(args: &helmfire::cli::DiffArgs) -> DiffOptions {
-    DiffOptions {
-        context_lines: args.context,
-        show_secrets: args.show_secrets,
-        suppress_secrets: args.suppress_secrets,
-        include_tests: args.include_tests,
-        format: args.output,
-        detailed_exitcode: args.detailed_exitcode,
-        force_conflicts: args.deploy.force_conflicts,
+/// The commands whose helm call takes no flag helmfire could map: `--args`
+/// is accepted only when it is empty or holds flags that change nothing,
+/// so a flag is never dropped silently.
+fn refuse_helm_args(args: &helmfire::cli::HelmArgs, command: &str) -> anyhow::Result<()> {
+    let Some(text) = args.args.as_deref() else { return Ok(()) };
+    let flags = helm::HelmFlags::parse(text, "--args").map_err(anyhow::Error::msg)?;
+    if flags != helm::HelmFlags::default() {
+        anyhow::bail!("--args: `{}` has no meaning for `helmfire {command}`; remove it", text.trim());
     }
+    Ok(())
+}
+
+/// What the diff shows, from the diff flags and then `--diff-args` (which
+/// helmfile appends last, so its flags win).
+fn diff_options(view: &helmfire::cli::DiffViewArgs) -> anyhow::Result<DiffOptions> {
+    let extra = match view.diff_args.as_deref() {
+        Some(text) => helm::HelmFlags::parse(text, "--diff-args").map_err(anyhow::Error::msg)?,
+        None => helm::HelmFlags::default(),
+    };
+    let mut patterns = view.suppress_output_line_regex.clone();
+    patterns.extend(extra.suppress_output_line_regex.iter().cloned());
+    let suppress_lines = patterns
+        .iter()
+        .map(|p| {
+            regex::Regex::new(p)
+                .map_err(|e| anyhow::anyhow!("--suppress-output-line-regex `{p}` is not a regular expression: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut suppress_kinds = view.suppress.clone();
+    suppress_kinds.extend(extra.suppress.iter().cloned());
+    Ok(DiffOptions {
+        context_lines: extra.context.unwrap_or(view.context),
+        show_secrets: extra.show_secrets.unwrap_or(view.show_secrets),
+        suppress_secrets: extra.suppress_secrets.unwrap_or(view.suppress_secrets),
+        include_tests: extra.include_tests.unwrap_or(view.include_tests),
+        format: view.output,
+        detailed_exitcode: extra.detailed_exitcode.unwrap_or(view.detailed_exitcode),
+        force_conflicts: view.force_conflicts,
+        suppress_kinds,
+        suppress_lines,
+        strip_trailing_cr: extra.strip_trailing_cr.unwrap_or(view.strip_trailing_cr),
+        hide_all: false,
+        hide_new_releases: view.skip_diff_on_install,
+    })
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -54,11 +54,11 @@ fn an_unknown_top_level_key() {
 #[test]
 fn a_helmfile_key_not_implemented_yet_is_not_silently_ignored() {
     let ws = workspace_with(&format!(
-        "releases:\n  - name: a\n    chart: {}\n    enableDNS: true\n",
+        "repositories:\n  - name: r\n    url: https://charts.example\n    managed: acr\nreleases:\n  - name: a\n    chart: {}\n",
         chart("files").display()
     ));
     let out = ws.run(&["template"]);
-    assert_clean_failure!(out, "helmfile.yaml:4: `enableDNS` in release `a` is not supported by helmfire yet");
+    assert_clean_failure!(out, "helmfile.yaml:4: `managed`", "is not supported by helmfire yet");
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod bindings;
 mod chart_keys;
 mod chart_repo;
 mod chartify;
+mod cli;
 mod cluster;
 mod conformance;
 mod daemon;

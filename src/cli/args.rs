@@ -7,7 +7,13 @@ use clap::{Args, Parser, Subcommand};
 /// Deploys the Helm releases declared in a helmfile.yaml, with the Helm SDK
 /// compiled in: no helm binary, no plugins.
 #[derive(Debug, Parser)]
-#[command(name = "helmfire", version, about, propagate_version = true)]
+#[command(
+    name = "helmfire",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "helmfile's commands are helmfire's, with the same flags, except `unittest` (helm-unittest) and `doctor`, which helmfire does not have."
+)]
 pub struct Cli {
     /// Flags every command takes.
     #[command(flatten)]
@@ -17,17 +23,19 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags before or after the command.
+/// Flags before or after the command: helmfile's global flags, with
+/// helmfile's names, short forms and environment variables (read in
+/// settings.rs, as helmfile reads them: a flag wins over its variable).
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// The state file or directory to load; `-` reads stdin. Default:
     /// helmfile.yaml, helmfile.yaml.gotmpl or helmfile.d/ in the current
-    /// directory.
+    /// directory (also HELMFILE_FILE_PATH).
     #[arg(short = 'f', long = "file", global = true, value_name = "FILE|DIR|-")]
     pub file: Option<PathBuf>,
-    /// The environment to load (helmfile's `-e`; also HELMFILE_ENVIRONMENT).
-    #[arg(short = 'e', long, global = true, env = "HELMFILE_ENVIRONMENT", default_value = "default")]
-    pub environment: String,
+    /// The environment to load (also HELMFILE_ENVIRONMENT; default `default`).
+    #[arg(short = 'e', long, global = true)]
+    pub environment: Option<String>,
     /// Override state values: `key.path=value,other=value` (repeatable).
     #[arg(long = "state-values-set", global = true, value_name = "KEY=VALUE")]
     pub state_values_set: Vec<String>,
@@ -45,34 +53,85 @@ pub struct GlobalArgs {
     /// Exit 0 instead of 3 when the selectors match no release.
     #[arg(long, global = true)]
     pub allow_no_matching_release: bool,
-    /// The kube context to use (overrides the state's kubeContext settings).
+    /// Keep going when a release's chart cannot be prepared (helmfire always
+    /// does: every other release is still processed and each failure is
+    /// reported at the end).
+    #[arg(long, global = true)]
+    pub allow_failed_releases: bool,
+    /// Use this chart for every release (available to templates as `{{ .Chart }}`).
+    #[arg(short = 'c', long, global = true, value_name = "CHART")]
+    pub chart: Option<String>,
+    /// The kube context to use, overriding the state's kubeContext settings
+    /// (also HELMFILE_KUBE_CONTEXT).
     #[arg(long, global = true, value_name = "CONTEXT")]
     pub kube_context: Option<String>,
     /// The kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
     #[arg(long, global = true, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
-    /// Put every release in this namespace, overriding the state file.
+    /// Put every release in this namespace, overriding the state file (also
+    /// HELMFILE_NAMESPACE).
     #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
-    /// Show debug output, including the Helm SDK's log lines.
+    /// Ask before changing anything (also HELMFILE_INTERACTIVE=true).
+    #[arg(short = 'i', long, global = true)]
+    pub interactive: bool,
+    /// Do not build the dependencies of local charts (nor refresh repositories).
+    #[arg(long, global = true)]
+    pub skip_deps: bool,
+    /// Use the chart repository indexes already cached instead of refreshing them.
+    #[arg(long, global = true)]
+    pub skip_refresh: bool,
+    /// Show debug output, including the Helm SDK's log lines (also HELMFILE_DEBUG=true).
     #[arg(long, global = true)]
     pub debug: bool,
-    /// Show only errors on stderr.
-    #[arg(short = 'q', long, global = true, conflicts_with = "debug")]
+    /// Show only warnings and errors on stderr (also HELMFILE_QUIET=true).
+    #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
+    /// debug, info (default), warn or error (also HELMFILE_LOG_LEVEL).
+    #[arg(long, global = true, value_name = "LEVEL", value_parser = ["debug", "info", "warn", "error"])]
+    pub log_level: Option<String>,
     /// Colour the output even when it is not a terminal.
     #[arg(long, global = true, conflicts_with = "no_color")]
     pub color: bool,
-    /// Never colour the output (also: NO_COLOR).
+    /// Never colour the output (also NO_COLOR, HELMFILE_NO_COLOR=true).
     #[arg(long, global = true)]
     pub no_color: bool,
-    /// Accepted for helmfile compatibility: helmfire runs Helm in-process
-    /// and its output is always shown as it happens.
-    #[arg(long, global = true)]
-    pub enable_live_output: bool,
     /// Talk plain HTTP to OCI registries (local or insecure registries).
     #[arg(long, global = true)]
     pub oci_plain_http: bool,
+    /// Retry chart repository and registry requests that fail this many
+    /// times, backing off exponentially (also HELMFILE_REPO_RETRIES).
+    #[arg(long, global = true, value_name = "N")]
+    pub repo_retries: Option<u32>,
+    /// Load the files of helmfile.d one after another in alphabetical order
+    /// (helmfire always does).
+    #[arg(long, global = true)]
+    pub sequential_helmfiles: bool,
+    /// Accepted for helmfile compatibility; no effect: the Helm SDK is compiled in.
+    #[arg(short = 'b', long, global = true, value_name = "PATH")]
+    pub helm_binary: Option<String>,
+    /// Accepted for helmfile compatibility; no effect: kustomize is linked in.
+    #[arg(short = 'k', long, global = true, value_name = "PATH")]
+    pub kustomize_binary: Option<String>,
+    /// Accepted for helmfile compatibility; no effect: Helm runs in-process
+    /// and its output is always shown as it happens.
+    #[arg(long, global = true)]
+    pub enable_live_output: bool,
+    /// Accepted for helmfile compatibility; no effect: helmfire never runs
+    /// `helm repo add`.
+    #[arg(long, global = true)]
+    pub disable_force_update: bool,
+    /// Accepted for helmfile compatibility; no effect: helmfire installs no plugins.
+    #[arg(long, global = true)]
+    pub enforce_plugin_verification: bool,
+    /// Accepted for helmfile compatibility; helmfire exports no OpenTelemetry
+    /// data (its daemon serves Prometheus metrics).
+    #[arg(long, global = true)]
+    pub otel_tracing: bool,
+    /// Accepted for helmfile compatibility; helmfire never puts values on a
+    /// command line, so its errors hold none to strip.
+    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub strip_args_values_on_exit_error: Option<bool>,
 }
 
 /// The commands.
@@ -84,23 +143,23 @@ pub enum Command {
     Version(VersionArgs),
     /// Install or upgrade every selected release (and uninstall those with
     /// `installed: false`), in needs order.
-    Sync(DeployArgs),
+    Sync(SyncArgs),
     /// Show what sync would change in the live cluster (no plugin needed).
     Diff(DiffArgs),
     /// Diff, then sync only the releases that would change (and uninstall
     /// those marked `installed: false`).
-    Apply(DiffArgs),
+    Apply(ApplyArgs),
     /// Uninstall the selected releases, in reverse needs order.
     Destroy(DestroyArgs),
     /// Show the status of the selected releases in the cluster.
-    Status(ClusterArgs),
+    Status(StatusArgs),
     /// Run the selected releases' tests (`helm test`).
     Test(TestArgs),
     /// Refresh the indexes of the state's chart repositories (helmfire never
     /// writes your helm repositories.yaml).
-    Repos,
+    Repos(ReposArgs),
     /// Lint the selected releases' charts with their values (`helm lint`).
-    Lint(TemplateArgs),
+    Lint(LintArgs),
     /// Print the state as helmfile understands it, after rendering,
     /// layering, inheritance and templating.
     Build(BuildArgs),
@@ -115,7 +174,7 @@ pub enum Command {
     ShowDag(ShowDagArgs),
     /// Resolve every remote chart's version constraint and write the lock
     /// file (helmfile's format; `lockFilePath` or `<name>.lock`).
-    Deps,
+    Deps(DepsArgs),
     /// Download the selected releases' remote charts for offline use.
     Fetch(FetchArgs),
     /// Inspect or empty the chart cache (HELMFIRE_CACHE_HOME).
@@ -143,6 +202,20 @@ pub enum Command {
     /// drift, and serve an HTTP API on loopback. In the foreground unless
     /// `start`; `stop`, `status` and `logs` manage a background one.
     Daemon(DaemonArgs),
+    /// Print a shell completion script: `source <(helmfire completion bash)`.
+    Completion {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print helmfire's manual page (roff): `helmfire man > helmfire.1`.
+    Man,
+    /// Check what helmfire needs: nothing to install (Helm, its plugins and
+    /// kustomize are compiled in); reports the kubeconfig and the chart cache.
+    Init,
+    /// Create a helmfile project scaffold (helmfile.yaml, environments,
+    /// values) in a directory.
+    Create(CreateArgs),
     /// Stop a chart or image substitution.
     Remove {
         /// `chart` or `image`.
@@ -176,7 +249,7 @@ pub struct DaemonArgs {
     pub action: DaemonActionArg,
     /// The deploy flags of its syncs.
     #[command(flatten)]
-    pub deploy: DeployArgs,
+    pub deploy: SyncArgs,
     /// Where the API listens.
     #[arg(long, default_value = "127.0.0.1:7474", value_name = "HOST:PORT")]
     pub listen: String,
@@ -263,6 +336,9 @@ pub struct FetchArgs {
     /// Downloads at once; 0 is no limit.
     #[arg(long, default_value_t = 0)]
     pub concurrency: usize,
+    /// Print the state with each chart replaced by its local copy (needs --output-dir).
+    #[arg(long, requires = "output_dir")]
+    pub write_output: bool,
 }
 
 /// `helmfire cache`.
@@ -297,12 +373,115 @@ pub struct NeedsArgs {
     pub include_transitive_needs: bool,
 }
 
-/// Flags of the commands that change the cluster.
+/// `--set` and `--values`, for every release.
+#[derive(Debug, Args, Default)]
+pub struct ValuesArgs {
+    /// Additional values for every release, as helm's `--set` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Additional values files for every release, merged last (repeatable).
+    #[arg(long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+}
+
+/// Flags of every command that renders releases: template, diff, apply, sync.
 #[derive(Debug, Args)]
-pub struct DeployArgs {
-    /// Rendering flags shared with `template`.
+pub struct RenderArgs {
+    /// How `needs` of the selected releases are handled.
     #[command(flatten)]
-    pub render: TemplateArgs,
+    pub needs: NeedsArgs,
+    /// `--set` and `--values`.
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Helm flags for every Helm operation, as one string
+    /// (`--args "--wait --timeout 10m"`); each must have a meaning in the
+    /// SDK calls, or it is an error naming it.
+    #[arg(long, value_name = "HELM FLAGS", allow_hyphen_values = true)]
+    pub args: Option<String>,
+    /// Helm flags for rendering only (`helm template`'s).
+    #[arg(long, value_name = "HELM FLAGS", allow_hyphen_values = true)]
+    pub template_args: Option<String>,
+    /// Pipe every release's manifests through this program (stdin to
+    /// stdout), overriding the state's postRenderer.
+    #[arg(long, value_name = "PROGRAM")]
+    pub post_renderer: Option<String>,
+    /// Arguments of --post-renderer (repeatable).
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    pub post_renderer_args: Vec<String>,
+    /// Fail when a selected release needs one that is `installed: false`.
+    #[arg(long)]
+    pub enforce_needs_are_installed: bool,
+    /// Leave out the manifests of the charts' hooks.
+    #[arg(long)]
+    pub no_hooks: bool,
+    /// Validate the manifests against the cluster (template).
+    #[arg(long)]
+    pub validate: bool,
+    /// How many releases are handled at once; 0 means no limit.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub concurrency: usize,
+}
+
+/// What a diff shows: flags of diff, apply, and sync's interactive preview.
+#[derive(Debug, Args)]
+pub struct DiffViewArgs {
+    /// Exit 2 when there are changes (0 when none).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Lines of context around each change.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub context: i32,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "diff")]
+    pub output: super::grammar::DiffFormat,
+    /// helm-diff flags, as one string (`--diff-args "--context 5"`).
+    #[arg(long, value_name = "DIFF FLAGS", allow_hyphen_values = true)]
+    pub diff_args: Option<String>,
+    /// Show Secret values in diffs instead of `REDACTED # (N bytes)`.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Leave Secret diffs out entirely.
+    #[arg(long)]
+    pub suppress_secrets: bool,
+    /// Leave objects of this kind out of the diff (repeatable: `--suppress Secret`).
+    #[arg(long, value_name = "KIND")]
+    pub suppress: Vec<String>,
+    /// Leave diff lines matching this regular expression out (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub suppress_output_line_regex: Vec<String>,
+    /// Ignore carriage returns at the ends of lines.
+    #[arg(long)]
+    pub strip_trailing_cr: bool,
+    /// Include the charts' test hooks.
+    #[arg(long)]
+    pub include_tests: bool,
+    /// Do not diff releases that are not installed yet (they are installed).
+    #[arg(long)]
+    pub skip_diff_on_install: bool,
+    /// Do not validate the manifests of releases not installed yet while diffing.
+    #[arg(long)]
+    pub skip_diff_validation_on_install: bool,
+    /// Reuse the last release's values (overrides helmDefaults.reuseValues).
+    #[arg(long, conflicts_with = "reset_values")]
+    pub reuse_values: bool,
+    /// Reset the values to the chart's defaults plus the state's.
+    #[arg(long)]
+    pub reset_values: bool,
+    /// Server-side apply: true, false or auto.
+    #[arg(long, value_name = "MODE", value_parser = ["true", "false", "auto"])]
+    pub server_side: Option<String>,
+    /// Adopt resources that exist without a release.
+    #[arg(long)]
+    pub take_ownership: bool,
+    /// Take fields that other field managers own (puts back changes made
+    /// by hand in the cluster, which server-side apply refuses otherwise).
+    #[arg(long)]
+    pub force_conflicts: bool,
+}
+
+/// Flags of the commands that install and upgrade: sync, apply, the daemon.
+#[derive(Debug, Args)]
+pub struct SyncFlags {
     /// Watch mode (sync and apply).
     #[command(flatten)]
     pub watch: WatchArgs,
@@ -315,53 +494,136 @@ pub struct DeployArgs {
     /// How long one release operation may take, in seconds (helm's default: 300).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
-    /// Ask before changing anything.
-    #[arg(short = 'i', long)]
-    pub interactive: bool,
-    /// Take fields that other field managers own (puts back changes made
-    /// by hand in the cluster, which server-side apply refuses otherwise).
+    /// Helm flags for installs and upgrades, as one string.
+    #[arg(long, value_name = "HELM FLAGS", allow_hyphen_values = true)]
+    pub sync_args: Option<String>,
+    /// How uninstalls (`installed: false`) delete dependents: background,
+    /// orphan or foreground.
+    #[arg(long, value_name = "POLICY", value_parser = ["background", "orphan", "foreground"])]
+    pub cascade: Option<String>,
+    /// The description recorded with every release's revision.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Do not print the charts' NOTES (helmfire never prints them).
     #[arg(long)]
-    pub force_conflicts: bool,
+    pub hide_notes: bool,
     /// Do not install the charts' CRDs (`crds/`).
     #[arg(long)]
     pub skip_crds: bool,
+    /// Do not validate values against the charts' values.schema.json.
+    #[arg(long)]
+    pub skip_schema_validation: bool,
+    /// Do not print the diff of what changes.
+    #[arg(long)]
+    pub suppress_diff: bool,
+    /// Record each release's labels on its Helm release.
+    #[arg(long)]
+    pub sync_release_labels: bool,
+    /// How resources are tracked: helm (helm's kstatus wait, the default);
+    /// helm-legacy and kubedog are not supported by helmfire yet.
+    #[arg(long, value_name = "MODE", value_parser = ["helm", "helm-legacy", "kubedog"])]
+    pub track_mode: Option<String>,
+    /// Tracking timeout in seconds (kubedog tracking).
+    #[arg(long, value_name = "SECONDS")]
+    pub track_timeout: Option<u64>,
+    /// Stream all pods' logs while tracking (kubedog tracking).
+    #[arg(long)]
+    pub track_logs: bool,
+    /// Stream the logs of failing pods while tracking (kubedog tracking).
+    #[arg(long)]
+    pub track_failed_logs: bool,
+    /// Fail when tracking fails (kubedog tracking).
+    #[arg(long)]
+    pub track_fail_on_error: bool,
+    /// Seconds to wait for Helm once tracked resources are ready (kubedog tracking).
+    #[arg(long, value_name = "SECONDS")]
+    pub helm_stuck_grace: Option<u64>,
 }
 
-/// `helmfire diff` and `helmfire apply`.
+/// `helmfire sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Rendering flags.
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// The interactive preview's diff flags.
+    #[command(flatten)]
+    pub view: DiffViewArgs,
+    /// Install and upgrade flags.
+    #[command(flatten)]
+    pub sync: SyncFlags,
+}
+
+/// `helmfire apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Rendering flags.
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// The diff's flags.
+    #[command(flatten)]
+    pub view: DiffViewArgs,
+    /// Install and upgrade flags.
+    #[command(flatten)]
+    pub sync: SyncFlags,
+    /// Accepted for helmfile compatibility: helmfire keeps values in
+    /// memory, so there are no temporary files to keep.
+    #[arg(long)]
+    pub skip_cleanup: bool,
+}
+
+/// `helmfire diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The deploy flags.
+    /// Rendering flags.
     #[command(flatten)]
-    pub deploy: DeployArgs,
-    /// Exit 2 when there are changes (0 when none).
-    #[arg(long)]
-    pub detailed_exitcode: bool,
-    /// Lines of context around each change.
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub context: i32,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "diff")]
-    pub output: super::grammar::DiffFormat,
-    /// Show Secret values in diffs instead of `REDACTED # (N bytes)`.
-    #[arg(long)]
-    pub show_secrets: bool,
-    /// Leave Secret diffs out entirely.
-    #[arg(long)]
-    pub suppress_secrets: bool,
-    /// Include the charts' test hooks.
-    #[arg(long)]
-    pub include_tests: bool,
+    pub render: RenderArgs,
+    /// The diff's flags.
+    #[command(flatten)]
+    pub view: DiffViewArgs,
+}
+
+/// `--args`, for the commands that take nothing else from helm.
+#[derive(Debug, Args, Default)]
+pub struct HelmArgs {
+    /// Helm flags, as one string; each must have a meaning in the SDK
+    /// call, or it is an error naming it.
+    #[arg(long, value_name = "HELM FLAGS", allow_hyphen_values = true)]
+    pub args: Option<String>,
+}
+
+/// `helmfire lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// How `needs` of the selected releases are handled.
+    #[command(flatten)]
+    pub needs: NeedsArgs,
+    /// `--set` and `--values`.
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// `--args`.
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    /// Releases linted at once; 0 is no limit.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub concurrency: usize,
 }
 
 /// `helmfire test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Cluster flags.
+    /// `--args`.
     #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub helm: HelmArgs,
+    /// Releases tested at once; 0 is no limit.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub concurrency: usize,
     /// Print the test pods' logs.
     #[arg(long)]
     pub logs: bool,
+    /// Delete the test pods when they are done.
+    #[arg(long)]
+    pub cleanup: bool,
     /// How long the tests may take, in seconds (helm's default: 300).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
@@ -370,23 +632,74 @@ pub struct TestArgs {
 /// `helmfire destroy`.
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
-    /// Cluster flags.
+    /// `--args`.
     #[command(flatten)]
-    pub cluster: ClusterArgs,
-    /// Ask before changing anything.
-    #[arg(short = 'i', long)]
-    pub interactive: bool,
-}
-
-/// Flags of the commands that read the cluster.
-#[derive(Debug, Args)]
-pub struct ClusterArgs {
-    /// How many releases are handled at once; 0 means no limit.
+    pub helm: HelmArgs,
+    /// Releases uninstalled at once; 0 is no limit.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub concurrency: usize,
-    /// Accepted for helmfile compatibility.
+    /// How dependents are deleted: background, orphan or foreground.
+    #[arg(long, value_name = "POLICY", value_parser = ["background", "orphan", "foreground"])]
+    pub cascade: Option<String>,
+    /// Wait until the releases' resources are deleted.
+    #[arg(long = "deleteWait")]
+    pub delete_wait: bool,
+    /// How long each uninstall may take, in seconds.
+    #[arg(long = "deleteTimeout", value_name = "SECONDS", default_value_t = 300)]
+    pub delete_timeout: u64,
+    /// Accepted for helmfile compatibility: destroy never prepares charts.
     #[arg(long)]
     pub skip_charts: bool,
+}
+
+/// `helmfire status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// `--args`.
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    /// Releases read at once; 0 is no limit.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub concurrency: usize,
+}
+
+/// `helmfire repos`.
+#[derive(Debug, Args)]
+pub struct ReposArgs {
+    /// `--args`.
+    #[command(flatten)]
+    pub helm: HelmArgs,
+}
+
+/// `helmfire deps`.
+#[derive(Debug, Args)]
+pub struct DepsArgs {
+    /// `--args`.
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    /// Resolutions at once; 0 is no limit.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub concurrency: usize,
+    /// Use the chart repository indexes already cached instead of refreshing them.
+    #[arg(long)]
+    pub skip_repos: bool,
+}
+
+/// `helmfire create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The project's name: it is created in a new directory of that name
+    /// (default: the current directory).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// Where to create the project instead (default: NAME, else the
+    /// current directory).
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Overwrite the scaffold's files (helmfile.yaml,
+    /// environments/default.yaml, values/.gitkeep) when they exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `helmfire build`.
@@ -404,9 +717,12 @@ pub struct WriteValuesArgs {
     /// `{{ .State.BaseName }}-{{ .State.AbsPathSHA1 }}/{{ .Release.Name }}.yaml`).
     #[arg(long, value_name = "TEMPLATE")]
     pub output_file_template: Option<String>,
-    /// More values files, merged last (repeatable).
-    #[arg(long = "values", value_name = "FILE")]
-    pub values: Vec<PathBuf>,
+    /// `--set` and `--values` for every release.
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Releases handled at once; 0 is no limit.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub concurrency: usize,
 }
 
 /// `helmfire print-env`.
@@ -429,6 +745,9 @@ pub struct ListArgs {
     /// Accepted for helmfile compatibility: list never prepares charts.
     #[arg(long)]
     pub skip_charts: bool,
+    /// Accepted for helmfile compatibility: list makes no temporary directory.
+    #[arg(long)]
+    pub keep_temp_dir: bool,
     /// Also show each release's status and revision in the cluster.
     #[arg(long)]
     pub cluster: bool,
@@ -456,15 +775,9 @@ pub enum DagFormat {
 /// `helmfire template`.
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
-    /// How `needs` of the selected releases are handled.
+    /// Flags shared with diff, apply and sync.
     #[command(flatten)]
-    pub needs: NeedsArgs,
-    /// Additional values for every release, as helm's `--set` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// Additional values files for every release, merged last (repeatable).
-    #[arg(long = "values", value_name = "FILE")]
-    pub values: Vec<PathBuf>,
+    pub render: RenderArgs,
     /// Write each release's manifests under this directory instead of stdout.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
@@ -491,22 +804,10 @@ pub struct TemplateArgs {
     /// Only show manifests rendered from these templates (repeatable).
     #[arg(long, value_name = "TEMPLATE")]
     pub show_only: Vec<String>,
-    /// Pipe every release's manifests through this program (stdin to
-    /// stdout), overriding the state's postRenderer.
-    #[arg(long, value_name = "PROGRAM")]
-    pub post_renderer: Option<String>,
-    /// Arguments of --post-renderer (repeatable).
-    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
-    pub post_renderer_args: Vec<String>,
-    /// Use the chart repository indexes already cached instead of refreshing them.
+    /// Accepted for helmfile compatibility: helmfire keeps values in
+    /// memory, so there are no temporary files to keep.
     #[arg(long)]
-    pub skip_refresh: bool,
-    /// Do not build the dependencies of local charts.
-    #[arg(long)]
-    pub skip_deps: bool,
-    /// How many releases render at once; 0 means no limit.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub concurrency: usize,
+    pub skip_cleanup: bool,
 }
 
 /// `helmfire version`.

@@ -3,9 +3,10 @@
 //! settings commands take.
 
 pub use args::{
-    BuildArgs, CacheArgs, Cli, ClusterArgs, Command, DaemonActionArg, DaemonArgs, DagFormat, DeployArgs, DestroyArgs,
-    DiffArgs, DriftArgs, FetchArgs, GlobalArgs, ListArgs, ListWhat, NeedsArgs, PrintEnvArgs, ShowDagArgs,
-    SubstitutionKind, TemplateArgs, TestArgs, VersionArgs, WatchArgs, WriteValuesArgs,
+    ApplyArgs, BuildArgs, CacheArgs, Cli, Command, CreateArgs, DaemonActionArg, DaemonArgs, DagFormat, DepsArgs,
+    DestroyArgs, DiffArgs, DiffViewArgs, DriftArgs, FetchArgs, GlobalArgs, HelmArgs, LintArgs, ListArgs, ListWhat,
+    NeedsArgs, PrintEnvArgs, RenderArgs, ReposArgs, ShowDagArgs, StatusArgs, SubstitutionKind, SyncArgs, SyncFlags,
+    TemplateArgs, TestArgs, ValuesArgs, VersionArgs, WatchArgs, WriteValuesArgs,
 };
 pub use compat::move_command_flags;
 pub use grammar::{DiffFormat, OutputFormat, parse_age};

@@ -2,7 +2,7 @@
 //! values commands use. Parsing (args.rs) only checks syntax; this is where
 //! defaults and environment variables are applied.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
@@ -13,7 +13,10 @@ use crate::plan::{NeedsFlags, NeedsMode, Selectors};
 use crate::state::StateSource;
 use crate::substitute::Substitutions;
 
-use super::args::{DeployArgs, GlobalArgs, TemplateArgs};
+use super::args::{
+    ApplyArgs, DiffViewArgs, GlobalArgs, LintArgs, NeedsArgs, RenderArgs, SyncArgs, SyncFlags, TemplateArgs,
+};
+use crate::helm::HelmFlags;
 
 /// Settings every command uses.
 #[derive(Debug, Clone)]
@@ -46,6 +49,18 @@ pub struct GlobalSettings {
     pub cache_dir: PathBuf,
     /// The substitutions file beside the state (`helmfire chart|image`).
     pub substitutions_file: PathBuf,
+    /// `-i` (or HELMFILE_INTERACTIVE=true): ask before changing anything.
+    pub interactive: bool,
+    /// `--skip-deps`.
+    pub skip_deps: bool,
+    /// `--skip-refresh`.
+    pub skip_refresh: bool,
+    /// `-c`: the chart every release uses.
+    pub chart_override: Option<String>,
+    /// `--repo-retries` (or HELMFILE_REPO_RETRIES).
+    pub repo_retries: u32,
+    /// One line for each flag given that changes nothing in helmfire, and why.
+    pub notices: Vec<String>,
 }
 
 /// `--state-values-file`, `--state-values-set`, `--state-values-set-string`.
@@ -65,32 +80,27 @@ impl GlobalSettings {
     /// (they show in messages and in `--output-dir` paths). Reads no file:
     /// the session reads what the flags name.
     pub fn resolve(args: &GlobalArgs) -> anyhow::Result<Self> {
-        let source = match &args.file {
+        let file = args.file.clone().or_else(|| env_value(env_vars::HELMFILE_FILE_PATH).map(PathBuf::from));
+        let source = match file {
             None => StateSource::Search(PathBuf::from(".")),
             Some(path) if path.as_os_str() == "-" => StateSource::Stdin,
-            Some(path) => StateSource::Path(path.clone()),
-        };
-        let verbosity = if args.debug {
-            Verbosity::Debug
-        } else if args.quiet {
-            Verbosity::Quiet
-        } else {
-            Verbosity::Normal
-        };
-        let color = if args.no_color {
-            ColorChoice::Never
-        } else if args.color {
-            ColorChoice::Always
-        } else {
-            ColorChoice::Auto
+            Some(path) => StateSource::Path(path),
         };
         let substitutions_file = Substitutions::file_in(&state_dir(&source));
+        let repo_retries = match args.repo_retries {
+            Some(n) => n,
+            None => env_value(env_vars::HELMFILE_REPO_RETRIES).and_then(|v| v.parse().ok()).unwrap_or(0),
+        };
         Ok(GlobalSettings {
             source,
-            namespace_override: args.namespace.clone(),
-            kube_context: args.kube_context.clone(),
+            namespace_override: args.namespace.clone().or_else(|| env_value(env_vars::HELMFILE_NAMESPACE)),
+            kube_context: args.kube_context.clone().or_else(|| env_value(env_vars::HELMFILE_KUBE_CONTEXT)),
             kubeconfig: args.kubeconfig.clone(),
-            environment: args.environment.clone(),
+            environment: args
+                .environment
+                .clone()
+                .or_else(|| env_value(env_vars::HELMFILE_ENVIRONMENT))
+                .unwrap_or_else(|| crate::state::DEFAULT_ENVIRONMENT.to_string()),
             selectors: Selectors::parse(args.selector.iter().map(String::as_str))?,
             no_match: if args.allow_no_matching_release { NoMatch::Allowed } else { NoMatch::Error },
             state_values: StateValueFlags {
@@ -98,14 +108,87 @@ impl GlobalSettings {
                 set: args.state_values_set.clone(),
                 set_string: args.state_values_set_string.clone(),
             },
-            render_yaml: std::env::var(env_vars::HELMFILE_RENDER_YAML).is_ok_and(|v| v == "true"),
-            verbosity,
-            color,
+            render_yaml: env_is_true(env_vars::HELMFILE_RENDER_YAML),
+            verbosity: verbosity(args)?,
+            color: color(args),
             oci_plain_http: args.oci_plain_http,
             cache_dir: cache_dir()?,
             substitutions_file,
+            interactive: args.interactive || env_is_true(env_vars::HELMFILE_INTERACTIVE),
+            skip_deps: args.skip_deps,
+            skip_refresh: args.skip_refresh,
+            chart_override: args.chart.clone(),
+            repo_retries,
+            notices: notices(args),
         })
     }
+}
+
+/// An environment variable's value, when set and not empty.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// helmfile's boolean variables are on only when they are exactly `true`.
+fn env_is_true(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == "true")
+}
+
+/// `--debug`, then `-q`, then `--log-level`, each with its variable, as
+/// helmfile decides: debug wins over quiet; quiet is log level warn.
+fn verbosity(args: &GlobalArgs) -> anyhow::Result<Verbosity> {
+    if args.debug || env_is_true(env_vars::HELMFILE_DEBUG) {
+        return Ok(Verbosity::Debug);
+    }
+    if args.quiet || env_is_true(env_vars::HELMFILE_QUIET) {
+        return Ok(Verbosity::Quiet);
+    }
+    let level = args.log_level.clone().or_else(|| env_value(env_vars::HELMFILE_LOG_LEVEL));
+    match level.as_deref() {
+        None | Some("info") => Ok(Verbosity::Normal),
+        Some("debug") => Ok(Verbosity::Debug),
+        Some("warn" | "error") => Ok(Verbosity::Quiet),
+        Some(other) => anyhow::bail!(
+            "{} is `{other}`, which is not a log level; write debug, info, warn or error",
+            env_vars::HELMFILE_LOG_LEVEL
+        ),
+    }
+}
+
+/// `--no-color`, `--color`, then HELMFILE_NO_COLOR=true; NO_COLOR (any
+/// non-empty value) and TERM=dumb are the printer's to apply.
+fn color(args: &GlobalArgs) -> ColorChoice {
+    if args.no_color {
+        ColorChoice::Never
+    } else if args.color {
+        ColorChoice::Always
+    } else if env_is_true(env_vars::HELMFILE_NO_COLOR) {
+        ColorChoice::Never
+    } else {
+        ColorChoice::Auto
+    }
+}
+
+/// The flags (and variables) helmfile users set out of habit that change
+/// nothing here, each with the reason, said once at start-up.
+fn notices(args: &GlobalArgs) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut say = |given: bool, what: &str, why: &str| {
+        if given {
+            lines.push(format!("{what} has no effect: {why}"));
+        }
+    };
+    say(args.helm_binary.is_some(), "--helm-binary", "the Helm SDK is compiled into helmfire");
+    say(args.kustomize_binary.is_some(), "--kustomize-binary", "kustomize is linked into helmfire");
+    say(args.enable_live_output, "--enable-live-output", "Helm runs in-process and its output is shown as it happens");
+    say(args.disable_force_update, "--disable-force-update", "helmfire never runs `helm repo add`");
+    say(args.enforce_plugin_verification, "--enforce-plugin-verification", "helmfire installs no plugins");
+    say(
+        args.otel_tracing || env_is_true(env_vars::HELMFILE_OTEL_TRACING),
+        "--otel-tracing",
+        "helmfire exports no OpenTelemetry data (the daemon serves Prometheus metrics)",
+    );
+    lines
 }
 
 /// The directory the state lives in: where substitutions are kept.
@@ -120,13 +203,15 @@ fn state_dir(source: &StateSource) -> PathBuf {
     }
 }
 
-/// The chart cache: HELMFIRE_CACHE_HOME, else `helmfire` under the user's
-/// cache directory (XDG_CACHE_HOME, else ~/.cache). Made absolute, since
+/// The chart cache: HELMFIRE_CACHE_HOME, else `helmfire` under
+/// HELMFILE_CACHE_HOME, else under the user's cache directory (XDG_CACHE_HOME, else ~/.cache). Made absolute, since
 /// the shim requires it.
 fn cache_dir() -> anyhow::Result<PathBuf> {
     let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     let dir = if let Some(dir) = non_empty(env_vars::HELMFIRE_CACHE_HOME) {
         dir
+    } else if let Some(helmfile) = non_empty(env_vars::HELMFILE_CACHE_HOME) {
+        helmfile.join("helmfire")
     } else if let Some(xdg) = non_empty(env_vars::XDG_CACHE_HOME) {
         xdg.join("helmfire")
     } else if let Some(home) = std::env::home_dir() {
@@ -138,7 +223,7 @@ fn cache_dir() -> anyhow::Result<PathBuf> {
 }
 
 /// Settings of the commands that change the cluster.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DeploySettings {
     /// The rendering settings shared with `template`.
     pub render: TemplateSettings,
@@ -157,6 +242,29 @@ pub struct DeploySettings {
     pub force_conflicts: bool,
     /// `--skip-crds`.
     pub skip_crds: bool,
+    /// `--reuse-values`/`--reset-values`: Some(true) reuses, Some(false)
+    /// resets, None follows the state.
+    pub reuse_values: Option<bool>,
+    /// `--server-side`.
+    pub server_side: Option<String>,
+    /// `--take-ownership`.
+    pub take_ownership: bool,
+    /// `--description`.
+    pub description: Option<String>,
+    /// `--cascade` of uninstalls.
+    pub cascade: Option<String>,
+    /// `--sync-release-labels`.
+    pub sync_release_labels: bool,
+    /// `--suppress-diff`.
+    pub suppress_diff: bool,
+    /// `--skip-diff-on-install`.
+    pub skip_diff_on_install: bool,
+    /// `--sync-args`, parsed.
+    pub sync_args: HelmFlags,
+    /// `--args`, parsed (applied after `--sync-args`, as helmfile appends it last).
+    pub args: HelmFlags,
+    /// `sync --detailed-exitcode`: exit 2 when releases were synced.
+    pub detailed_exitcode: bool,
     /// `--watch`.
     pub watch: bool,
     /// `--drift-interval` in seconds, while watching.
@@ -166,28 +274,119 @@ pub struct DeploySettings {
 }
 
 impl DeploySettings {
-    /// Resolves the deploy flags.
-    pub fn resolve(args: DeployArgs, cwd: &std::path::Path) -> Self {
-        let needs = NeedsFlags {
-            skip_needs: args.render.needs.skip_needs,
-            include_needs: args.render.needs.include_needs,
-            include_transitive_needs: args.render.needs.include_transitive_needs,
-        }
-        .mode();
+    /// Resolves the flags of `sync` (and of the daemon's syncs).
+    pub fn resolve(args: SyncArgs, global: &GlobalSettings, cwd: &Path) -> anyhow::Result<Self> {
+        Self::from_parts(args.render, &args.view, args.sync, global, cwd)
+    }
+
+    /// Resolves the flags of `apply`.
+    pub fn resolve_apply(args: ApplyArgs, global: &GlobalSettings, cwd: &Path) -> anyhow::Result<Self> {
+        Self::from_parts(args.render, &args.view, args.sync, global, cwd)
+    }
+
+    /// Resolves the flags of `diff` (no install flags).
+    pub fn resolve_diff(
+        render: RenderArgs,
+        view: &DiffViewArgs,
+        global: &GlobalSettings,
+        cwd: &Path,
+    ) -> anyhow::Result<Self> {
+        let needs = needs_mode(&render.needs);
+        let (mut render, args) = TemplateSettings::from_render(render, global, cwd)?;
+        render.apply(&args);
+        Ok(DeploySettings { needs, interactive: global.interactive, args, ..Self::view_settings(render, view) })
+    }
+
+    /// The settings a diff's flags decide.
+    fn view_settings(render: TemplateSettings, view: &DiffViewArgs) -> Self {
         DeploySettings {
-            render: TemplateSettings::resolve(args.render, cwd),
-            needs,
-            wait: args.wait || args.wait_for_jobs,
-            wait_for_jobs: args.wait_for_jobs,
-            timeout_seconds: args.timeout.unwrap_or(0),
-            interactive: args.interactive,
-            force_conflicts: args.force_conflicts,
-            skip_crds: args.skip_crds,
-            watch: args.watch.watch,
-            drift_interval_seconds: args.watch.drift_interval,
-            heal: args.watch.heal,
+            render,
+            force_conflicts: view.force_conflicts,
+            reuse_values: if view.reuse_values {
+                Some(true)
+            } else if view.reset_values {
+                Some(false)
+            } else {
+                None
+            },
+            server_side: view.server_side.clone(),
+            take_ownership: view.take_ownership,
+            skip_diff_on_install: view.skip_diff_on_install,
+            detailed_exitcode: view.detailed_exitcode,
+            ..DeploySettings::default()
         }
     }
+
+    fn from_parts(
+        render: RenderArgs,
+        view: &DiffViewArgs,
+        sync: SyncFlags,
+        global: &GlobalSettings,
+        cwd: &Path,
+    ) -> anyhow::Result<Self> {
+        refuse_tracking(&sync)?;
+        let needs = needs_mode(&render.needs);
+        let (mut render, args) = TemplateSettings::from_render(render, global, cwd)?;
+        render.skip_schema_validation |= sync.skip_schema_validation;
+        let sync_args = parse_flags(sync.sync_args.as_deref(), "--sync-args")?;
+        // The values and rendering flags of --sync-args go to the upgrade's
+        // render, then --args again (helmfile appends it after them).
+        render.apply(&sync_args);
+        render.apply(&args);
+        Ok(DeploySettings {
+            needs,
+            wait: sync.wait || sync.wait_for_jobs,
+            wait_for_jobs: sync.wait_for_jobs,
+            timeout_seconds: sync.timeout.unwrap_or(0),
+            interactive: global.interactive,
+            skip_crds: sync.skip_crds,
+            description: sync.description,
+            cascade: sync.cascade,
+            sync_release_labels: sync.sync_release_labels,
+            suppress_diff: sync.suppress_diff,
+            sync_args,
+            args,
+            watch: sync.watch.watch,
+            drift_interval_seconds: sync.watch.drift_interval,
+            heal: sync.watch.heal,
+            ..Self::view_settings(render, view)
+        })
+    }
+}
+
+/// kubedog tracking is #15's work: asking for it is an error that says so,
+/// never a sync that quietly tracks less than asked.
+fn refuse_tracking(sync: &SyncFlags) -> anyhow::Result<()> {
+    if let Some(mode) = sync.track_mode.as_deref().filter(|m| *m != "helm") {
+        anyhow::bail!(
+            "--track-mode {mode} is not supported by helmfire yet; drop it (helm's own wait, `--wait`, tracks readiness)"
+        );
+    }
+    let kubedog_only = [
+        (sync.track_logs, "--track-logs"),
+        (sync.track_failed_logs, "--track-failed-logs"),
+        (sync.track_fail_on_error, "--track-fail-on-error"),
+        (sync.track_timeout.is_some(), "--track-timeout"),
+        (sync.helm_stuck_grace.is_some(), "--helm-stuck-grace"),
+    ];
+    if let Some((_, flag)) = kubedog_only.iter().find(|(given, _)| *given) {
+        anyhow::bail!("{flag} belongs to kubedog tracking, which helmfire does not support yet; drop it");
+    }
+    Ok(())
+}
+
+/// Parses one of the helm-flags strings, naming the flag it came from.
+fn parse_flags(text: Option<&str>, origin: &str) -> anyhow::Result<HelmFlags> {
+    text.map_or_else(|| Ok(HelmFlags::default()), |t| HelmFlags::parse(t, origin)).map_err(anyhow::Error::msg)
+}
+
+fn needs_mode(args: &NeedsArgs) -> NeedsMode {
+    NeedsFlags {
+        skip_needs: args.skip_needs,
+        include_needs: args.include_needs,
+        include_transitive_needs: args.include_transitive_needs,
+    }
+    .mode()
 }
 
 /// What it means when the selectors match no release.
@@ -204,6 +403,10 @@ pub enum NoMatch {
 pub struct TemplateSettings {
     /// `--set` for every release.
     pub set: Vec<String>,
+    /// `--set-string` for every release (from helm flags).
+    pub set_string: Vec<String>,
+    /// `--set-file` for every release (from helm flags).
+    pub set_file: Vec<String>,
     /// `--values` for every release, absolute.
     pub values: Vec<PathBuf>,
     /// `--output-dir`.
@@ -220,6 +423,10 @@ pub struct TemplateSettings {
     pub skip_tests: bool,
     /// `--skip-schema-validation`.
     pub skip_schema_validation: bool,
+    /// `--no-hooks`: leave the charts' hooks out.
+    pub no_hooks: bool,
+    /// `--enable-dns` given in helm flags (else each release's `enableDNS`).
+    pub enable_dns: Option<bool>,
     /// `--show-only`.
     pub show_only: Vec<String>,
     /// `--concurrency`.
@@ -234,37 +441,112 @@ pub struct TemplateSettings {
     pub post_renderer_args: Vec<String>,
     /// How needs are handled.
     pub needs: NeedsMode,
+    /// `--enforce-needs-are-installed`.
+    pub enforce_needs_are_installed: bool,
+    /// Where relative paths of helm flags are taken from.
+    pub cwd: PathBuf,
+    /// `--template-args` was given: helmDefaults.templateArgs then do not
+    /// apply (helmfile uses one or the other).
+    pub template_args_given: bool,
 }
 
 impl TemplateSettings {
     /// Resolves `template`'s flags; relative paths are taken from `cwd`, as
     /// helm takes them.
-    pub fn resolve(args: TemplateArgs, cwd: &std::path::Path) -> Self {
-        TemplateSettings {
-            set: args.set,
-            values: args.values.into_iter().map(|v| cwd.join(v)).collect(),
-            output_dir: args.output_dir,
-            output_dir_template: args.output_dir_template,
-            kube_version: args.kube_version,
-            api_versions: args.api_versions.into_iter().filter(|a| !a.is_empty()).collect(),
-            include_crds: args.include_crds,
-            skip_tests: args.skip_tests,
-            skip_schema_validation: args.skip_schema_validation,
-            show_only: args.show_only,
+    pub fn resolve(args: TemplateArgs, global: &GlobalSettings, cwd: &Path) -> anyhow::Result<Self> {
+        let (mut settings, args_flags) = Self::from_render(args.render, global, cwd)?;
+        settings.output_dir = args.output_dir;
+        settings.output_dir_template = args.output_dir_template;
+        settings.kube_version = args.kube_version.or(settings.kube_version);
+        settings.api_versions.extend(args.api_versions.into_iter().filter(|a| !a.is_empty()));
+        settings.include_crds |= args.include_crds;
+        settings.skip_tests |= args.skip_tests;
+        settings.skip_schema_validation |= args.skip_schema_validation;
+        settings.show_only.extend(args.show_only);
+        // helmfile appends --args last: its flags win over these.
+        settings.apply(&args_flags);
+        Ok(settings)
+    }
+
+    /// Resolves `lint`'s flags.
+    pub fn resolve_lint(args: LintArgs, global: &GlobalSettings, cwd: &Path) -> anyhow::Result<Self> {
+        let flags = parse_flags(args.helm.args.as_deref(), "--args")?;
+        let mut settings = TemplateSettings {
             concurrency: Concurrency::from_flag(args.concurrency),
-            skip_refresh: args.skip_refresh,
-            skip_deps: args.skip_deps,
+            needs: needs_mode(&args.needs).for_with_needs(),
+            skip_refresh: global.skip_refresh,
+            skip_deps: global.skip_deps,
+            cwd: cwd.to_path_buf(),
+            ..TemplateSettings::default()
+        };
+        settings.add_values(args.values.set, &args.values.values);
+        settings.apply(&flags);
+        Ok(settings)
+    }
+
+    /// The settings every rendering command shares, with `--args` parsed
+    /// (returned for the commands that also install) and `--template-args`
+    /// applied.
+    pub(crate) fn from_render(
+        args: RenderArgs,
+        global: &GlobalSettings,
+        cwd: &Path,
+    ) -> anyhow::Result<(Self, HelmFlags)> {
+        if args.validate {
+            anyhow::bail!(
+                "--validate is not supported by helmfire yet: it renders without a cluster; `helmfire diff` validates against the cluster"
+            );
+        }
+        let helm_args = parse_flags(args.args.as_deref(), "--args")?;
+        let template_args = parse_flags(args.template_args.as_deref(), "--template-args")?;
+        let mut settings = TemplateSettings {
+            concurrency: Concurrency::from_flag(args.concurrency),
+            skip_refresh: global.skip_refresh,
+            skip_deps: global.skip_deps,
             post_renderer: args
                 .post_renderer
                 .map(|p| if p.contains('/') { cwd.join(p).display().to_string() } else { p }),
             post_renderer_args: args.post_renderer_args,
-            needs: NeedsFlags {
-                skip_needs: args.needs.skip_needs,
-                include_needs: args.needs.include_needs,
-                include_transitive_needs: args.needs.include_transitive_needs,
+            needs: needs_mode(&args.needs).for_with_needs(),
+            no_hooks: args.no_hooks,
+            enforce_needs_are_installed: args.enforce_needs_are_installed,
+            cwd: cwd.to_path_buf(),
+            template_args_given: args.template_args.is_some(),
+            ..TemplateSettings::default()
+        };
+        settings.add_values(args.values.set, &args.values.values);
+        settings.apply(&template_args);
+        Ok((settings, helm_args))
+    }
+
+    /// `--set` and `--values` of the command line.
+    fn add_values(&mut self, set: Vec<String>, values: &[PathBuf]) {
+        self.set.extend(set);
+        self.values.extend(values.iter().map(|v| self.cwd.join(v)));
+    }
+
+    /// Applies the rendering part of helm flags (the later flag wins).
+    pub fn apply(&mut self, flags: &HelmFlags) {
+        self.set.extend(flags.set.iter().cloned());
+        self.set_string.extend(flags.set_string.iter().cloned());
+        self.set_file.extend(flags.set_file.iter().cloned());
+        self.values.extend(flags.values.iter().map(|v| self.cwd.join(v)));
+        if let Some(version) = &flags.kube_version {
+            self.kube_version = Some(version.clone());
+        }
+        self.api_versions.extend(flags.api_versions.iter().filter(|a| !a.is_empty()).cloned());
+        self.show_only.extend(flags.show_only.iter().cloned());
+        let set = |field: &mut bool, flag: Option<bool>| {
+            if let Some(value) = flag {
+                *field = value;
             }
-            .mode()
-            .for_with_needs(),
+        };
+        set(&mut self.include_crds, flags.include_crds);
+        set(&mut self.skip_tests, flags.skip_tests);
+        set(&mut self.skip_schema_validation, flags.skip_schema_validation);
+        set(&mut self.no_hooks, flags.no_hooks);
+        if flags.enable_dns.is_some() {
+            self.enable_dns = flags.enable_dns;
         }
     }
 }

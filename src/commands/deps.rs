@@ -25,6 +25,8 @@ use crate::pipeline::{Context, Session};
 pub struct DepsCommand {
     /// Global settings.
     pub global: GlobalSettings,
+    /// `--skip-repos`: use the repository indexes already cached.
+    pub skip_repos: bool,
     /// Shared context.
     pub ctx: Context,
 }
@@ -34,7 +36,8 @@ impl DepsCommand {
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
         let session = Session::open(&self.global, &self.ctx)?;
         let files = &session.files[..];
-        let repositories = prepare(files, &self.ctx, Refresh::Always).await?;
+        let refresh = if self.skip_repos || self.global.skip_refresh { Refresh::Skip } else { Refresh::Always };
+        let repositories = prepare(files, &self.ctx, refresh).await?;
         let repository_config = repositories.as_ref().map(|r| r.config.clone()).unwrap_or_default();
         let registry = registry_access(files, self.global.oci_plain_http);
         for file in files {

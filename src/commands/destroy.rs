@@ -4,6 +4,7 @@
 use super::ExitStatus;
 use crate::cli::GlobalSettings;
 use crate::exec::Concurrency;
+use crate::pipeline::deploy::UninstallOptions;
 use crate::pipeline::{Context, Session};
 
 /// Uninstalls releases.
@@ -14,6 +15,12 @@ pub struct DestroyCommand {
     pub concurrency: Concurrency,
     /// `-i`.
     pub interactive: bool,
+    /// `--deleteWait`: wait until each release's resources are gone.
+    pub delete_wait: bool,
+    /// `--deleteTimeout` in seconds.
+    pub delete_timeout_seconds: u64,
+    /// `--cascade`: background (default), foreground or orphan.
+    pub cascade: Option<String>,
     /// Shared context.
     pub ctx: Context,
 }
@@ -22,6 +29,11 @@ impl DestroyCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
         let session = Session::open(&self.global, &self.ctx)?;
-        crate::pipeline::deploy::destroy(&session, self.concurrency, self.interactive).await
+        let how = UninstallOptions {
+            wait: self.delete_wait,
+            timeout_seconds: self.delete_timeout_seconds,
+            cascade: self.cascade.unwrap_or_default(),
+        };
+        crate::pipeline::deploy::destroy(&session, self.concurrency, self.interactive, how).await
     }
 }

@@ -61,7 +61,7 @@ impl FetchCommand {
             None => {
                 scratch = tempfile::Builder::new()
                     .prefix("helmfire-fetch-")
-                    .tempdir()
+                    .tempdir_in(crate::env_vars::temp_dir())
                     .context("creating a temp directory")?;
                 scratch.path().to_path_buf()
             }

@@ -39,6 +39,7 @@ impl TemplateCommand {
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
         let session = Session::open(&self.global, &self.ctx)?;
         let selected = session.plan(self.settings.needs)?;
+        session.enforce_needs_installed(&selected, self.settings.enforce_needs_are_installed)?;
         if let Some(status) = session.no_match(&selected) {
             return Ok(status);
         }

@@ -23,6 +23,9 @@ pub struct WriteValuesCommand {
     pub output_file_template: Option<String>,
     /// `--values`: more files merged last.
     pub values: Vec<PathBuf>,
+    /// `--set key=value,...` for every release, merged last. helmfile 1.8
+    /// accepts the flag and ignores it; helmfire applies it.
+    pub set: Vec<String>,
     /// Shared context.
     pub ctx: Context,
 }
@@ -66,6 +69,11 @@ impl WriteValuesCommand {
         let extra = self.values.iter().map(|p| ResolvedValues::File(p.clone()));
         for document in documents.into_iter().chain(extra) {
             merge_values(&mut merged, document.parse(release)?);
+        }
+        for expression in &self.set {
+            let set = crate::state::parse_set(expression, crate::state::SetKind::Typed)
+                .map_err(|e| anyhow::anyhow!("--set {expression}: {e}"))?;
+            merge_values(&mut merged, set);
         }
         Ok((merged, sensitive))
     }

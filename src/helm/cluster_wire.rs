@@ -49,6 +49,12 @@ pub struct UpgradeOptions {
     /// Reuse the last release's values.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub reuse_values: bool,
+    /// Reset the values to the chart's defaults plus the given ones.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reset_values: bool,
+    /// Do not run the chart's hooks.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disable_hooks: bool,
     /// Skip the chart's CRDs.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub skip_crds: bool,
@@ -123,6 +129,10 @@ pub struct UninstallRequest {
     /// Succeed when the release does not exist.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ignore_not_found: bool,
+    /// How dependents are deleted: `background` (empty: helm's default),
+    /// `foreground` or `orphan`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cascade: String,
 }
 
 /// What the uninstall did.
@@ -223,6 +233,9 @@ pub struct DiffRequest {
     /// Include the chart's test hooks.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub include_tests: bool,
+    /// Lines differing only by a final carriage return are the same.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub strip_trailing_cr: bool,
 }
 
 /// One object that would change.

@@ -16,6 +16,7 @@ pub use cluster_wire::{
     UpgradeOptions, UpgradeOutput, UpgradeRequest,
 };
 pub use error::HelmError;
+pub use flags::{HelmFlags, parse_duration};
 pub use shim::ShimBackend;
 pub use wire::{
     AdhocDependency, ChartifyOutput, ChartifyRequest, DecryptOutput, DecryptRequest, DepsBuildOutput, DepsBuildRequest,
@@ -28,6 +29,7 @@ mod chart_wire;
 mod cluster_wire;
 mod error;
 mod ffi;
+mod flags;
 mod shim;
 mod wire;
 

@@ -158,6 +158,9 @@ pub struct TemplateRequest {
     /// Templates may look up host names (`--enable-dns`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub enable_dns: bool,
+    /// Leave the chart's hooks out (`--no-hooks`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disable_hooks: bool,
 }
 
 /// One image substitution: every image matching `original` becomes

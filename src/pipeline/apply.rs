@@ -34,6 +34,7 @@ pub(crate) async fn apply(
 ) -> anyhow::Result<ExitStatus> {
     let ctx = &session.ctx;
     let selected = session.plan(settings.needs)?;
+    session.enforce_needs_installed(&selected, settings.render.enforce_needs_are_installed)?;
     if let Some(status) = session.no_match(&selected) {
         return Ok(status);
     }

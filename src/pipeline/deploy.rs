@@ -30,6 +30,7 @@ use crate::state::{Release, StateFile};
 /// uninstalled when `installed: false`).
 pub(crate) async fn sync(session: &Session, settings: &DeploySettings) -> anyhow::Result<ExitStatus> {
     let selected = session.plan(settings.needs)?;
+    session.enforce_needs_installed(&selected, settings.render.enforce_needs_are_installed)?;
     if let Some(status) = session.no_match(&selected) {
         return Ok(status);
     }
@@ -48,7 +49,9 @@ pub(crate) async fn sync(session: &Session, settings: &DeploySettings) -> anyhow
     let prepared = Arc::new(prepare(session, &selected, options).await?);
     let status = deploy(session, &selected, prepared, settings).await?;
     super::hooks::cleanup(&session.ctx, &selected);
-    Ok(status)
+    // `sync --detailed-exitcode`: helmfile exits 2 when it synced anything.
+    let synced = selected.iter().any(|group| !group.releases.is_empty());
+    Ok(if settings.detailed_exitcode && synced && status == ExitStatus::Success { ExitStatus::Changes } else { status })
 }
 
 fn describe(release: &Release) -> String {
@@ -99,6 +102,7 @@ pub(crate) async fn destroy(
     session: &Session,
     concurrency: crate::exec::Concurrency,
     interactive: bool,
+    how: UninstallOptions,
 ) -> anyhow::Result<ExitStatus> {
     let selected = session.filter()?;
     if let Some(status) = session.no_match(&selected) {
@@ -115,12 +119,13 @@ pub(crate) async fn destroy(
     let shared = Arc::new(session.clone());
     let outcomes = run_dag(tasks.clone(), concurrency, stop, |release: Release| {
         let session = Arc::clone(&shared);
+        let how = how.clone();
         async move {
             let started = Instant::now();
             let _tracked = session.ctx.shutdown.track(&release.name);
             session.ctx.printer.info(&format!("Deleting {}", release.name));
             let file = session.file_of(&release);
-            let uninstall = uninstall(&session, &release, false, 0);
+            let uninstall = uninstall(&session, &release, &how);
             let result =
                 hooked(&session.ctx, file, &release, Event::Preuninstall, Event::Postuninstall, uninstall).await;
             let row = |action| SummaryRow { action, duration: started.elapsed() };
@@ -176,7 +181,12 @@ impl Releases {
         let result = if release.installed {
             hooked(&self.session.ctx, file, &release, Event::Presync, Event::Postsync, self.upgrade(&release)).await
         } else {
-            let uninstall = uninstall(&self.session, &release, self.settings.wait, self.settings.timeout_seconds);
+            let how = UninstallOptions {
+                wait: self.settings.wait,
+                timeout_seconds: self.settings.timeout_seconds,
+                cascade: self.settings.cascade.clone().unwrap_or_default(),
+            };
+            let uninstall = uninstall(&self.session, &release, &how);
             hooked(&self.session.ctx, file, &release, Event::Preuninstall, Event::Postuninstall, uninstall).await
         };
         match result {
@@ -197,17 +207,34 @@ impl Releases {
     }
 }
 
+/// How releases are uninstalled (destroy's flags, or sync's for
+/// `installed: false`).
+#[derive(Debug, Clone, Default)]
+pub struct UninstallOptions {
+    /// Wait until the release's resources are gone.
+    pub wait: bool,
+    /// How long the uninstall may take; 0 is helm's default.
+    pub timeout_seconds: u64,
+    /// `--cascade`: background (empty), foreground or orphan.
+    pub cascade: String,
+}
+
 /// Uninstalls `release` (nothing to do when it is not installed).
 pub(crate) async fn uninstall(
     session: &Session,
     release: &Release,
-    wait: bool,
-    timeout_seconds: u64,
+    how: &UninstallOptions,
 ) -> Result<&'static str, ReleaseError> {
     let mut kube = kube_target(&session.global, release);
     kube.namespace = namespace_of(&session.global, release);
-    let request =
-        UninstallRequest { kube, release_name: release.name.clone(), ignore_not_found: true, wait, timeout_seconds };
+    let request = UninstallRequest {
+        kube,
+        release_name: release.name.clone(),
+        ignore_not_found: true,
+        wait: how.wait,
+        timeout_seconds: how.timeout_seconds,
+        cascade: how.cascade.clone(),
+    };
     let out = call_helm(Arc::clone(&session.ctx.backend), move |helm, call| helm.uninstall(call, &request)).await?;
     if out.existed {
         session.ctx.printer.info(&format!("Deleted release \"{}\"", release.name));

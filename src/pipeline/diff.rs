@@ -21,7 +21,7 @@ use crate::output::report;
 use crate::state::Release;
 
 /// Options of `diff` (and of the diff `apply` shows).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct DiffOptions {
     /// `--context`: lines of context.
     pub context_lines: i32,
@@ -38,6 +38,19 @@ pub struct DiffOptions {
     /// `--force-conflicts`: a conflict the diff finds is taken over, not a
     /// failure to warn about.
     pub force_conflicts: bool,
+    /// `--suppress KIND`: objects of these kinds are left out.
+    pub suppress_kinds: Vec<String>,
+    /// `--suppress-output-line-regex`: changed lines matching one of these
+    /// are left out, and a change left with no changed line with them.
+    pub suppress_lines: Vec<regex::Regex>,
+    /// `--strip-trailing-cr`: lines differing only by a final carriage
+    /// return are the same.
+    pub strip_trailing_cr: bool,
+    /// `apply --suppress-diff`: compare, but print no diff.
+    pub hide_all: bool,
+    /// `--skip-diff-on-install`: print no diff for releases not installed
+    /// yet (they are still installed).
+    pub hide_new_releases: bool,
 }
 
 impl DiffOptions {
@@ -52,6 +65,11 @@ impl DiffOptions {
             format: DiffFormat::Simple,
             detailed_exitcode: false,
             force_conflicts: false,
+            suppress_kinds: Vec::new(),
+            suppress_lines: Vec::new(),
+            strip_trailing_cr: false,
+            hide_all: false,
+            hide_new_releases: false,
         }
     }
 }
@@ -64,6 +82,7 @@ pub(crate) async fn diff(
     options: &DiffOptions,
 ) -> anyhow::Result<ExitStatus> {
     let selected = session.plan(settings.needs.for_with_needs())?;
+    session.enforce_needs_installed(&selected, settings.render.enforce_needs_are_installed)?;
     if let Some(status) = session.no_match(&selected) {
         return Ok(status);
     }
@@ -104,6 +123,7 @@ pub(crate) async fn diff_releases(
                 context_lines: options.context_lines,
                 show_secrets: options.show_secrets,
                 include_tests: options.include_tests,
+                strip_trailing_cr: options.strip_trailing_cr,
             };
             ((*release).clone(), request)
         })
@@ -153,7 +173,10 @@ pub(crate) fn print_diffs(
     let mut outputs = Vec::new();
     for (release, result) in diffs {
         match result {
-            Ok(output) => outputs.push((release, output)),
+            Ok(mut output) => {
+                suppress(&mut output, options);
+                outputs.push((release, output));
+            }
             Err(error) => {
                 shown.failed = true;
                 if !error.cancelled() {
@@ -164,9 +187,11 @@ pub(crate) fn print_diffs(
     }
     let mut json = Vec::new();
     for (release, output) in &outputs {
+        let hidden = options.hide_all || (options.hide_new_releases && !output.exists);
         for change in &output.changes {
             let secret = change.kind == "Secret";
             match options.format {
+                _ if hidden => {}
                 DiffFormat::Json => json.push(JsonChange { release: &output.release, change }),
                 DiffFormat::Simple => ctx.printer.stdout(&format!(
                     "{}: {} {} {}/{}\n",
@@ -198,4 +223,89 @@ pub(crate) fn print_diffs(
     }
     shown.changed = outputs.into_iter().filter(|(_, o)| !o.changes.is_empty()).map(|(r, _)| r).collect();
     Ok(shown)
+}
+
+/// Leaves out what `--suppress` and `--suppress-output-line-regex` ask to,
+/// as helm-diff does: a suppressed change is no change (for the exit code
+/// and for what apply upgrades).
+fn suppress(output: &mut DiffOutput, options: &DiffOptions) {
+    output.changes.retain(|change| !options.suppress_kinds.contains(&change.kind));
+    if options.suppress_lines.is_empty() {
+        return;
+    }
+    for change in &mut output.changes {
+        change.diff = suppress_lines(&change.diff, &options.suppress_lines);
+    }
+    output.changes.retain(|change| change.diff.lines().skip(1).any(is_changed_line));
+}
+
+/// helm-diff's lines: a header, then lines prefixed `+ `, `- ` or `  `.
+fn is_changed_line(line: &str) -> bool {
+    line.starts_with("+ ") || line.starts_with("- ") || line == "+" || line == "-"
+}
+
+/// The diff text without the changed lines whose content (after the
+/// prefix) matches one of `patterns`.
+fn suppress_lines(diff: &str, patterns: &[regex::Regex]) -> String {
+    let mut kept = String::with_capacity(diff.len());
+    for (i, line) in diff.split_inclusive('\n').enumerate() {
+        let content = line.trim_end_matches('\n');
+        let suppressed =
+            i > 0 && is_changed_line(content) && patterns.iter().any(|p| p.is_match(content.get(2..).unwrap_or("")));
+        if !suppressed {
+            kept.push_str(line);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(kind: &str, diff: &str) -> crate::helm::DiffChange {
+        crate::helm::DiffChange {
+            kind: kind.to_string(),
+            api_version: "v1".to_string(),
+            namespace: "ns".to_string(),
+            name: "x".to_string(),
+            action: "update".to_string(),
+            diff: diff.to_string(),
+            conflict: String::new(),
+        }
+    }
+
+    fn options(kinds: &[&str], lines: &[&str]) -> DiffOptions {
+        DiffOptions {
+            suppress_kinds: kinds.iter().map(ToString::to_string).collect(),
+            suppress_lines: lines.iter().map(|l| regex::Regex::new(l).unwrap()).collect(),
+            ..DiffOptions::quiet()
+        }
+    }
+
+    fn output(changes: Vec<crate::helm::DiffChange>) -> DiffOutput {
+        serde_json::from_value(serde_json::json!({
+            "release": "r", "namespace": "ns", "exists": true, "changes": changes, "unchanged": 0
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn suppressed_kinds_are_no_change() {
+        let mut out = output(vec![change("Secret", "h\n- a: 1\n+ a: 2\n"), change("ConfigMap", "h\n+ b: 1\n")]);
+        suppress(&mut out, &options(&["Secret"], &[]));
+        assert_eq!(out.changes.iter().map(|c| c.kind.as_str()).collect::<Vec<_>>(), ["ConfigMap"]);
+    }
+
+    #[test]
+    fn a_change_whose_changed_lines_are_all_suppressed_is_no_change() {
+        let diff = "ns, x, ConfigMap (v1) has changed:\n  data:\n-   stamp: \"1\"\n+   stamp: \"2\"\n    keep: a\n";
+        let mut out = output(vec![change("ConfigMap", diff), change("ConfigMap", "h\n- v: 1\n+ v: 2\n")]);
+        suppress(&mut out, &options(&[], &["stamp:"]));
+        assert_eq!(out.changes.len(), 1);
+        assert_eq!(out.changes[0].diff, "h\n- v: 1\n+ v: 2\n");
+        let mut partly = output(vec![change("ConfigMap", "h\n- stamp: 1\n+ stamp: 2\n+ v: 3\n")]);
+        suppress(&mut partly, &options(&[], &["^stamp"]));
+        assert_eq!(partly.changes[0].diff, "h\n+ v: 3\n");
+    }
 }

@@ -34,6 +34,16 @@ pub enum HookError {
         /// Why.
         source: std::io::Error,
     },
+    /// HELMFILE_DISABLE_HOOKS forbids hooks, and one would run.
+    #[error(
+        "hook[{name}] would run on event \"{event}\", but HELMFILE_DISABLE_HOOKS is true; unset it, or remove the hook"
+    )]
+    Disabled {
+        /// The hook's name.
+        name: String,
+        /// The event.
+        event: &'static str,
+    },
     /// Its command ended with a failure.
     #[error("hook[{name}]: command `{command}` failed: {status}")]
     Failed {
@@ -72,6 +82,13 @@ impl Event {
     }
 }
 
+/// helmfile's HELMFILE_DISABLE_HOOKS: any boolean spelling Go's
+/// strconv.ParseBool reads as true.
+fn hooks_disabled() -> bool {
+    std::env::var(crate::env_vars::HELMFILE_DISABLE_HOOKS)
+        .is_ok_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"))
+}
+
 /// Runs `cleanup` hooks of every selected release and state, reporting
 /// (not returning) failures: the command's own result stands.
 pub(crate) fn cleanup(ctx: &Context, selected: &[super::selection::Selected<'_>]) {
@@ -103,6 +120,11 @@ pub(crate) fn trigger(
     let matching: Vec<&HookSpec> = hooks.iter().filter(|h| h.events.iter().any(|e| e == event.name())).collect();
     if matching.is_empty() {
         return Ok(());
+    }
+    if hooks_disabled() {
+        let hook = matching[0];
+        let name = if hook.name.is_empty() { hook.command.clone() } else { hook.name.clone() };
+        return Err(HookError::Disabled { name, event: event.name() });
     }
     let engine = ShimEngine::new(Arc::clone(&ctx.backend));
     let data = data(file, release, event, error);

@@ -6,8 +6,8 @@
 use serde_yaml_ng::Value;
 
 use crate::cli::DeploySettings;
-use crate::helm::UpgradeOptions;
-use crate::state::{HelmDefaults, Release};
+use crate::helm::{HelmFlags, UpgradeOptions};
+use crate::state::{HelmDefaults, Release, StateFile};
 
 /// Deploy-time keys the cluster commands honour.
 const HONOURED: &[&str] = &[
@@ -27,6 +27,7 @@ const HONOURED: &[&str] = &[
     "serverSide",
     "description",
     "skipCRDs",
+    "syncReleaseLabels",
 ];
 
 /// The release's deferred keys that cluster commands would ignore; using
@@ -44,10 +45,13 @@ fn flag(release: &Release, defaults: &HelmDefaults, key: &str) -> bool {
 }
 
 /// The upgrade options of `release`: the command line's flags, else the
-/// release's keys, else `helmDefaults`.
+/// release's keys, else `helmDefaults`; then the helm flags of
+/// `--sync-args`, `--args` and `helmDefaults.args`, in the order helmfile
+/// appends them to the helm command line (a later flag wins).
 pub(crate) fn upgrade_options(settings: &DeploySettings, release: &Release, defaults: &HelmDefaults) -> UpgradeOptions {
     let wait_for_jobs = settings.wait_for_jobs || flag(release, defaults, "waitForJobs");
-    UpgradeOptions {
+    let sync_labels = settings.sync_release_labels || flag(release, defaults, "syncReleaseLabels");
+    let mut options = UpgradeOptions {
         create_namespace: lookup(release, defaults, "createNamespace").and_then(Value::as_bool).unwrap_or(true),
         wait: settings.wait || wait_for_jobs || flag(release, defaults, "wait"),
         wait_for_jobs,
@@ -62,18 +66,57 @@ pub(crate) fn upgrade_options(settings: &DeploySettings, release: &Release, defa
             .and_then(Value::as_u64)
             .and_then(|n| u32::try_from(n).ok()),
         cleanup_on_fail: flag(release, defaults, "cleanupOnFail"),
-        reuse_values: flag(release, defaults, "reuseValues"),
+        reuse_values: settings.reuse_values.unwrap_or_else(|| flag(release, defaults, "reuseValues")),
+        reset_values: settings.reuse_values == Some(false),
         disable_validation: flag(release, defaults, "disableValidation")
             || flag(release, defaults, "disableOpenAPIValidation"),
-        take_ownership: flag(release, defaults, "takeOwnership"),
-        server_side: match lookup(release, defaults, "serverSide") {
-            Some(Value::Bool(b)) => b.to_string(),
-            Some(Value::String(s)) => s.clone(),
+        take_ownership: settings.take_ownership || flag(release, defaults, "takeOwnership"),
+        server_side: match (&settings.server_side, lookup(release, defaults, "serverSide")) {
+            (Some(mode), _) => mode.clone(),
+            (None, Some(Value::Bool(b))) => b.to_string(),
+            (None, Some(Value::String(s))) => s.clone(),
             _ => String::new(),
         },
         force_conflicts: settings.force_conflicts || release.force_conflicts,
         skip_crds: settings.skip_crds || flag(release, defaults, "skipCRDs"),
-        description: lookup(release, defaults, "description").and_then(Value::as_str).unwrap_or_default().to_string(),
-        ..UpgradeOptions::default()
+        description: settings.description.clone().unwrap_or_else(|| {
+            lookup(release, defaults, "description").and_then(Value::as_str).unwrap_or_default().to_string()
+        }),
+        labels: if sync_labels { release.labels.clone() } else { Default::default() },
+        disable_hooks: settings.render.no_hooks,
+    };
+    for flags in [&settings.sync_args, &settings.args, &defaults_args(defaults).1] {
+        flags.apply_to_upgrade(&mut options);
     }
+    options
+}
+
+/// `helmDefaults.args` and `templateArgs` are helm flags helmfire maps onto
+/// the SDK's options: one it cannot map is an error when the session opens,
+/// before any release is touched.
+pub(crate) fn check_default_args(file: &StateFile) -> anyhow::Result<()> {
+    let defaults = &file.doc.helm_defaults;
+    for (key, args) in [("args", &defaults.args), ("templateArgs", &defaults.template_args)] {
+        if !args.is_empty() {
+            let origin = format!("{}: helmDefaults.{key}", file.path.display());
+            HelmFlags::parse(&args.join(" "), &origin).map_err(anyhow::Error::msg)?;
+        }
+    }
+    Ok(())
+}
+
+/// `helmDefaults.templateArgs` and `helmDefaults.args`, parsed. Both were
+/// checked when the session opened ([`check_default_args`]), so a parse
+/// error cannot happen here; were it to, the flags would be dropped, hence
+/// the debug assertion.
+pub(crate) fn defaults_args(defaults: &HelmDefaults) -> (HelmFlags, HelmFlags) {
+    let parse = |args: &[String], origin: &str| {
+        if args.is_empty() {
+            return HelmFlags::default();
+        }
+        let parsed = HelmFlags::parse(&args.join(" "), origin);
+        debug_assert!(parsed.is_ok(), "{origin} was checked at load: {parsed:?}");
+        parsed.unwrap_or_default()
+    };
+    (parse(&defaults.template_args, "helmDefaults.templateArgs"), parse(&defaults.args, "helmDefaults.args"))
 }

@@ -4,12 +4,12 @@
 
 use super::kube::kube_target;
 use super::prepare::Prepared;
-use super::release_options::upgrade_options;
+use super::release_options::{defaults_args, upgrade_options};
 use super::session::Session;
 use super::values::ReleaseValues;
 use crate::cli::{DeploySettings, TemplateSettings};
 use crate::helm::{ImageSubstitution, TemplateRequest, UpgradeRequest, ValueOverrides, ValueSource};
-use crate::state::{ChartSource, Release, SetValue};
+use crate::state::{ChartSource, HelmDefaults, Release, SetValue};
 
 /// The `helm template` request for a prepared `release`: its resolved
 /// values, the chart preparation put in place of its own, the image
@@ -20,11 +20,12 @@ pub(crate) fn template_request(
     release: &Release,
     settings: &TemplateSettings,
 ) -> TemplateRequest {
+    let with_defaults = session.file_of(release).and_then(|file| with_default_args(settings, &file.doc.helm_defaults));
     let mut request = render_request(
         release,
         prepared.charts.values_for(release),
         session.global.namespace_override.as_deref(),
-        settings,
+        with_defaults.as_ref().unwrap_or(settings),
         &session.image_substitutions(),
     );
     request.repository_config = prepared.repository_config();
@@ -34,6 +35,24 @@ pub(crate) fn template_request(
         request.chart_version.clear();
     }
     request
+}
+
+/// `settings` with the state file's `helmDefaults.templateArgs` (unless the
+/// command line gave `--template-args`) and `helmDefaults.args` applied,
+/// as helmfile appends them to every helm command line; None when the
+/// file sets neither.
+fn with_default_args(settings: &TemplateSettings, defaults: &HelmDefaults) -> Option<TemplateSettings> {
+    let use_template_args = !settings.template_args_given && !defaults.template_args.is_empty();
+    if !use_template_args && defaults.args.is_empty() {
+        return None;
+    }
+    let (template_args, args) = defaults_args(defaults);
+    let mut settings = settings.clone();
+    if use_template_args {
+        settings.apply(&template_args);
+    }
+    settings.apply(&args);
+    Some(settings)
 }
 
 /// The `helm upgrade --install` of a prepared `release`, as sync runs it
@@ -89,7 +108,11 @@ pub(crate) fn render_request(
     for set in &values.set_string {
         push_set(&mut overrides.set_string, &mut Vec::new(), set);
     }
+    // The command line's (and helm flags') after the release's own, as
+    // helmfile appends them.
     overrides.set.extend(settings.set.iter().cloned());
+    overrides.set_string.extend(settings.set_string.iter().cloned());
+    overrides.set_file.extend(settings.set_file.iter().map(|entry| absolute_set_file(entry, &settings.cwd)));
 
     TemplateRequest {
         release_name: release.name.clone(),
@@ -118,7 +141,8 @@ pub(crate) fn render_request(
         skip_schema_validation: settings.skip_schema_validation || release.chart_options.skip_schema_validation,
         verify: false,
         keyring: String::new(),
-        enable_dns: release.chart_options.enable_dns,
+        enable_dns: settings.enable_dns.unwrap_or(release.chart_options.enable_dns),
+        disable_hooks: settings.no_hooks,
         image_substitutions: image_substitutions
             .iter()
             .map(|(original, replacement)| ImageSubstitution {
@@ -140,6 +164,15 @@ fn push_set(set: &mut Vec<String>, set_file: &mut Vec<String>, entry: &SetValue)
     } else if let Some(values) = entry.values.as_ref().filter(|v| !v.is_empty()) {
         let items: Vec<String> = values.iter().map(|v| escape(v)).collect();
         set.push(format!("{name}={{{}}}", items.join(",")));
+    }
+}
+
+/// A `--set-file key=path` with the path made absolute from `cwd`, as helm
+/// reads it from the directory it runs in.
+fn absolute_set_file(entry: &str, cwd: &std::path::Path) -> String {
+    match entry.split_once('=') {
+        Some((key, path)) if !path.is_empty() => format!("{key}={}", cwd.join(path).display()),
+        _ => entry.to_string(),
     }
 }
 

@@ -51,12 +51,16 @@ impl Session {
             environment: &global.environment,
             overrides: &overrides,
             namespace,
+            chart: global.chart_override.as_deref().unwrap_or_default(),
             engine: &engine,
             render_yaml: global.render_yaml,
             selectors_conflict: &selectors_conflict,
             inherited: None,
         };
         let mut files = state::load(&global.source, &opts)?;
+        for file in &files {
+            super::release_options::check_default_args(file)?;
+        }
         if let Some(file) = files.iter().find(|f| !f.doc.kube_context.is_empty())
             && global.kube_context.is_some()
         {
@@ -87,6 +91,27 @@ impl Session {
     /// helmfile's list-like commands select them.
     pub(crate) fn filter(&self) -> Result<Vec<Selected<'_>>, PlanError> {
         filter(&self.files, &self.global)
+    }
+
+    /// `--enforce-needs-are-installed` (when `enforce`): a selected release
+    /// that needs one marked `installed: false` is an error, before
+    /// anything runs.
+    pub(crate) fn enforce_needs_installed(&self, selected: &[Selected<'_>], enforce: bool) -> anyhow::Result<()> {
+        if !enforce {
+            return Ok(());
+        }
+        let uninstalled: std::collections::HashSet<String> =
+            self.files.iter().flat_map(|f| &f.releases).filter(|r| !r.installed).map(crate::plan::release_id).collect();
+        for release in selected.iter().flat_map(|s| s.releases.iter()).filter(|r| r.installed) {
+            if let Some(need) = crate::plan::resolved_needs(release).into_iter().find(|n| uninstalled.contains(n)) {
+                anyhow::bail!(
+                    "{}: release `{}` needs `{need}`, which is `installed: false`, and --enforce-needs-are-installed is given; install it or drop the need",
+                    release.location,
+                    release.name
+                );
+            }
+        }
+        Ok(())
     }
 
     /// helmfile's exit code 3 when the selectors matched nothing (reported).

@@ -23,6 +23,9 @@ pub struct LoadOptions<'a> {
     pub overrides: &'a Value,
     /// `-n` (`.Namespace` in templates), empty when not given.
     pub namespace: &'a str,
+    /// `-c`: the chart every release renders instead of its own (as the
+    /// file's own `chart:`, which it overrides); empty when not given.
+    pub chart: &'a str,
     /// Renders Go templates.
     pub engine: &'a dyn TemplateEngine,
     /// Render plain `.yaml` files too (helmfile's `HELMFILE_RENDER_YAML=true`).

@@ -455,8 +455,9 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         }
         // The file's `chart:` is rendered instead; the release still shows
         // (and is selected by) the chart it names, as in helmfile.
-        if !doc.chart.is_empty() {
-            release.chart = resolve_chart(&doc.chart, base_dir, release.location.clone())?;
+        let chart_override = if opts.chart.is_empty() { &doc.chart } else { opts.chart };
+        if !chart_override.is_empty() {
+            release.chart = resolve_chart(chart_override, base_dir, release.location.clone())?;
         }
         releases.push(release);
     }
@@ -524,6 +525,7 @@ mod tests {
             environment: env,
             overrides: &overrides,
             namespace: "",
+            chart: "",
             engine: &FakeEngine,
             render_yaml: false,
             selectors_conflict: &|_| false,
@@ -589,14 +591,22 @@ mod tests {
 
     #[test]
     fn pending_helmfile_keys_are_reported_not_ignored() {
-        let err = parse("releases: []\n---\nhelmDefaults:\n  templateArgs: [--x]\n").unwrap_err();
+        let err = parse("releases: []\n---\nrepositories:\n- name: r\n  url: https://charts.example\n  managed: acr\n")
+            .unwrap_err();
         match err {
             StateError::NotSupportedYet { key, location, .. } => {
-                assert_eq!(key, "templateArgs");
+                assert_eq!(key, "managed");
                 assert!(location.line.is_some(), "{location:?}");
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn helm_defaults_args_are_kept_as_written() {
+        let state = parse("helmDefaults:\n  args: [--wait, --timeout 10m]\n  templateArgs: ['--set a=1']\n").unwrap();
+        assert_eq!(state.doc.helm_defaults.args, ["--wait", "--timeout 10m"]);
+        assert_eq!(state.doc.helm_defaults.template_args, ["--set a=1"]);
     }
 
     #[test]

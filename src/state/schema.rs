@@ -464,6 +464,14 @@ helmfile_schema! {
             resolve_oci_versions: Option<bool> = "resolveOCIVersions",
             /// Let templates look up host names (helm's `--enable-dns`).
             enable_dns: bool = "enableDNS",
+            /// Helm flags for every Helm operation, as helmfile appends them
+            /// after the command line's `--args`; each is mapped onto the
+            /// SDK's options (checked at load, helm/flags.rs).
+            args: Vec<String> = "args",
+            /// Helm flags for rendering (template, and the charts' renders of
+            /// diff and sync), used when the command line gives no
+            /// `--template-args`.
+            template_args: Vec<String> = "templateArgs",
         }
         deferred {
             skip_crds = "skipCRDs",
@@ -496,8 +504,6 @@ helmfile_schema! {
             sync_args = "syncArgs",
         }
         pending {
-            args = "args",
-            template_args = "templateArgs",
         }
     }
 }

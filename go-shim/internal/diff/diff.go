@@ -27,6 +27,9 @@ type Params struct {
 	// IncludeTests adds the chart's test hooks (other hooks are never shown:
 	// they are recreated by every upgrade, not applied).
 	IncludeTests bool `json:"include_tests,omitempty"`
+	// StripTrailingCR compares lines without a carriage return at their
+	// end (helm-diff's --strip-trailing-cr): CRLF text in values is no change.
+	StripTrailingCR bool `json:"strip_trailing_cr,omitempty"`
 }
 
 // Result is the changes of one release, in helm-diff's order.
@@ -122,6 +125,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		namespace:   rel.Namespace,
 		context:     contextLines,
 		showSecrets: p.ShowSecrets,
+		stripCR:     p.StripTrailingCR,
 	}
 	serverSide := rel.ApplyMethod == string(releasev1.ApplyMethodServerSideApply)
 	d.strategy = ApplyStrategy{

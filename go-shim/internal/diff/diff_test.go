@@ -224,3 +224,14 @@ func TestDiffParamsDecoding(t *testing.T) {
 	env := shimtest.Call(t, Run, map[string]any{"release_name": "web", "chart": "c", "show_only": []string{"x"}})
 	shimtest.MustFail(t, env, fault.KindBadRequest, `"show_only" is a template parameter`)
 }
+
+func TestStripTrailingCRMakesCRLFTextEqual(t *testing.T) {
+	crlf := "data:\n  a: \"x\\r\\ny\\r\\n\"\n"
+	lf := "data:\n  a: \"x\\ny\\n\"\n"
+	if got := stripTrailingCR(crlf); got != lf {
+		t.Fatalf("stripTrailingCR(%q) = %q, want %q", crlf, got, lf)
+	}
+	if got := stripTrailingCR("a: \"x\\ry\"\n"); got != "a: \"x\\ry\"\n" {
+		t.Fatalf("a carriage return inside a line must stay, got %q", got)
+	}
+}

@@ -28,6 +28,7 @@ type differ struct {
 	strategy    ApplyStrategy
 	context     int
 	showSecrets bool
+	stripCR     bool
 }
 
 func (d *differ) run(ctx context.Context, rel *releasev1.Release, exists bool, last *releasev1.Release, includeTests bool) (*Result, error) {
@@ -180,6 +181,9 @@ func (d *differ) change(ref *unstructured.Unstructured, action string, before, a
 	if err != nil {
 		return nil, err
 	}
+	if d.stripCR {
+		oldYAML, newYAML = stripTrailingCR(oldYAML), stripTrailingCR(newYAML)
+	}
 	if action == actionUpdate && oldYAML == newYAML {
 		return nil, nil
 	}
@@ -193,6 +197,9 @@ func (d *differ) change(ref *unstructured.Unstructured, action string, before, a
 		}
 		if newYAML, err = objectYAML(new); err != nil {
 			return nil, err
+		}
+		if d.stripCR {
+			oldYAML, newYAML = stripTrailingCR(oldYAML), stripTrailingCR(newYAML)
 		}
 	}
 	key := changeKey(ref.GetNamespace(), ref.GetName(), gvk.Kind, ref.GetAPIVersion(), d.namespace)

@@ -250,3 +250,12 @@ func changeText(header, before, after string, context int) string {
 	formatEdits(diffLines(splitLines(before), splitLines(after)), context, &out)
 	return out.String()
 }
+
+// stripTrailingCR removes the carriage returns that end lines, as they
+// appear in the YAML of strings written with CRLF line ends ("\r\n"
+// escaped in double-quoted scalars, a bare "\r" before a newline in block
+// ones).
+func stripTrailingCR(doc string) string {
+	doc = strings.ReplaceAll(doc, "\\r\\n", "\\n")
+	return strings.ReplaceAll(doc, "\r\n", "\n")
+}

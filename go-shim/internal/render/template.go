@@ -51,6 +51,8 @@ type TemplateParams struct {
 	Keyring string `json:"keyring,omitempty"`
 	// EnableDNS is --enable-dns: templates may look up host names.
 	EnableDNS bool `json:"enable_dns,omitempty"`
+	// DisableHooks is --no-hooks: the charts' hooks are left out.
+	DisableHooks bool `json:"disable_hooks,omitempty"`
 }
 
 // ChartPathOptions sets the chart-locating options p carries.
@@ -84,6 +86,7 @@ func Template(ctx context.Context, p TemplateParams) (TemplateResult, error) {
 	p.ChartPathOptions(&client.ChartPathOptions)
 	client.SkipSchemaValidation = p.SkipSchemaValidation
 	client.EnableDNS = p.EnableDNS
+	client.DisableHooks = p.DisableHooks
 	client.APIVersions = common.VersionSet(p.APIVersions)
 	client.IncludeCRDs = p.IncludeCRDs
 	client.IsUpgrade = p.IsUpgrade
@@ -137,6 +140,10 @@ func Template(ctx context.Context, p TemplateParams) (TemplateResult, error) {
 		return TemplateResult{}, fault.Newf(fault.KindInternal, "rendering chart %s returned a %T, not a release", p.Chart, releaser).With("chart", p.Chart)
 	}
 	images.applyToRelease(rel) // a no-op without substitutions
+	if p.DisableHooks {
+		// helm template prints no hooks with --no-hooks.
+		rel.Hooks = nil
+	}
 	if p.OutputDir != "" {
 		return writeOutputDir(p.OutputDir, renderedFiles(rel, p.SkipTests))
 	}

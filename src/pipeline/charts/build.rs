@@ -76,7 +76,10 @@ pub(crate) async fn build<'a>(
     ctx: &Context,
     how: &Preparation,
 ) -> anyhow::Result<PreparedCharts> {
-    let work = tempfile::Builder::new().prefix("helmfire-charts-").tempdir().context("creating a temp directory")?;
+    let work = tempfile::Builder::new()
+        .prefix("helmfire-charts-")
+        .tempdir_in(crate::env_vars::temp_dir())
+        .context("creating a temp directory")?;
     let repository_config = how.repository_config.clone();
     let mut replaced = HashMap::new();
     let mut built = std::collections::HashSet::new();

@@ -32,8 +32,10 @@ pub(crate) async fn prepare(
     if specs.is_empty() {
         return Ok(None);
     }
-    let dir =
-        tempfile::Builder::new().prefix("helmfire-repos-").tempdir().context("creating a private temp directory")?;
+    let dir = tempfile::Builder::new()
+        .prefix("helmfire-repos-")
+        .tempdir_in(crate::env_vars::temp_dir())
+        .context("creating a private temp directory")?;
     let config = dir.path().join("repositories.yaml").display().to_string();
     let mut repositories = Vec::with_capacity(specs.len());
     for spec in specs {
