@@ -61,6 +61,11 @@ fn main() -> ExitCode {
 
     let outbox = Arc::new(Outbox::new(Arc::new(move |line: &str| printer.warn(line))));
     let ctx = Context { backend, printer, shutdown: Arc::clone(&shutdown), outbox };
+    for text in helm_flag_strings(&cli.command) {
+        for notice in helm::HelmFlags::without_effect(text) {
+            printer.info(&notice);
+        }
+    }
     let result = run(cli.command, global, &cwd, ctx);
     // A signal decides the exit code, whatever the command made of the
     // cancellation (an error, usually).
@@ -280,6 +285,26 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             command.run()
         }
     }
+}
+
+/// The helm-flag strings given to the command (`--args`, `--sync-args`,
+/// `--template-args`, `--diff-args`), for the notices of flags that change
+/// nothing in-process.
+fn helm_flag_strings(command: &Command) -> Vec<&str> {
+    fn render(r: &helmfire::cli::RenderArgs) -> [Option<&str>; 2] {
+        [r.args.as_deref(), r.template_args.as_deref()]
+    }
+    let strings: Vec<Option<&str>> = match command {
+        Command::Template(a) => render(&a.render).to_vec(),
+        Command::Diff(a) => [&render(&a.render)[..], &[a.view.diff_args.as_deref()]].concat(),
+        Command::Apply(a) => {
+            [&render(&a.render)[..], &[a.view.diff_args.as_deref(), a.sync.sync_args.as_deref()]].concat()
+        }
+        Command::Sync(a) => [&render(&a.render)[..], &[a.sync.sync_args.as_deref()]].concat(),
+        Command::Lint(a) => vec![a.helm.args.as_deref()],
+        _ => Vec::new(),
+    };
+    strings.into_iter().flatten().collect()
 }
 
 /// The commands whose helm call takes no flag helmfire could map: `--args`

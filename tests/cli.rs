@@ -263,3 +263,14 @@ fn enforce_needs_are_installed_refuses_a_need_marked_not_installed() {
         "installed: false"
     );
 }
+
+#[test]
+fn a_helm_flag_that_changes_nothing_in_process_says_so() {
+    let ws = Workspace::new();
+    raw_release(&ws, "");
+    let out = ws.run(&["template", "--args", "--dependency-update --set x=1"]);
+    let stdout = assert_success!(out);
+    assert!(stdout.contains("x: \"1\""), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("helm flag `--dependency-update` has no effect"), "{stderr}");
+}

@@ -309,3 +309,48 @@ fn start_stuck_sync(ws: &Workspace, ns: &str) -> std::process::Child {
     }
     child
 }
+
+#[test]
+fn deploy_flags_reach_the_release() {
+    let ws = Workspace::new();
+    let ns = namespace("flags");
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: web\n  namespace: {ns}\n  chart: {}\n  labels:\n    team: shop\n",
+            chart("named-templates").display()
+        ),
+    );
+    let out = helmfire(
+        &ws,
+        &["sync", "--description", "from the flag", "--sync-release-labels", "--sync-args", "--labels tier=web"],
+    );
+    assert_success!(out);
+    let history = helm(&ws, &["history", "web", "-n", &ns, "-o", "json"]);
+    let history: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    assert_eq!(history[0]["description"], "from the flag", "{history}");
+    let metadata = helm(&ws, &["get", "metadata", "web", "-n", &ns, "-o", "json"]);
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).unwrap();
+    assert_eq!(metadata["labels"]["team"], "shop", "{metadata}");
+    assert_eq!(metadata["labels"]["tier"], "web", "{metadata}");
+
+    // helmfile's `sync --detailed-exitcode`: 2 when releases were synced.
+    let out = helmfire(&ws, &["sync", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // --suppress-diff: apply compares and upgrades but prints no diff.
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: web\n  namespace: {ns}\n  chart: {}\n  set:\n  - name: name\n    value: changed\n",
+            chart("named-templates").display()
+        ),
+    );
+    let out = helmfire(&ws, &["apply", "--suppress-diff"]);
+    let stdout = assert_success!(out);
+    assert!(!stdout.contains("has changed"), "{stdout}");
+    assert_eq!(revision_of(&ws, &ns, "web").map(|r| r.0), Some(3));
+
+    assert_success!(helmfire(&ws, &["destroy", "--cascade", "foreground", "--deleteWait", "--deleteTimeout", "60"]));
+    assert!(helm_list(&ws, &ns).is_empty());
+}
