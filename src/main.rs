@@ -189,7 +189,7 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             };
             command.run()
         }
-        Command::PrintEnv(args) => PrintEnvCommand { global, format: args.output, ctx }.run(),
+        Command::PrintEnv(args) => PrintEnvCommand { global, format: args.output.into(), ctx }.run(),
         Command::List(args) => match args.what {
             ListWhat::Releases => ListCommand { global, format: args.output, cluster: args.cluster, ctx }.run(),
             ListWhat::Charts => SubstituteCommand { global, action: SubstituteAction::ListCharts, ctx }.run(),

@@ -728,9 +728,9 @@ pub struct WriteValuesArgs {
 /// `helmfire print-env`.
 #[derive(Debug, Args)]
 pub struct PrintEnvArgs {
-    /// Output format: YAML (text) or JSON.
-    #[arg(short = 'o', long, value_enum, default_value = "text")]
-    pub output: super::grammar::OutputFormat,
+    /// Output format: yaml or json.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    pub output: super::grammar::PrintEnvFormat,
 }
 
 /// `helmfire list`.

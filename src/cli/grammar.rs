@@ -11,6 +11,26 @@ pub enum OutputFormat {
     Json,
 }
 
+/// `print-env --output`: helmfile's names, `text` kept as another name
+/// for YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrintEnvFormat {
+    /// YAML documents, one per state file (helmfile's default).
+    #[value(alias = "text")]
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+impl From<PrintEnvFormat> for OutputFormat {
+    fn from(format: PrintEnvFormat) -> OutputFormat {
+        match format {
+            PrintEnvFormat::Yaml => OutputFormat::Text,
+            PrintEnvFormat::Json => OutputFormat::Json,
+        }
+    }
+}
+
 /// How `diff` (and the diff `apply` shows) prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum DiffFormat {

@@ -438,6 +438,11 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         if !doc.namespace.is_empty() {
             spec.namespace = doc.namespace.clone();
         }
+        // `-n` is the same override from the command line (helmfile's
+        // OverrideNamespace): every command sees the release there.
+        if !opts.namespace.is_empty() {
+            spec.namespace = opts.namespace.to_string();
+        }
         if !doc.kube_context.is_empty() {
             spec.kube_context = doc.kube_context.clone();
         }
