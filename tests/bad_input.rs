@@ -218,3 +218,38 @@ fn a_usage_error_exits_3_never_the_changes_code() {
     assert_clean_failure!(out, "--no-such-flag");
     assert!(ws.run(&["--help"]).status.success());
 }
+
+#[test]
+fn mistakes_are_named_where_they_are_written() {
+    let c = chart("files");
+    let cases: [(String, &[&str]); 6] = [
+        (
+            format!("releases:\n- name: a\n  chart: {}\n- chart: {}\n", c.display(), c.display()),
+            &["helmfile.yaml:4:", "no `name`"],
+        ),
+        (
+            format!("releases:\n- name: a\n  chart: {}\n  needs: [dbb]\n", c.display()),
+            &["helmfile.yaml:2:", "undefined release `dbb`"],
+        ),
+        (
+            "repositories:\n- name: r\n  ulr: https://charts.example\n".to_string(),
+            &["unknown key `ulr`", "did you mean `url`?"],
+        ),
+        ("helmDefaults:\n  timeout: 5m\n".to_string(), &["`timeout` is `5m`", "seconds"]),
+        (
+            format!("releases:\n- name: a\n  chart: {}\n  historyMax: ten\n", c.display()),
+            &["helmfile.yaml:2:", "`historyMax`"],
+        ),
+        (
+            "bases: [missing.yaml]\n---\nreleases: []\n".to_string(),
+            &["helmfile.yaml:1:", "the base `missing.yaml` does not exist"],
+        ),
+    ];
+    for (helmfile, fragments) in cases {
+        let ws = workspace_with(&helmfile);
+        let out = ws.run(&["template"]);
+        for fragment in fragments {
+            assert_clean_failure!(out, *fragment);
+        }
+    }
+}

@@ -65,7 +65,7 @@ impl ReleaseGraph {
             graph[node].position = position;
             by_release.insert(index, node);
         }
-        let mut undefined: Vec<(String, Vec<String>)> = Vec::new();
+        let mut undefined: Vec<(String, Vec<String>, String)> = Vec::new();
         for &index in members {
             let dependent = by_release[&index];
             for need in resolved_needs(&releases[index]) {
@@ -74,15 +74,18 @@ impl ReleaseGraph {
                     continue;
                 }
                 let dependent_id = &graph[dependent].id;
-                match undefined.iter_mut().find(|(n, _)| *n == need) {
-                    Some((_, dependents)) if dependents.contains(dependent_id) => {}
-                    Some((_, dependents)) => dependents.push(dependent_id.clone()),
-                    None => undefined.push((need, vec![dependent_id.clone()])),
+                match undefined.iter_mut().find(|(n, _, _)| *n == need) {
+                    Some((_, dependents, _)) if dependents.contains(dependent_id) => {}
+                    Some((_, dependents, _)) => dependents.push(dependent_id.clone()),
+                    None => {
+                        let location = releases[index].location.to_string();
+                        undefined.push((need, vec![dependent_id.clone()], location));
+                    }
                 }
             }
         }
-        if let Some((need, dependents)) = undefined.into_iter().next() {
-            return Err(PlanError::UndefinedNeed { dependents, need });
+        if let Some((need, dependents, location)) = undefined.into_iter().next() {
+            return Err(PlanError::UndefinedNeed { dependents, need, location });
         }
         assign_depths(&mut graph)?;
         Ok(ReleaseGraph { graph, by_release })
@@ -297,11 +300,16 @@ mod tests {
         let error = ReleaseGraph::new(&releases, &all(&releases)).unwrap_err();
         assert_eq!(
             error,
-            PlanError::UndefinedNeed { dependents: vec!["ns/a".into(), "c".into()], need: "other/x".into() }
+            PlanError::UndefinedNeed {
+                dependents: vec!["ns/a".into(), "c".into()],
+                need: "other/x".into(),
+                location: releases[0].location.to_string(),
+            }
         );
         assert_eq!(
             error.to_string(),
-            "release(s) `ns/a`, `c` depend(s) on an undefined release `other/x`. Perhaps you made a typo in \"needs\" \
+            format!("{}: ", releases[0].location)
+                + "release(s) `ns/a`, `c` depend(s) on an undefined release `other/x`. Perhaps you made a typo in \"needs\" \
              or forgot defining a release named `x` with appropriate \"namespace\" and \"kubeContext\"?"
         );
     }

@@ -49,7 +49,7 @@ pub enum PlanError {
     },
     /// A `needs` entry names no release of the state file.
     #[error(
-        "release(s) {} depend(s) on an undefined release `{need}`. Perhaps you made a typo in \"needs\" or forgot defining a release named `{}` with appropriate \"namespace\" and \"kubeContext\"?",
+        "{location}: release(s) {} depend(s) on an undefined release `{need}`. Perhaps you made a typo in \"needs\" or forgot defining a release named `{}` with appropriate \"namespace\" and \"kubeContext\"?",
         quoted_list(dependents, ", "),
         last_segment(need)
     )]
@@ -58,6 +58,8 @@ pub enum PlanError {
         dependents: Vec<String>,
         /// The need, resolved to a release id.
         need: String,
+        /// Where the first release that needs it is declared (file:line).
+        location: String,
     },
     /// The needs form a cycle. The path runs from a release to the release
     /// that needs it, as helmfile prints it: `a -> b` means `b` needs `a`.

@@ -180,6 +180,7 @@ GROUP RELEASE                                         DEPENDENCIES
             PlanError::UndefinedNeed {
                 dependents: vec!["default/default/external-secrets".into()],
                 need: "default/kube-system/kubernetes-external-secrets".into(),
+                location: releases.iter().find(|r| r.name == "external-secrets").unwrap().location.to_string(),
             }
         );
     }

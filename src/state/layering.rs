@@ -158,7 +158,9 @@ fn load_file_layers(
                         .into(),
                 });
             }
-            doc = with_bases(doc, base_dir, opts, &environment)?;
+            let mut named_at = super::parse::locate_key(path, &rendered, "bases");
+            named_at.line = named_at.line.map(|l| l + line_offset);
+            doc = with_bases(doc, base_dir, opts, &environment, &named_at)?;
         }
         if !doc.releases.is_empty() {
             release_text = rendered;
@@ -210,10 +212,20 @@ fn with_bases(
     base_dir: &Path,
     opts: &LoadOptions<'_>,
     environment: &Environment,
+    named_at: &Location,
 ) -> Result<HelmfileDoc, StateError> {
     let mut layers: Option<HelmfileDoc> = None;
     for base in &doc.bases {
         let file = base_dir.join(base);
+        if !file.exists() {
+            return Err(StateError::Invalid {
+                location: named_at.clone(),
+                message: format!(
+                    "the base `{base}` does not exist (looked for {}); paths in `bases:` are relative to this file's directory",
+                    file.display()
+                ),
+            });
+        }
         let text = super::input::read_input(&file)?;
         let layered = load_file_layers(&file, base_dir, &text, opts, Kind::Base(environment))?;
         match &mut layers {

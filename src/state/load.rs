@@ -389,6 +389,13 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
             ),
         });
     }
+    let defaults = &layered.doc.helm_defaults;
+    super::deferred_types::check(&defaults.deferred_keys(), |k| defaults.deferred_value(k)).map_err(|message| {
+        StateError::Invalid {
+            location: super::parse::locate_key(path, &layered.release_text, "helmDefaults"),
+            message: format!("helmDefaults: {message}"),
+        }
+    })?;
     let count = layered.doc.releases.len();
     let lines = release_lines(&layered.release_text, count);
     let templating = ReleaseTemplating {
@@ -449,6 +456,9 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
         let handler =
             MissingFileHandler::first_of(&[spec.missing_file_handler.as_deref(), doc.missing_file_handler.as_deref()])
                 .map_err(|message| StateError::Invalid { location: location.clone(), message })?;
+        super::deferred_types::check(&spec.deferred_keys(), |k| spec.deferred_value(k)).map_err(|message| {
+            StateError::Invalid { location: location.clone(), message: format!("release `{}`: {message}", spec.name) }
+        })?;
         let mut release = Release::resolve(spec, base_dir, location)?;
         release.missing_file_handler = handler;
         let repository =

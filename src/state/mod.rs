@@ -26,6 +26,7 @@ pub use secrets::{decrypt as decrypt_secrets, parse_document as parse_secrets_do
 pub use values::{SetKind, merge as merge_values, parse_set};
 
 mod chart_options;
+mod deferred_types;
 mod engine;
 mod environment;
 mod error;

@@ -126,9 +126,17 @@ fn section_of(path: &[crate::yaml::PathSegment]) -> (String, &'static [&'static 
 }
 
 /// The valid key closest to `key`, if any is close enough to be a typo.
+/// Similar spellings (Jaro-Winkler above 0.8) and one-edit typos, swapped
+/// letters included (`ulr` for `url`), count.
 pub(crate) fn closest(key: &str, keys: &[&'static str]) -> Option<&'static str> {
+    let key = key.to_lowercase();
     keys.iter()
-        .map(|k| (strsim::jaro_winkler(&key.to_lowercase(), &k.to_lowercase()), *k))
+        .map(|k| {
+            let k_lower = k.to_lowercase();
+            let one_edit = key.len() >= 3 && strsim::osa_distance(&key, &k_lower) <= 1;
+            let score = strsim::jaro_winkler(&key, &k_lower);
+            (if one_edit { score.max(0.81) } else { score }, *k)
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
@@ -152,9 +160,68 @@ pub(crate) fn locate_key(path: &Path, text: &str, key: &str) -> Location {
 }
 
 /// Best-effort line numbers of the releases, for messages about a release:
-/// the lines of `- name:` items, when there are as many as releases.
+/// the lines where the items of the top-level `releases:` list start (a
+/// release without a `name:` line gets one too), else the lines of
+/// `- name:` items, when there are as many as releases.
 pub(crate) fn release_lines(text: &str, count: usize) -> Vec<Option<usize>> {
+    let items = list_item_lines(text, "releases");
+    if items.len() == count {
+        return items.into_iter().map(Some).collect();
+    }
     let lines: Vec<usize> =
         text.lines().enumerate().filter(|(_, l)| l.trim_start().starts_with("- name:")).map(|(i, _)| i + 1).collect();
     if lines.len() == count { lines.into_iter().map(Some).collect() } else { vec![None; count] }
+}
+
+/// The 1-based lines starting the items of the block list under the
+/// top-level `key:` (items at the indentation of the first one).
+fn list_item_lines(text: &str, key: &str) -> Vec<usize> {
+    let mut lines = text.lines().enumerate();
+    if !lines.any(|(_, l)| l.strip_prefix(key).is_some_and(|rest| rest.trim_end() == ":")) {
+        return Vec::new();
+    }
+    let mut item_indent = None;
+    let mut found = Vec::new();
+    for (i, line) in lines {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if indent == 0 && !trimmed.starts_with('-') {
+            break; // the next top-level key
+        }
+        if trimmed.starts_with("- ") || trimmed == "-" {
+            match item_indent {
+                None => {
+                    item_indent = Some(indent);
+                    found.push(i + 1);
+                }
+                Some(at) if at == indent => found.push(i + 1),
+                _ => {}
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_find_the_key_meant() {
+        let keys = &["url", "name", "command", "wait", "timeout"];
+        assert_eq!(closest("ulr", keys), Some("url"));
+        assert_eq!(closest("comand", keys), Some("command"));
+        assert_eq!(closest("waitt", keys), Some("wait"));
+        assert_eq!(closest("zzzqqq", keys), None);
+    }
+
+    #[test]
+    fn releases_are_found_by_their_list_items() {
+        let text = "repositories:\n- name: r\n  url: x\nreleases:\n  # first\n  - chart: ./a\n    set:\n    - name: x\n  - name: b\n    chart: ./b\nhelmDefaults: {}\n";
+        assert_eq!(release_lines(text, 2), [Some(6), Some(9)]);
+        assert_eq!(release_lines("releases: []\n", 0), Vec::<Option<usize>>::new());
+    }
 }
