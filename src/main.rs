@@ -161,7 +161,7 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
         Command::Status(args) => {
             refuse_helm_args(&args.helm, "status")?;
             let concurrency = Concurrency::from_flag(args.concurrency);
-            runtime()?.block_on(StatusCommand { global, concurrency, ctx }.run())
+            runtime()?.block_on(StatusCommand { global, concurrency, format: args.output, ctx }.run())
         }
         Command::Test(args) => {
             refuse_helm_args(&args.helm, "test")?;
@@ -192,8 +192,12 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
         Command::PrintEnv(args) => PrintEnvCommand { global, format: args.output.into(), ctx }.run(),
         Command::List(args) => match args.what {
             ListWhat::Releases => ListCommand { global, format: args.output, cluster: args.cluster, ctx }.run(),
-            ListWhat::Charts => SubstituteCommand { global, action: SubstituteAction::ListCharts, ctx }.run(),
-            ListWhat::Images => SubstituteCommand { global, action: SubstituteAction::ListImages, ctx }.run(),
+            ListWhat::Charts => {
+                SubstituteCommand { global, action: SubstituteAction::ListCharts(args.output), ctx }.run()
+            }
+            ListWhat::Images => {
+                SubstituteCommand { global, action: SubstituteAction::ListImages(args.output), ctx }.run()
+            }
         },
         Command::Chart { original, path } => {
             let action = SubstituteAction::AddChart { original, path: cwd.join(path) };

@@ -333,6 +333,12 @@ fn deploy_flags_reach_the_release() {
     let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).unwrap();
     assert_eq!(metadata["labels"]["team"], "shop", "{metadata}");
     assert_eq!(metadata["labels"]["tier"], "web", "{metadata}");
+    let status: serde_json::Value =
+        serde_json::from_str(&assert_success!(helmfire(&ws, &["status", "-o", "json"]))).unwrap();
+    assert_eq!(status[0]["name"], "web", "{status}");
+    assert_eq!(status[0]["revision"], 1, "{status}");
+    assert_eq!(status[0]["status"], "deployed", "{status}");
+    assert_eq!(status[0]["description"], "from the flag", "{status}");
 
     // helmfile's `sync --detailed-exitcode`: 2 when releases were synced.
     let out = helmfire(&ws, &["sync", "--detailed-exitcode"]);

@@ -18,6 +18,12 @@ fn an_image_substitution_shows_in_template_and_reaches_the_cluster() {
     assert_success!(ws.run(&["image", "docker.io/library/nginx", "localhost:5000/nginx:dev"]));
     let listed = assert_success!(ws.run(&["list", "images"]));
     assert!(listed.contains("docker.io/library/nginx") && listed.contains("localhost:5000/nginx:dev"), "{listed}");
+    let json: serde_json::Value =
+        serde_json::from_str(&assert_success!(ws.run(&["list", "images", "-o", "json"]))).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([{"image": "docker.io/library/nginx", "replacement": "localhost:5000/nginx:dev"}])
+    );
     let after = assert_success!(ws.run(&["template"]));
     assert_eq!(after, before.replace("image: nginx:1.27", "image: localhost:5000/nginx:dev"));
 

@@ -658,6 +658,9 @@ pub struct StatusArgs {
     /// `--args`.
     #[command(flatten)]
     pub helm: HelmArgs,
+    /// Output format: a table, or JSON (one object per release).
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: super::grammar::OutputFormat,
     /// Releases read at once; 0 is no limit.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub concurrency: usize,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use super::ExitStatus;
-use crate::cli::GlobalSettings;
+use crate::cli::{GlobalSettings, OutputFormat};
 use crate::pipeline::Context;
 use crate::substitute::Substitutions;
 
@@ -35,9 +35,9 @@ pub enum SubstituteAction {
     /// Stop substituting an image.
     RemoveImage(String),
     /// Print the chart substitutions.
-    ListCharts,
+    ListCharts(OutputFormat),
     /// Print the image substitutions.
-    ListImages,
+    ListImages(OutputFormat),
 }
 
 /// Edits or shows the substitutions.
@@ -58,18 +58,17 @@ impl SubstituteCommand {
         }
         let file = &self.global.substitutions_file;
         match &self.action {
-            SubstituteAction::ListCharts => {
+            SubstituteAction::ListCharts(format) => {
                 let subs = Substitutions::load(file)?;
-                let rows: Vec<Vec<String>> =
-                    subs.charts.iter().map(|(from, to)| vec![from.clone(), to.display().to_string()]).collect();
-                self.ctx.printer.stdout(&crate::output::render_table(&["CHART", "LOCAL PATH"], &rows))?;
+                let rows: Vec<[String; 2]> =
+                    subs.charts.iter().map(|(from, to)| [from.clone(), to.display().to_string()]).collect();
+                self.print(format, ["chart", "path"], ["CHART", "LOCAL PATH"], rows)?;
                 return Ok(ExitStatus::Success);
             }
-            SubstituteAction::ListImages => {
+            SubstituteAction::ListImages(format) => {
                 let subs = Substitutions::load(file)?;
-                let rows: Vec<Vec<String>> =
-                    subs.images.iter().map(|(from, to)| vec![from.clone(), to.clone()]).collect();
-                self.ctx.printer.stdout(&crate::output::render_table(&["IMAGE", "REPLACEMENT"], &rows))?;
+                let rows: Vec<[String; 2]> = subs.images.iter().map(|(from, to)| [from.clone(), to.clone()]).collect();
+                self.print(format, ["image", "replacement"], ["IMAGE", "REPLACEMENT"], rows)?;
                 return Ok(ExitStatus::Success);
             }
             _ => {}
@@ -112,8 +111,30 @@ impl SubstituteCommand {
                     anyhow::bail!("no image substitution for {original}; `helmfire list images` shows them");
                 }
             }
-            SubstituteAction::ListCharts | SubstituteAction::ListImages => {}
+            SubstituteAction::ListCharts(_) | SubstituteAction::ListImages(_) => {}
         }
+        Ok(())
+    }
+
+    /// A list of substitutions: a table, or JSON objects with `keys`.
+    fn print(
+        &self,
+        format: &OutputFormat,
+        keys: [&str; 2],
+        header: [&str; 2],
+        rows: Vec<[String; 2]>,
+    ) -> anyhow::Result<()> {
+        let text = match format {
+            OutputFormat::Json => {
+                let objects: Vec<serde_json::Value> =
+                    rows.into_iter().map(|[a, b]| serde_json::json!({ keys[0]: a, keys[1]: b })).collect();
+                serde_json::to_string_pretty(&objects)? + "\n"
+            }
+            OutputFormat::Text => {
+                crate::output::render_table(&header, &rows.into_iter().map(Vec::from).collect::<Vec<_>>())
+            }
+        };
+        self.ctx.printer.stdout(&text)?;
         Ok(())
     }
 
@@ -165,7 +186,7 @@ impl SubstituteCommand {
                 .delete(url(&format!("/images?original={}", encode(original))))
                 .header("Authorization", &auth)
                 .call(),
-            SubstituteAction::ListCharts | SubstituteAction::ListImages => {
+            SubstituteAction::ListCharts(_) | SubstituteAction::ListImages(_) => {
                 agent.get(url("")).header("Authorization", &auth).call()
             }
         };
@@ -176,18 +197,18 @@ impl SubstituteCommand {
         if !ok {
             anyhow::bail!("the daemon (pid {}) refused: {}", daemon.pid, body["error"].as_str().unwrap_or(&text));
         }
-        let pairs = |key: &str| -> Vec<Vec<String>> {
+        let pairs = |key: &str| -> Vec<[String; 2]> {
             body[key]
                 .as_object()
-                .map(|m| m.iter().map(|(k, v)| vec![k.clone(), v.as_str().unwrap_or_default().to_string()]).collect())
+                .map(|m| m.iter().map(|(k, v)| [k.clone(), v.as_str().unwrap_or_default().to_string()]).collect())
                 .unwrap_or_default()
         };
-        match self.action {
-            SubstituteAction::ListCharts => {
-                self.ctx.printer.stdout(&crate::output::render_table(&["CHART", "LOCAL PATH"], &pairs("charts")))?
+        match &self.action {
+            SubstituteAction::ListCharts(format) => {
+                self.print(format, ["chart", "path"], ["CHART", "LOCAL PATH"], pairs("charts"))?
             }
-            SubstituteAction::ListImages => {
-                self.ctx.printer.stdout(&crate::output::render_table(&["IMAGE", "REPLACEMENT"], &pairs("images")))?
+            SubstituteAction::ListImages(format) => {
+                self.print(format, ["image", "replacement"], ["IMAGE", "REPLACEMENT"], pairs("images"))?
             }
             _ => self.ctx.printer.info(&format!("The daemon (pid {}) applies the change", daemon.pid)),
         }
