@@ -94,3 +94,27 @@ fn apply_with_nothing_to_do_upgrades_nothing() {
     assert_eq!(revision(&ws, &ns, "cfg"), 1);
     assert_eq!(std::fs::read_to_string(ws.path().join("hooks.log")).unwrap(), "preapply\npreapply\n");
 }
+
+#[test]
+fn diff_json_carries_the_changes_and_the_failures() {
+    let ns = namespace("diffjson");
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: cfg\n  namespace: {ns}\n  chart: {}\n- name: bad\n  namespace: {ns}\n  chart: {}\n",
+            chart("files").display(),
+            chart("broken").display()
+        ),
+    );
+    let out = helmfire(&ws, &["diff", "--output", "json", "--suppress", "Secret"]);
+    assert_eq!(out.status.code(), Some(1), "a failed release fails the diff");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes = report["changes"].as_array().unwrap();
+    assert!(changes.iter().any(|c| c["release"] == "cfg" && c["kind"] == "ConfigMap"), "{report}");
+    assert!(changes.iter().all(|c| c["kind"] != "Secret"), "--suppress Secret leaves Secrets out: {report}");
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{report}");
+    assert_eq!(errors[0]["release"], "bad");
+    assert!(errors[0]["message"].as_str().unwrap().contains("broken/templates/bad.yaml"), "{report}");
+}

@@ -155,6 +155,35 @@ struct JsonChange<'a> {
     change: &'a crate::helm::DiffChange,
 }
 
+/// An error with its causes, each said once (a cause that repeats the one
+/// before it, as wrapped SDK errors do, is left out).
+fn chain_text(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+/// A release whose diff failed, in `--output json`.
+#[derive(Serialize)]
+struct JsonError {
+    release: String,
+    message: String,
+}
+
+/// `diff --output json`: `{"changes": [...], "errors": [...]}`; each change
+/// is one object that would change, with its release; each error a release
+/// that could not be diffed (also reported on stderr; the exit code is 1).
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    changes: Vec<JsonChange<'a>>,
+    errors: Vec<JsonError>,
+}
+
 /// What the diffs showed.
 pub(crate) struct Shown {
     /// The releases whose diff found changes.
@@ -171,6 +200,7 @@ pub(crate) fn print_diffs(
 ) -> anyhow::Result<Shown> {
     let mut shown = Shown { changed: Vec::new(), failed: false };
     let mut outputs = Vec::new();
+    let mut errors = Vec::new();
     for (release, result) in diffs {
         match result {
             Ok(mut output) => {
@@ -180,7 +210,9 @@ pub(crate) fn print_diffs(
             Err(error) => {
                 shown.failed = true;
                 if !error.cancelled() {
-                    report(&ctx.printer, &anyhow::Error::new(ReleaseFailed::new(&release, error)));
+                    let failure = anyhow::Error::new(ReleaseFailed::new(&release, error));
+                    errors.push(JsonError { release: release.name.clone(), message: chain_text(&failure) });
+                    report(&ctx.printer, &failure);
                 }
             }
         }
@@ -219,7 +251,8 @@ pub(crate) fn print_diffs(
         }
     }
     if options.format == DiffFormat::Json {
-        ctx.printer.stdout(&(serde_json::to_string_pretty(&json)? + "\n"))?;
+        let report = JsonReport { changes: json, errors };
+        ctx.printer.stdout(&(serde_json::to_string_pretty(&report)? + "\n"))?;
     }
     shown.changed = outputs.into_iter().filter(|(_, o)| !o.changes.is_empty()).map(|(r, _)| r).collect();
     Ok(shown)
