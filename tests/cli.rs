@@ -274,3 +274,22 @@ fn a_helm_flag_that_changes_nothing_in_process_says_so() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("helm flag `--dependency-update` has no effect"), "{stderr}");
 }
+
+#[test]
+fn a_command_line_mistake_is_said_once_not_once_per_release() {
+    let ws = Workspace::new();
+    let raw = chart("raw-0.1.0");
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: a\n  chart: {c}\n- name: b\n  chart: {c}\n- name: d\n  chart: {c}\n",
+            c = raw.display()
+        ),
+    );
+    let out = ws.run(&["template", "--values", "nope.yaml"]);
+    assert_clean_failure!(out, "nope.yaml does not exist");
+    assert_eq!(String::from_utf8_lossy(&out.stderr).matches("error:").count(), 1);
+    let out = ws.run(&["template", "--set", "novalue"]);
+    assert_clean_failure!(out, "3 releases failed the same way", "`novalue` has no value".replace('`', "\"").as_str());
+    assert_eq!(String::from_utf8_lossy(&out.stderr).matches("has no value").count(), 1);
+}

@@ -294,6 +294,7 @@ impl DeploySettings {
         let needs = needs_mode(&render.needs);
         let (mut render, args) = TemplateSettings::from_render(render, global, cwd)?;
         render.apply(&args);
+        render.check_files()?;
         Ok(DeploySettings { needs, interactive: global.interactive, args, ..Self::view_settings(render, view) })
     }
 
@@ -333,6 +334,7 @@ impl DeploySettings {
         // render, then --args again (helmfile appends it after them).
         render.apply(&sync_args);
         render.apply(&args);
+        render.check_files()?;
         Ok(DeploySettings {
             needs,
             wait: sync.wait || sync.wait_for_jobs,
@@ -465,6 +467,7 @@ impl TemplateSettings {
         settings.show_only.extend(args.show_only);
         // helmfile appends --args last: its flags win over these.
         settings.apply(&args_flags);
+        settings.check_files()?;
         Ok(settings)
     }
 
@@ -481,6 +484,7 @@ impl TemplateSettings {
         };
         settings.add_values(args.values.set, &args.values.values);
         settings.apply(&flags);
+        settings.check_files()?;
         Ok(settings)
     }
 
@@ -517,6 +521,22 @@ impl TemplateSettings {
         settings.add_values(args.values.set, &args.values.values);
         settings.apply(&template_args);
         Ok((settings, helm_args))
+    }
+
+    /// Every `--values` file (and `--set-file` file) given on the command
+    /// line must exist: said once here, not once per release.
+    pub fn check_files(&self) -> anyhow::Result<()> {
+        let set_files =
+            self.set_file.iter().filter_map(|entry| entry.split_once('=').map(|(_, path)| self.cwd.join(path)));
+        for path in self.values.iter().cloned().chain(set_files) {
+            if !path.exists() {
+                anyhow::bail!(
+                    "the values file {} does not exist; fix the path given to --values or --set-file",
+                    path.display()
+                );
+            }
+        }
+        Ok(())
     }
 
     /// `--set` and `--values` of the command line.

@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 
 use crate::exec::{Reporter, call_helm, run_ordered_until};
 use crate::helm::TemplateOutput;
-use crate::output::{TemplateReporter, report};
+use crate::output::TemplateReporter;
 use crate::pipeline::output_paths::{DEFAULT_OUTPUT_DIR_TEMPLATE, render_output_path};
 use crate::pipeline::prepare::{PrepareOptions, Prepared, prepare};
 use crate::pipeline::requests::template_request;
@@ -97,9 +97,9 @@ impl TemplateCommand {
             return Ok(ExitStatus::Interrupted(signal));
         }
         let failed = !failures.is_empty();
-        for (release, error) in failures {
-            report(&self.ctx.printer, &anyhow::Error::new(crate::pipeline::ReleaseFailed::new(&release, error)));
-        }
+        let failures =
+            failures.into_iter().map(|(release, error)| crate::pipeline::ReleaseFailed::new(&release, error));
+        crate::pipeline::report_failures(&self.ctx.printer, failures.collect());
         Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
     }
 

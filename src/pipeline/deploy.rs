@@ -22,7 +22,7 @@ use super::session::Session;
 use crate::cli::{DeploySettings, GlobalSettings};
 use crate::exec::{StopSignal, Task, TaskOutcome, call_helm, run_dag};
 use crate::helm::UninstallRequest;
-use crate::output::{render_table, report};
+use crate::output::render_table;
 use crate::plan::{release_id, resolved_needs};
 use crate::state::{Release, StateFile};
 
@@ -149,13 +149,11 @@ fn finish(
 ) -> anyhow::Result<ExitStatus> {
     let ctx = &session.ctx;
     let (table, failed) = summary(tasks, &outcomes, &session.global);
-    for (task, outcome) in tasks.iter().zip(outcomes) {
-        if let TaskOutcome::Failed((_, error)) = outcome
-            && !error.cancelled()
-        {
-            report(&ctx.printer, &anyhow::Error::new(ReleaseFailed::new(&task.input, error)));
-        }
-    }
+    let failures = tasks.iter().zip(outcomes).filter_map(|(task, outcome)| match outcome {
+        TaskOutcome::Failed((_, error)) if !error.cancelled() => Some(ReleaseFailed::new(&task.input, error)),
+        _ => None,
+    });
+    super::error::report_failures(&ctx.printer, failures.collect());
     if print_summary {
         ctx.printer.stdout(&table)?;
     }

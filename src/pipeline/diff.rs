@@ -17,7 +17,6 @@ use super::session::Session;
 use crate::cli::{DeploySettings, DiffFormat};
 use crate::exec::{call_helm, run_ordered};
 use crate::helm::{DiffOutput, DiffRequest};
-use crate::output::report;
 use crate::state::Release;
 
 /// Options of `diff` (and of the diff `apply` shows).
@@ -157,13 +156,15 @@ struct JsonChange<'a> {
 
 /// An error with its causes, each said once (a cause that repeats the one
 /// before it, as wrapped SDK errors do, is left out).
-fn chain_text(error: &anyhow::Error) -> String {
+fn chain_text(error: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
-    for cause in error.chain() {
-        let text = cause.to_string();
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        let text = error.to_string();
         if parts.last() != Some(&text) {
             parts.push(text);
         }
+        cause = error.source();
     }
     parts.join(": ")
 }
@@ -201,6 +202,7 @@ pub(crate) fn print_diffs(
     let mut shown = Shown { changed: Vec::new(), failed: false };
     let mut outputs = Vec::new();
     let mut errors = Vec::new();
+    let mut failures = Vec::new();
     for (release, result) in diffs {
         match result {
             Ok(mut output) => {
@@ -210,13 +212,14 @@ pub(crate) fn print_diffs(
             Err(error) => {
                 shown.failed = true;
                 if !error.cancelled() {
-                    let failure = anyhow::Error::new(ReleaseFailed::new(&release, error));
+                    let failure = ReleaseFailed::new(&release, error);
                     errors.push(JsonError { release: release.name.clone(), message: chain_text(&failure) });
-                    report(&ctx.printer, &failure);
+                    failures.push(failure);
                 }
             }
         }
     }
+    super::error::report_failures(&ctx.printer, failures);
     let mut json = Vec::new();
     for (release, output) in &outputs {
         let hidden = options.hide_all || (options.hide_new_releases && !output.exists);

@@ -71,3 +71,44 @@ impl ReleaseFailed {
         }
     }
 }
+
+/// Reports per-release failures, each cause once: releases that failed the
+/// same way (a bad `--set`, an unreachable cluster) share one error naming
+/// them all, instead of one identical error per release.
+pub(crate) fn report_failures(printer: &crate::output::Printer, failures: Vec<ReleaseFailed>) {
+    let mut groups: Vec<(String, Vec<ReleaseFailed>)> = Vec::new();
+    for failure in failures {
+        let cause = cause_text(&failure);
+        match groups.iter_mut().find(|(c, _)| *c == cause) {
+            Some((_, members)) => members.push(failure),
+            None => groups.push((cause, vec![failure])),
+        }
+    }
+    for (_, mut members) in groups {
+        let first = members.remove(0);
+        if members.is_empty() {
+            crate::output::report(printer, &anyhow::Error::new(first));
+            continue;
+        }
+        let names: Vec<String> =
+            std::iter::once(&first).chain(&members).map(|f| format!("`{}` ({})", f.release, f.location)).collect();
+        let error = anyhow::Error::new(*first.source).context(format!(
+            "{} releases failed the same way: {}",
+            names.len(),
+            names.join(", ")
+        ));
+        crate::output::report(printer, &error);
+    }
+}
+
+/// The text of a failure's causes (not of the release it names).
+fn cause_text(failure: &ReleaseFailed) -> String {
+    let mut text = String::new();
+    let mut cause: Option<&dyn std::error::Error> = Some(failure.source.as_ref());
+    while let Some(error) = cause {
+        text.push_str(&error.to_string());
+        text.push('\n');
+        cause = error.source();
+    }
+    text
+}

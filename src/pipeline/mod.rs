@@ -19,6 +19,7 @@
 
 pub use context::{Context, ExitStatus};
 pub use engine::ShimEngine;
+pub(crate) use error::report_failures;
 pub use error::{ReleaseError, ReleaseFailed};
 pub use session::Session;
 pub use values::{
