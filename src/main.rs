@@ -282,7 +282,12 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             ctx.printer.stdout(&String::from_utf8_lossy(&page))?;
             Ok(ExitStatus::Success)
         }
-        Command::Init => InitCommand { global, ctx }.run(),
+        Command::Init { force } => {
+            if force {
+                ctx.printer.info("--force has no effect: helmfire has nothing to install");
+            }
+            InitCommand { global, ctx }.run()
+        }
         Command::Create(args) => {
             let command =
                 CreateCommand { name: args.name, output_dir: args.output_dir, force: args.force, cwd: cwd.into(), ctx };

@@ -212,7 +212,12 @@ pub enum Command {
     Man,
     /// Check what helmfire needs: nothing to install (Helm, its plugins and
     /// kustomize are compiled in); reports the kubeconfig and the chart cache.
-    Init,
+    Init {
+        /// Accepted for helmfile compatibility (install without asking):
+        /// there is nothing to install.
+        #[arg(long)]
+        force: bool,
+    },
     /// Create a helmfile project scaffold (helmfile.yaml, environments,
     /// values) in a directory.
     Create(CreateArgs),
