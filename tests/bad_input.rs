@@ -222,7 +222,7 @@ fn a_usage_error_exits_3_never_the_changes_code() {
 #[test]
 fn mistakes_are_named_where_they_are_written() {
     let c = chart("files");
-    let cases: [(String, &[&str]); 6] = [
+    let cases: [(String, &[&str]); 7] = [
         (
             format!("releases:\n- name: a\n  chart: {}\n- chart: {}\n", c.display(), c.display()),
             &["helmfile.yaml:4:", "no `name`"],
@@ -243,6 +243,10 @@ fn mistakes_are_named_where_they_are_written() {
         (
             "bases: [missing.yaml]\n---\nreleases: []\n".to_string(),
             &["helmfile.yaml:1:", "the base `missing.yaml` does not exist"],
+        ),
+        (
+            format!("releases:\n- name: a\n  chart: {}\n  version: {{{{ .Values.v }}}}\n", c.display()),
+            &["helmfile.yaml:4:", "rename it to end in .gotmpl"],
         ),
     ];
     for (helmfile, fragments) in cases {

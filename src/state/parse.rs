@@ -25,7 +25,7 @@ pub(crate) struct PartOrigin<'a> {
 /// keys, go-yaml v3's typing, merge keys applied.
 pub(crate) fn parse_part(text: &str, origin: PartOrigin<'_>) -> Result<HelmfileDoc, StateError> {
     let parsed = crate::yaml::from_str::<HelmfileDoc>(text);
-    let doc = parsed.map_err(|e| yaml_error(origin, e))?;
+    let doc = parsed.map_err(|e| yaml_error(origin, e, text))?;
     if let Some(key) = doc.pending_keys().first() {
         return Err(not_supported(origin.path, text, key, "the top level"));
     }
@@ -80,7 +80,7 @@ pub(crate) fn check_unique(releases: &[Release]) -> Result<(), StateError> {
 
 /// Turns a YAML error into a located error; an unknown key is named with
 /// the section it is in and the closest valid key there.
-fn yaml_error(origin: PartOrigin<'_>, e: crate::yaml::Error) -> StateError {
+fn yaml_error(origin: PartOrigin<'_>, e: crate::yaml::Error, text: &str) -> StateError {
     let location = Location {
         path: origin.path.to_path_buf(),
         line: e.line.map(|line| line + origin.line_offset),
@@ -98,6 +98,13 @@ fn yaml_error(origin: PartOrigin<'_>, e: crate::yaml::Error) -> StateError {
     }
     if origin.rendered {
         message.push_str(" (the line is that of the rendered template)");
+    } else if text.contains("{{") {
+        // helmfile v1 renders only `.gotmpl` files: `{{ }}` elsewhere is
+        // YAML, and usually the reason it does not parse.
+        message.push_str(&format!(
+            "; {} is not rendered as a template, so its `{{{{ }}}}` are read as YAML: rename it to end in .gotmpl",
+            origin.path.display()
+        ));
     }
     StateError::Yaml { location, message }
 }
