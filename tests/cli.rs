@@ -293,3 +293,26 @@ fn a_command_line_mistake_is_said_once_not_once_per_release() {
     assert_clean_failure!(out, "3 releases failed the same way", "`novalue` has no value".replace('`', "\"").as_str());
     assert_eq!(String::from_utf8_lossy(&out.stderr).matches("has no value").count(), 1);
 }
+
+#[test]
+fn build_prints_what_helmfile_prints() {
+    let ws = Workspace::new();
+    ws.write("base.yaml", "repositories:\n- name: r\n  url: https://charts.example\n");
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "bases: [base.yaml]\n---\nhelmDefaults:\n  wait: true\n  timeout: 600\nenvironments:\n  default:\n    values: [{{a: 1}}]\n---\nhooks:\n- events: [prepare]\n  command: echo\nreleases:\n- name: a\n  chart: {}\n  namespace: x\n  version: 1.0.0\n  installed: true\n  needs: [x/b]\n  hooks:\n  - name: h\n    events: [presync]\n    command: echo\n- name: b\n  namespace: x\n  chart: {}\n",
+            chart("raw-0.1.0").display(),
+            chart("raw-0.1.0").display()
+        ),
+    );
+    let ours = assert_success!(ws.run(&["build"]));
+    let theirs = assert_success!(helmfile(ws.path(), &["build"]));
+    // helmfile prints the helm binary it was given (the oracle's path).
+    let theirs: String = theirs
+        .lines()
+        .map(|l| if l.starts_with("helmBinary: ") { "helmBinary: helm" } else { l })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    similar_asserts::assert_eq!(theirs, ours);
+}

@@ -5,6 +5,8 @@
 use serde_yaml_ng::{Mapping, Value};
 
 use super::ExitStatus;
+
+mod helmfile_order;
 use crate::cli::GlobalSettings;
 use crate::pipeline::{Context, Session, ValuesContext, embedded_values};
 use crate::plan::{release_labels, resolved_needs};
@@ -38,9 +40,11 @@ impl BuildCommand {
         let mut out = String::new();
         for group in &selected {
             let doc = self.document(group.file, &group.releases, &engine)?;
+            // helmfile names the file by its absolute path here.
+            let source = std::path::absolute(&group.file.path).unwrap_or_else(|_| group.file.path.clone());
             out += &format!(
                 "---\n#  Source: {}\n\n{}",
-                group.file.path.display(),
+                source.display(),
                 crate::yaml::to_string(&doc, crate::yaml::KeyOrder::AsGiven)
             );
         }
@@ -48,42 +52,42 @@ impl BuildCommand {
         Ok(ExitStatus::Success)
     }
 
-    /// helmfile's HelmState fields, in its order, empty ones left out.
+    /// helmfile's HelmState fields, in its order, empty ones left out
+    /// (helmfile's `omitempty`), the others printed even when zero.
     fn document(&self, file: &StateFile, releases: &[&Release], engine: &dyn TemplateEngine) -> anyhow::Result<Value> {
         let mut doc = match serde_yaml_ng::to_value(&file.doc)? {
             Value::Mapping(m) => m,
             _ => Mapping::new(),
         };
-        let mut out = Mapping::new();
-        let name = file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        out.insert("filepath".into(), name.into());
-        out.insert("helmBinary".into(), doc.remove("helmBinary").unwrap_or_else(|| "helm".into()));
-        out.insert("kustomizeBinary".into(), doc.remove("kustomizeBinary").unwrap_or_else(|| "kustomize".into()));
-        for key in ["helmDefaults", "helmfiles", "commonLabels", "values"] {
-            if let Some(value) = doc.remove(key) {
-                out.insert(key.into(), value);
-            }
-        }
         if let Some(Value::Mapping(envs)) = doc.remove("environments") {
             // `prod:` with nothing under it is an empty environment.
             let envs: Mapping = envs
                 .into_iter()
-                .map(|(k, v)| (k, if v.is_null() { Value::Mapping(Mapping::new()) } else { v }))
+                .map(|(k, v)| match v {
+                    Value::Mapping(env) => (k, Value::Mapping(helmfile_order::environment(env))),
+                    _ => (k, Value::Mapping(Mapping::new())),
+                })
                 .collect();
-            out.insert("environments".into(), Value::Mapping(envs));
+            doc.insert("environments".into(), Value::Mapping(envs));
         }
-        if let Some(value) = doc.remove("repositories") {
-            out.insert("repositories".into(), value);
+        if let Some(Value::Mapping(defaults)) = doc.remove("helmDefaults") {
+            doc.insert("helmDefaults".into(), Value::Mapping(helmfile_order::helm_defaults(defaults)));
+        }
+        if let Some(Value::Sequence(hooks)) = doc.remove("hooks") {
+            doc.insert("hooks".into(), Value::Sequence(hooks.into_iter().map(helmfile_order::hook).collect()));
         }
         let releases: Vec<Value> =
             releases.iter().map(|r| self.release(file, r, engine)).collect::<anyhow::Result<_>>()?;
+        doc.remove("releases");
         if !releases.is_empty() {
-            out.insert("releases".into(), Value::Sequence(releases));
+            doc.insert("releases".into(), Value::Sequence(releases));
         }
-        out.insert("templates".into(), doc.remove("templates").unwrap_or_else(|| Value::Mapping(Mapping::new())));
-        for (key, value) in doc {
-            out.insert(key, value);
-        }
+        doc.entry("helmBinary".into()).or_insert_with(|| "helm".into());
+        doc.entry("kustomizeBinary".into()).or_insert_with(|| "kustomize".into());
+        let mut out = Mapping::new();
+        let name = file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        out.insert("filepath".into(), name.into());
+        out.extend(helmfile_order::top_level(doc));
         out.insert("renderedvalues".into(), file.environment.values.clone());
         Ok(Value::Mapping(out))
     }
@@ -109,6 +113,13 @@ impl BuildCommand {
             spec.values = inline(embedded.values);
             spec.secrets = inline(embedded.secrets);
         }
-        Ok(serde_yaml_ng::to_value(&spec)?)
+        let mut value = serde_yaml_ng::to_value(&spec)?;
+        if let Value::Mapping(map) = &mut value {
+            if let Some(Value::Sequence(hooks)) = map.remove("hooks") {
+                map.insert("hooks".into(), Value::Sequence(hooks.into_iter().map(helmfile_order::hook).collect()));
+            }
+            value = Value::Mapping(helmfile_order::release(std::mem::take(map)));
+        }
+        Ok(value)
     }
 }
