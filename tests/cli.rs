@@ -301,7 +301,7 @@ fn build_prints_what_helmfile_prints() {
     ws.write(
         "helmfile.yaml",
         &format!(
-            "bases: [base.yaml]\n---\nhelmDefaults:\n  wait: true\n  timeout: 600\nenvironments:\n  default:\n    values: [{{a: 1}}]\n---\nhooks:\n- events: [prepare]\n  command: echo\nreleases:\n- name: a\n  chart: {}\n  namespace: x\n  version: 1.0.0\n  installed: true\n  needs: [x/b]\n  hooks:\n  - name: h\n    events: [presync]\n    command: echo\n- name: b\n  namespace: x\n  chart: {}\n",
+            "bases: [base.yaml]\n---\nhelmDefaults:\n  wait: true\n  timeout: 600\nenvironments:\n  default:\n    kubeContext: kc\n    values: [{{a: 1}}]\n---\nhooks:\n- events: [prepare]\n  command: echo\nreleases:\n- name: a\n  chart: {}\n  namespace: x\n  version: 1.0.0\n  installed: true\n  needs: [x/b]\n  hooks:\n  - name: h\n    events: [presync]\n    command: echo\n- name: b\n  namespace: x\n  chart: {}\n",
             chart("raw-0.1.0").display(),
             chart("raw-0.1.0").display()
         ),

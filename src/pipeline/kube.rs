@@ -11,7 +11,7 @@ use crate::state::Release;
 pub(crate) fn kube_target(global: &GlobalSettings, release: &Release) -> KubeTarget {
     KubeTarget {
         kubeconfig: global.kubeconfig.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-        context: global.kube_context.clone().unwrap_or_else(|| release.kube_context.clone()),
+        context: global.kube_context.clone().unwrap_or_else(|| release.cluster_context.clone()),
         namespace: String::new(),
     }
 }

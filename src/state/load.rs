@@ -416,13 +416,11 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
             spec.labels.insert(key.clone(), value.clone());
         }
         let defaults = &layered.doc.helm_defaults;
-        // The release's own kubeContext, else helmDefaults', else the
-        // environment's.
+        // The release's own kubeContext, else helmDefaults' (the
+        // environment's is only where the release is deployed:
+        // `cluster_context`).
         if spec.kube_context.is_empty() {
             spec.kube_context = defaults.kube_context.clone();
-        }
-        if spec.kube_context.is_empty() {
-            spec.kube_context = layered.environment.kube_context.clone();
         }
         spec.skip_deps = spec.skip_deps.or(defaults.skip_deps.then_some(true));
         // helmfile's ExecuteTemplates: the state's apiVersions and
@@ -460,6 +458,9 @@ pub fn parse_state(path: &Path, base_dir: &Path, text: &str, opts: &LoadOptions<
             StateError::Invalid { location: location.clone(), message: format!("release `{}`: {message}", spec.name) }
         })?;
         let mut release = Release::resolve(spec, base_dir, location)?;
+        if release.cluster_context.is_empty() {
+            release.cluster_context.clone_from(&layered.environment.kube_context);
+        }
         release.missing_file_handler = handler;
         let repository =
             release.chart_ref.split_once('/').and_then(|(name, _)| doc.repositories.iter().find(|r| r.name == name));
@@ -636,7 +637,9 @@ mod tests {
     fn the_environments_kube_context_is_the_last_default() {
         let text = "environments:\n  prod:\n    kubeContext: prod-ctx\n---\nreleases:\n- name: a\n  chart: ./c\n- name: b\n  chart: ./c\n  kubeContext: own\n";
         let state = parse_as("helmfile.yaml", "prod", text).unwrap();
-        assert_eq!(state.releases[0].kube_context, "prod-ctx");
+        assert_eq!(state.releases[0].cluster_context, "prod-ctx");
+        assert_eq!(state.releases[0].kube_context, "", "not part of the release's id, as in helmfile");
+        assert_eq!(state.releases[1].cluster_context, "own");
         assert_eq!(state.releases[1].kube_context, "own");
     }
 

@@ -75,8 +75,13 @@ pub struct Release {
     pub labels: BTreeMap<String, String>,
     /// `needs` as written: `[[kubecontext/]namespace/]name`.
     pub needs: Vec<String>,
-    /// The kube context, possibly empty (the current context).
+    /// The kube context, possibly empty: the release's own or
+    /// helmDefaults'. Part of the release's id, as in helmfile.
     pub kube_context: String,
+    /// The context the cluster commands talk to: `kube_context`, else the
+    /// environment's `kubeContext` (which helmfile passes to helm without
+    /// making it part of the release, so ids and `build` do not show it).
+    pub cluster_context: String,
     /// `installed` (default true).
     pub installed: bool,
     /// `condition`, possibly empty.
@@ -222,6 +227,7 @@ impl Release {
             set_string: spec.set_string,
             labels: spec.labels,
             needs: spec.needs,
+            cluster_context: spec.kube_context.clone(),
             kube_context: spec.kube_context,
             installed: spec.installed.unwrap_or(true),
             condition: spec.condition,
