@@ -121,6 +121,15 @@ fn a_missing_kube_context_names_the_ones_that_exist() {
     );
     let out = helmfire(&ws, &["--kube-context", "does-not-exist", "sync"]);
     assert_clean_failure!(out, "does-not-exist", "helmfire-test");
+    // The environment's kubeContext is where its releases go, too.
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "environments:\n  default:\n    kubeContext: env-context\n---\nreleases:\n- name: a\n  namespace: x\n  chart: {}\n",
+            chart("files").display()
+        ),
+    );
+    assert_clean_failure!(helmfire(&ws, &["sync"]), "env-context", "helmfire-test");
     let _ = kubeconfig();
 }
 
