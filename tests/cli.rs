@@ -316,3 +316,16 @@ fn build_prints_what_helmfile_prints() {
         .collect();
     similar_asserts::assert_eq!(theirs, ours);
 }
+
+#[test]
+fn write_values_never_overwrites_a_values_file_the_state_reads() {
+    let ws = Workspace::new();
+    ws.write("values/r.yaml", "x: mine\n");
+    ws.write(
+        "helmfile.yaml",
+        &format!("releases:\n- name: r\n  chart: {}\n  values: [values/r.yaml]\n", chart("raw-0.1.0").display()),
+    );
+    let out = ws.run(&["write-values", "--output-file-template", "values/{{ .Release.Name }}.yaml"]);
+    assert_clean_failure!(out, "would overwrite a values file", "--output-file-template");
+    assert_eq!(std::fs::read_to_string(ws.path().join("values/r.yaml")).unwrap(), "x: mine\n");
+}

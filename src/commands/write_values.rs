@@ -45,6 +45,7 @@ impl WriteValuesCommand {
             for release in group.releases.iter().filter(|r| r.installed) {
                 let path = render_output_path(&engine, template, "", group.file, release)
                     .map_err(|e| anyhow::anyhow!("rendering the --output-file-template: {e}"))?;
+                refuse_overwriting_inputs(&path, &session, release)?;
                 self.ctx.printer.info(&format!("Writing values file {}", path.display()));
                 let (merged, sensitive) = self.merged_values(group.file, release, &engine)?;
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -77,6 +78,27 @@ impl WriteValuesCommand {
         }
         Ok((merged, sensitive))
     }
+}
+
+/// A template such as `values/{{ .Release.Name }}.yaml` can name a file the
+/// state reads: writing there would replace the user's values with the
+/// merged ones. Refused, naming the file (helmfile overwrites it).
+fn refuse_overwriting_inputs(path: &Path, session: &Session, release: &Release) -> anyhow::Result<()> {
+    let Ok(target) = std::fs::canonicalize(path) else { return Ok(()) };
+    let inputs = session.files.iter().flat_map(|f| &f.releases).flat_map(|r| &r.values);
+    for input in inputs {
+        let (crate::state::ValuesInput::File(file) | crate::state::ValuesInput::Template(file)) = input else {
+            continue;
+        };
+        if std::fs::canonicalize(file).is_ok_and(|f| f == target) {
+            anyhow::bail!(
+                "writing the values of release `{}` to {} would overwrite a values file the state reads; choose another --output-file-template",
+                release.name,
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Writes `text` to `path`; when it holds secrets, readable by the owner
