@@ -335,6 +335,8 @@ fn deploy_flags_reach_the_release() {
         &["sync", "--description", "from the flag", "--sync-release-labels", "--sync-args", "--labels tier=web"],
     );
     assert_success!(out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 release: 1 installed in "), "the closing count: {stderr}");
     let history = helm(&ws, &["history", "web", "-n", &ns, "-o", "json"]);
     let history: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
     assert_eq!(history[0]["description"], "from the flag", "{history}");
@@ -366,6 +368,8 @@ fn deploy_flags_reach_the_release() {
     assert!(!stdout.contains("has changed"), "{stdout}");
     assert_eq!(revision_of(&ws, &ns, "web").map(|r| r.0), Some(3));
 
-    assert_success!(helmfire(&ws, &["destroy", "--cascade", "foreground", "--deleteWait", "--deleteTimeout", "60"]));
+    let out = helmfire(&ws, &["destroy", "--cascade", "foreground", "--deleteWait", "--deleteTimeout", "60"]);
+    assert_success!(out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 release: 1 uninstalled in "));
     assert!(helm_list(&ws, &ns).is_empty());
 }

@@ -183,3 +183,33 @@ fn a_closed_stdout_pipe_stops_the_renders_still_to_come() {
     let rendered = std::fs::read_to_string(&log).unwrap().lines().count();
     assert!(rendered < 10, "{rendered} of 30 releases rendered after the reader went away");
 }
+
+/// helmfire with stderr on a pseudo-terminal (util-linux `script`), stdout
+/// to /dev/null: what a person at a terminal sees on stderr.
+fn on_a_terminal(ws: &Workspace, ci: bool) -> String {
+    let command = format!("{} template > /dev/null", env!("CARGO_BIN_EXE_helmfire"));
+    let mut script = std::process::Command::new("script");
+    script.args(["-q", "-c", &command, "/dev/null"]).current_dir(ws.path()).env("TERM", "xterm");
+    script.env("HELMFIRE_CACHE_HOME", ws.path().join(".helmfire-cache")).env_remove("NO_COLOR");
+    if ci {
+        script.env("CI", "true");
+    } else {
+        script.env_remove("CI");
+    }
+    let out = script.output().expect("run script(1)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_terminal_shows_a_live_progress_line_and_ci_plain_lines() {
+    let ws = Workspace::new();
+    ws.write("helmfile.yaml", &releases(6, "named-templates"));
+    let live = on_a_terminal(&ws, false);
+    // Redraws are rate-limited: some states may not be drawn, never none.
+    assert!(live.contains("templating ") && live.contains("/6 done"), "{live}");
+    assert!(live.contains("Templating release=r05"), "the plain lines stay: {live}");
+    let plain = on_a_terminal(&ws, true);
+    assert!(!plain.contains("done"), "{plain}");
+    assert!(plain.contains("Templating release=r05"), "{plain}");
+}

@@ -50,7 +50,7 @@ impl TemplateCommand {
         };
         let prepared = prepare(&session, &selected, options).await?;
         let jobs = self.jobs(&session, &selected, &prepared)?;
-        let reporter: Arc<dyn Reporter> = Arc::new(TemplateReporter::new(self.ctx.printer));
+        let reporter: Arc<dyn Reporter> = Arc::new(TemplateReporter::new(self.ctx.printer, jobs.len()));
         let backend = Arc::clone(&self.ctx.backend);
 
         let mut failures: Vec<(Release, ReleaseError)> = Vec::new();

@@ -119,27 +119,34 @@ impl Printer {
 
     /// A question on stderr, without a newline, shown even with `-q`.
     pub fn prompt(&self, question: &str) -> io::Result<()> {
-        let mut err = io::stderr().lock();
-        err.write_all(question.as_bytes())?;
-        err.flush()
+        let mut result = Ok(());
+        super::progress::with_live_line_suspended(|| {
+            let mut err = io::stderr().lock();
+            result = err.write_all(question.as_bytes()).and_then(|()| err.flush());
+        });
+        result
     }
 
     /// An error block on stderr, always shown.
     pub(crate) fn error_block(&self, lines: &[(LineKind, String)]) {
-        let mut err = io::stderr().lock();
-        for (kind, text) in lines {
-            let line = match kind {
-                LineKind::Error => self.paint("error:", Style::Red, text),
-                LineKind::Cause => format!("  {}", self.paint("Caused by:", Style::Dim, text)),
-                LineKind::Hint => self.paint("hint:", Style::Cyan, text),
-            };
-            let _ = writeln!(err, "{}", super::redact::urls(&line));
-        }
+        super::progress::with_live_line_suspended(|| {
+            let mut err = io::stderr().lock();
+            for (kind, text) in lines {
+                let line = match kind {
+                    LineKind::Error => self.paint("error:", Style::Red, text),
+                    LineKind::Cause => format!("  {}", self.paint("Caused by:", Style::Dim, text)),
+                    LineKind::Hint => self.paint("hint:", Style::Cyan, text),
+                };
+                let _ = writeln!(err, "{}", super::redact::urls(&line));
+            }
+        });
     }
 
     fn stderr_line(&self, line: &str) {
         // A closed stderr has nowhere left to report to.
-        let _ = writeln!(io::stderr().lock(), "{}", super::redact::urls(line));
+        super::progress::with_live_line_suspended(|| {
+            let _ = writeln!(io::stderr().lock(), "{}", super::redact::urls(line));
+        });
     }
 
     fn paint(&self, label: &str, style: Style, text: &str) -> String {

@@ -22,7 +22,7 @@ use super::session::Session;
 use crate::cli::{DeploySettings, GlobalSettings};
 use crate::exec::{StopSignal, Task, TaskOutcome, call_helm, run_dag};
 use crate::helm::UninstallRequest;
-use crate::output::render_table;
+use crate::output::{Progress, render_table};
 use crate::plan::{release_id, resolved_needs};
 use crate::state::{Release, StateFile};
 
@@ -82,18 +82,25 @@ pub(crate) async fn deploy(
             }
         }
     }
+    let started = Instant::now();
     let tasks = release_tasks(selected, Direction::NeedsFirst);
     let releases = Arc::new(Releases { session: session.clone(), prepared, settings: settings.clone() });
     let stop: Arc<dyn StopSignal> = session.ctx.shutdown.clone();
     let limit = settings.render.concurrency.for_in_process(2);
+    let progress = Arc::new(Progress::start(&session.ctx.printer, "syncing", tasks.len()));
     let outcomes = run_dag(tasks.clone(), limit, stop, |release: Release| {
         let releases = Arc::clone(&releases);
-        async move { releases.sync_one(release).await }
+        let progress = Arc::clone(&progress);
+        async move {
+            let _shown = InFlight::new(&progress, &release.name);
+            releases.sync_one(release).await
+        }
     })
     .await;
+    drop(progress);
     // Watch mode's quiet reruns say what happened in one line instead.
     let quiet_rerun = settings.watch && session.ctx.printer.verbosity() == crate::output::Verbosity::Quiet;
-    finish(session, &tasks, outcomes, !quiet_rerun)
+    finish(session, &tasks, outcomes, !quiet_rerun, started)
 }
 
 /// `helmfire destroy`: the selected releases uninstalled, dependents before
@@ -108,6 +115,7 @@ pub(crate) async fn destroy(
     if let Some(status) = session.no_match(&selected) {
         return Ok(status);
     }
+    let started = Instant::now();
     let tasks = release_tasks(&selected, Direction::DependentsFirst);
     if interactive {
         let names: Vec<String> = tasks.iter().map(|t| format!("uninstall {}", t.input.name)).collect();
@@ -117,10 +125,13 @@ pub(crate) async fn destroy(
     }
     let stop: Arc<dyn StopSignal> = session.ctx.shutdown.clone();
     let shared = Arc::new(session.clone());
+    let progress = Arc::new(Progress::start(&session.ctx.printer, "deleting", tasks.len()));
     let outcomes = run_dag(tasks.clone(), concurrency, stop, |release: Release| {
         let session = Arc::clone(&shared);
         let how = how.clone();
+        let progress = Arc::clone(&progress);
         async move {
+            let _shown = InFlight::new(&progress, &release.name);
             let started = Instant::now();
             let _tracked = session.ctx.shutdown.track(&release.name);
             session.ctx.printer.info(&format!("Deleting {}", release.name));
@@ -136,7 +147,27 @@ pub(crate) async fn destroy(
         }
     })
     .await;
-    finish(session, &tasks, outcomes, true)
+    drop(progress);
+    finish(session, &tasks, outcomes, true, started)
+}
+
+/// A release shown in flight on the progress line until dropped.
+pub(crate) struct InFlight<'a> {
+    progress: &'a Progress,
+    release: String,
+}
+
+impl<'a> InFlight<'a> {
+    pub(crate) fn new(progress: &'a Progress, release: &str) -> Self {
+        progress.begin(release);
+        InFlight { progress, release: release.to_string() }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.progress.end(&self.release);
+    }
 }
 
 /// Reports the failures and prints the summary (unless told not to); the
@@ -146,9 +177,11 @@ fn finish(
     tasks: &[Task<Release>],
     outcomes: Vec<TaskOutcome<SummaryRow, (SummaryRow, ReleaseError)>>,
     print_summary: bool,
+    started: Instant,
 ) -> anyhow::Result<ExitStatus> {
     let ctx = &session.ctx;
     let (table, failed) = summary(tasks, &outcomes, &session.global);
+    let totals = totals(&outcomes, started.elapsed());
     let failures = tasks.iter().zip(outcomes).filter_map(|(task, outcome)| match outcome {
         TaskOutcome::Failed((_, error)) if !error.cancelled() => Some(ReleaseFailed::new(&task.input, error)),
         _ => None,
@@ -156,11 +189,40 @@ fn finish(
     super::error::report_failures(&ctx.printer, failures.collect());
     if print_summary {
         ctx.printer.stdout(&table)?;
+        ctx.printer.info(&totals);
     }
     if let Some(signal) = ctx.shutdown.signal() {
         return Ok(ExitStatus::Interrupted(signal));
     }
     Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+/// The closing count: `4 releases: 1 installed, 2 upgraded, 1 failed in 3.2s`
+/// (each kind named only when there is one).
+fn totals(outcomes: &[TaskOutcome<SummaryRow, (SummaryRow, ReleaseError)>], took: Duration) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    let mut count = |kind: &'static str| match counts.iter_mut().find(|(k, _)| *k == kind) {
+        Some((_, n)) => *n += 1,
+        None => counts.push((kind, 1)),
+    };
+    for outcome in outcomes {
+        match outcome {
+            TaskOutcome::Done(row) => {
+                count(match row.action {
+                    "install" => "installed",
+                    "upgrade" => "upgraded",
+                    "uninstall" => "uninstalled",
+                    _ => "unchanged",
+                });
+            }
+            TaskOutcome::Failed(_) => count("failed"),
+            TaskOutcome::Skipped { .. } => count("skipped"),
+            TaskOutcome::Cancelled => count("not started"),
+        }
+    }
+    let parts: Vec<String> = counts.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+    let noun = if outcomes.len() == 1 { "release" } else { "releases" };
+    format!("{} {noun}: {} in {:.1}s", outcomes.len(), parts.join(", "), took.as_secs_f64())
 }
 
 /// What each release task needs.

@@ -129,14 +129,17 @@ pub(crate) async fn diff_releases(
         .collect();
     let mut out = Vec::with_capacity(requests.len());
     let backend = Arc::clone(&ctx.backend);
+    let progress = Arc::new(crate::output::Progress::start(&ctx.printer, "comparing", requests.len()));
     run_ordered(
         requests,
         // Diffs wait on the API server as much as they compute.
         settings.render.concurrency.for_in_process(2),
         |(release, request)| {
             let backend = Arc::clone(&backend);
+            let progress = Arc::clone(&progress);
             ctx.printer.info(&format!("Comparing release={}, chart={}", release.name, release.chart_ref));
             async move {
+                let _shown = super::deploy::InFlight::new(&progress, &release.name);
                 let result = call_helm(backend, move |helm, call| helm.diff(call, &request)).await;
                 (release, result.map_err(ReleaseError::from))
             }
