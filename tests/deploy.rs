@@ -113,6 +113,32 @@ fn an_unreachable_api_server_fails_fast_naming_it() {
 }
 
 #[test]
+fn no_kubeconfig_at_all_is_an_error_never_localhost() {
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: a\n  namespace: x\n  chart: {c}\n- name: b\n  namespace: x\n  chart: {c}\n",
+            c = chart("files").display()
+        ),
+    );
+    let home = ws.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let out = ws
+        .helmfire()
+        .env("HOME", &home)
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .args(["status"])
+        .output()
+        .unwrap();
+    assert_clean_failure!(out, "found no kubeconfig", ".kube/config", "KUBERNETES_SERVICE_HOST");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("localhost:8080"), "{stderr}");
+    assert_eq!(stderr.matches("found no kubeconfig").count(), 1, "said once: {stderr}");
+}
+
+#[test]
 fn a_missing_kube_context_names_the_ones_that_exist() {
     let ws = Workspace::new();
     ws.write(

@@ -6,7 +6,7 @@ use super::ExitStatus;
 use crate::cli::{GlobalSettings, OutputFormat};
 use crate::exec::{Concurrency, call_helm, run_ordered};
 use crate::helm::{HelmError, StatusRequest};
-use crate::output::{render_table, report};
+use crate::output::render_table;
 use crate::pipeline::kube::{kube_target, namespace_of};
 use crate::pipeline::{Context, ReleaseFailed, Session};
 use crate::state::Release;
@@ -41,7 +41,7 @@ impl StatusCommand {
             })
             .collect();
         let mut rows: Vec<StatusRow> = Vec::new();
-        let mut failed = false;
+        let mut failures = Vec::new();
         let backend = Arc::clone(&self.ctx.backend);
         run_ordered(
             requests,
@@ -70,13 +70,12 @@ impl StatusCommand {
                     status: "not installed".into(),
                     ..StatusRow::default()
                 }),
-                Err(e) => {
-                    failed = true;
-                    report(&self.ctx.printer, &anyhow::Error::new(ReleaseFailed::new(&release, e)));
-                }
+                Err(e) => failures.push(ReleaseFailed::new(&release, e)),
             },
         )
         .await;
+        let failed = !failures.is_empty();
+        crate::pipeline::report_failures(&self.ctx.printer, failures);
         let text = match self.format {
             OutputFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
             OutputFormat::Text => {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -130,8 +131,16 @@ func (s *Session) checkContext(k Settings) error {
 			With("contexts", strings.Join(s.contexts, ","))
 	}
 	if s.context == "" {
-		// An empty kubeconfig: in-cluster config or helm's HELM_KUBE*
-		// variables may still work; the REST config will tell.
+		// An empty kubeconfig: in-cluster config or helm's
+		// HELM_KUBEAPISERVER may still work; the REST config will tell.
+		// With neither, client-go would quietly try http://localhost:8080.
+		if os.Getenv("KUBERNETES_SERVICE_HOST") == "" && os.Getenv("HELM_KUBEAPISERVER") == "" {
+			where := s.kubeconfig
+			if where == "" {
+				where = "$KUBECONFIG and ~/.kube/config"
+			}
+			return s.Fail(fault.KindKube, "found no kubeconfig with a context (looked in %s), and helmfire is not running in a pod (KUBERNETES_SERVICE_HOST is not set); pass --kubeconfig, set KUBECONFIG or create ~/.kube/config", where)
+		}
 		return nil
 	}
 	if _, ok := raw.Contexts[s.context]; ok {
