@@ -26,8 +26,19 @@ fn an_image_substitution_shows_in_template_and_reaches_the_cluster() {
     );
     let after = assert_success!(ws.run(&["template"]));
     assert_eq!(after, before.replace("image: nginx:1.27", "image: localhost:5000/nginx:dev"));
+    // --no-substitutions: exactly what the state says.
+    assert_eq!(assert_success!(ws.run(&["--no-substitutions", "template"])), before);
 
-    assert_success!(helmfire(&ws, &["sync"]));
+    // A command that acts on the cluster says what it substitutes, even -q.
+    let out = helmfire(&ws, &["-q", "diff"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("substitution in force: image `docker.io/library/nginx` is `localhost:5000/nginx:dev`"),
+        "{stderr}"
+    );
+    let out = helmfire(&ws, &["sync"]);
+    assert_success!(out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("substitution in force"));
     let live = api("GET", &format!("/apis/apps/v1/namespaces/{ns}/deployments/web"), "");
     assert!(live.contains(r#""image": "localhost:5000/nginx:dev""#), "{live}");
 

@@ -96,6 +96,10 @@ pub struct GlobalArgs {
     /// Never colour the output (also NO_COLOR, HELMFILE_NO_COLOR=true).
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Ignore the development substitutions (`helmfire chart|image`) kept
+    /// beside the state: deploy exactly what the state says.
+    #[arg(long, global = true)]
+    pub no_substitutions: bool,
     /// Talk plain HTTP to OCI registries (local or insecure registries).
     #[arg(long, global = true)]
     pub oci_plain_http: bool,

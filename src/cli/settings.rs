@@ -55,6 +55,8 @@ pub struct GlobalSettings {
     pub skip_deps: bool,
     /// `--skip-refresh`.
     pub skip_refresh: bool,
+    /// `--no-substitutions`: the substitutions file is not read.
+    pub no_substitutions: bool,
     /// `-c`: the chart every release uses.
     pub chart_override: Option<String>,
     /// `--repo-retries` (or HELMFILE_REPO_RETRIES).
@@ -117,6 +119,7 @@ impl GlobalSettings {
             interactive: args.interactive || env_is_true(env_vars::HELMFILE_INTERACTIVE),
             skip_deps: args.skip_deps,
             skip_refresh: args.skip_refresh,
+            no_substitutions: args.no_substitutions,
             chart_override: args.chart.clone(),
             repo_retries,
             notices: notices(args),

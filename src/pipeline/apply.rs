@@ -33,6 +33,7 @@ pub(crate) async fn apply(
     options: &DiffOptions,
 ) -> anyhow::Result<ExitStatus> {
     let ctx = &session.ctx;
+    session.announce_substitutions();
     let selected = session.plan(settings.needs)?;
     session.enforce_needs_installed(&selected, settings.render.enforce_needs_are_installed)?;
     if let Some(status) = session.no_match(&selected) {

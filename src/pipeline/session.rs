@@ -36,7 +36,11 @@ impl Session {
     /// loads the state, rendering templates in the shim. Chart
     /// substitutions replace the charts they name in every release.
     pub fn open(global: &GlobalSettings, ctx: &Context) -> anyhow::Result<Session> {
-        let substitutions = Substitutions::load(&global.substitutions_file)?;
+        let substitutions = if global.no_substitutions {
+            Substitutions::default()
+        } else {
+            Substitutions::load(&global.substitutions_file)?
+        };
         let overrides = state_overrides(global)?;
         let run = RunId::next();
         let engine = ShimEngine::for_run(Arc::clone(&ctx.backend), run).with_cache(&global.cache_dir);
@@ -117,6 +121,24 @@ impl Session {
     /// helmfile's exit code 3 when the selectors matched nothing (reported).
     pub(crate) fn no_match(&self, selected: &[Selected<'_>]) -> Option<ExitStatus> {
         check_any_matched(selected, &self.global, &self.ctx.printer)
+    }
+
+    /// Says which substitutions are in force, before a command acts on the
+    /// cluster with them: a development chart or image is never deployed
+    /// without a word (shown even with `-q`).
+    pub(crate) fn announce_substitutions(&self) {
+        let file = self.global.substitutions_file.display();
+        for (original, path) in &self.substitutions.charts {
+            self.ctx.printer.always(&format!(
+                "substitution in force: chart `{original}` is the local chart {} ({file}; --no-substitutions ignores it)",
+                path.display()
+            ));
+        }
+        for (original, replacement) in &self.substitutions.images {
+            self.ctx.printer.always(&format!(
+                "substitution in force: image `{original}` is `{replacement}` ({file}; --no-substitutions ignores it)"
+            ));
+        }
     }
 
     /// The image substitutions in force, original first.
