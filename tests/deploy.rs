@@ -399,3 +399,29 @@ fn deploy_flags_reach_the_release() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 release: 1 uninstalled in "));
     assert!(helm_list(&ws, &ns).is_empty());
 }
+
+#[test]
+fn uninstall_and_diff_keys_of_releases_are_honoured_not_refused() {
+    let ws = Workspace::new();
+    let ns = namespace("relkeys");
+    let state = |extra: &str| {
+        format!(
+            "helmDefaults:\n  cascade: foreground\n  deleteWait: true\nreleases:\n- name: web\n  namespace: {ns}\n  chart: {}\n  deleteTimeout: 120\n  suppressDiff: true\n  trackMode: helm\n{extra}",
+            chart("named-templates").display()
+        )
+    };
+    ws.write("helmfile.yaml", &state(""));
+    let out = helmfire(&ws, &["diff"]);
+    assert_success!(out);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("has been added"), "suppressDiff hides the diff");
+    assert_success!(helmfire(&ws, &["sync"]));
+    assert_eq!(revision_of(&ws, &ns, "web").map(|r| r.0), Some(1));
+    // `installed: false` uninstalls with the release's uninstall keys.
+    ws.write("helmfile.yaml", &state("  installed: false\n"));
+    let out = helmfire(&ws, &["sync"]);
+    assert_success!(out);
+    assert!(helm_list(&ws, &ns).is_empty());
+    // kubedog tracking is still refused by name.
+    ws.write("helmfile.yaml", &state("").replace("trackMode: helm", "trackMode: kubedog"));
+    assert_clean_failure!(helmfire(&ws, &["sync"]), "trackMode");
+}

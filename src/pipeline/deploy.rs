@@ -288,13 +288,15 @@ pub(crate) async fn uninstall(
 ) -> Result<&'static str, ReleaseError> {
     let mut kube = kube_target(&session.global, release);
     kube.namespace = namespace_of(&session.global, release);
+    let defaults = session.file_of(release).map(|f| f.doc.helm_defaults.clone()).unwrap_or_default();
+    let how = super::release_options::uninstall_options(how, release, &defaults);
     let request = UninstallRequest {
         kube,
         release_name: release.name.clone(),
         ignore_not_found: true,
         wait: how.wait,
         timeout_seconds: how.timeout_seconds,
-        cascade: how.cascade.clone(),
+        cascade: how.cascade,
     };
     let out = call_helm(Arc::clone(&session.ctx.backend), move |helm, call| helm.uninstall(call, &request)).await?;
     if out.existed {

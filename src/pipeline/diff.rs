@@ -226,7 +226,9 @@ pub(crate) fn print_diffs(
     super::error::report_failures(&ctx.printer, failures);
     let mut json = Vec::new();
     for (release, output) in &outputs {
-        let hidden = options.hide_all || (options.hide_new_releases && !output.exists);
+        // A release's own `suppressDiff: true` hides its diff too.
+        let suppressed = release.spec.deferred_value("suppressDiff").and_then(serde_yaml_ng::Value::as_bool);
+        let hidden = options.hide_all || (options.hide_new_releases && !output.exists) || suppressed == Some(true);
         for change in &output.changes {
             let secret = change.kind == "Secret";
             match options.format {

@@ -28,12 +28,48 @@ const HONOURED: &[&str] = &[
     "description",
     "skipCRDs",
     "syncReleaseLabels",
+    "cascade",
+    "deleteWait",
+    "deleteTimeout",
+    "suppressDiff",
 ];
 
 /// The release's deferred keys that cluster commands would ignore; using
 /// one is an error rather than a silent no-op.
 pub(crate) fn unsupported_keys(release: &Release, defaults: &HelmDefaults) -> Vec<&'static str> {
-    release.spec.deferred_keys().into_iter().chain(defaults.deferred_keys()).filter(|k| !HONOURED.contains(k)).collect()
+    // `trackMode: helm` is helm's own wait, which helmfire does; kubedog
+    // tracking is not there yet.
+    let helm_tracking =
+        |k: &&str| *k == "trackMode" && lookup(release, defaults, k).and_then(Value::as_str) == Some("helm");
+    release
+        .spec
+        .deferred_keys()
+        .into_iter()
+        .chain(defaults.deferred_keys())
+        .filter(|k| !HONOURED.contains(k) && !helm_tracking(k))
+        .collect()
+}
+
+/// How `release` is uninstalled: the command line's `--cascade`, else the
+/// release's (or helmDefaults') `cascade`; `deleteWait` from either; the
+/// release's `deleteTimeout` over the command line's.
+pub(crate) fn uninstall_options(
+    base: &super::deploy::UninstallOptions,
+    release: &Release,
+    defaults: &HelmDefaults,
+) -> super::deploy::UninstallOptions {
+    let cascade = if base.cascade.is_empty() {
+        lookup(release, defaults, "cascade").and_then(Value::as_str).unwrap_or_default().to_string()
+    } else {
+        base.cascade.clone()
+    };
+    super::deploy::UninstallOptions {
+        wait: base.wait || flag(release, defaults, "deleteWait"),
+        timeout_seconds: lookup(release, defaults, "deleteTimeout")
+            .and_then(Value::as_u64)
+            .unwrap_or(base.timeout_seconds),
+        cascade,
+    }
 }
 
 fn lookup<'a>(release: &'a Release, defaults: &'a HelmDefaults, key: &str) -> Option<&'a Value> {
