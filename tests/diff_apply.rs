@@ -118,3 +118,23 @@ fn diff_json_carries_the_changes_and_the_failures() {
     assert_eq!(errors[0]["release"], "bad");
     assert!(errors[0]["message"].as_str().unwrap().contains("broken/templates/bad.yaml"), "{report}");
 }
+
+#[test]
+fn a_release_suppress_output_line_regex_makes_matching_changes_no_change() {
+    let ns = namespace("suppressre");
+    let ws = Workspace::new();
+    let state = |name: &str| {
+        format!(
+            "helmDefaults:\n  suppressOutputLineRegex: ['^\\s*team:', '^\\s*sha:']\nreleases:\n- name: cfg\n  namespace: {ns}\n  chart: {}\n  set:\n  - name: labels.team\n    value: {name}\n",
+            chart("named-templates").display()
+        )
+    };
+    ws.write("helmfile.yaml", &state("one"));
+    assert_success!(helmfire(&ws, &["sync"]));
+    // Only a suppressed line changes: no change, and apply upgrades nothing.
+    ws.write("helmfile.yaml", &state("two"));
+    let out = helmfire(&ws, &["diff", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_success!(helmfire(&ws, &["apply"]));
+    assert_eq!(revision(&ws, &ns, "cfg"), 1);
+}

@@ -50,7 +50,7 @@ pub(crate) async fn apply(
         }
     }
     let diffs = diff_releases(session, &selected, &prepared, settings, options).await;
-    let shown = print_diffs(ctx, options, diffs)?;
+    let shown = print_diffs(session, options, diffs)?;
     if let Some(signal) = ctx.shutdown.signal() {
         super::hooks::cleanup(ctx, &selected);
         return Ok(ExitStatus::Interrupted(signal));

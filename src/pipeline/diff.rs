@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::context::{Context, ExitStatus};
+use super::context::ExitStatus;
 use super::error::{ReleaseError, ReleaseFailed};
 use super::prepare::{PrepareOptions, Prepared, prepare};
 use super::requests::upgrade_request;
@@ -91,7 +91,7 @@ pub(crate) async fn diff(
         PrepareOptions { skip_deps: render.skip_deps, skip_refresh: render.skip_refresh, verify_provenance: false };
     let prepared = prepare(session, &selected, prepare_options).await?;
     let diffs = diff_releases(session, &selected, &prepared, settings, options).await;
-    let shown = print_diffs(&session.ctx, options, diffs)?;
+    let shown = print_diffs(session, options, diffs)?;
     super::hooks::cleanup(&session.ctx, &selected);
     Ok(if let Some(signal) = session.ctx.shutdown.signal() {
         ExitStatus::Interrupted(signal)
@@ -199,10 +199,11 @@ pub(crate) struct Shown {
 
 /// Prints the diffs and reports the failures.
 pub(crate) fn print_diffs(
-    ctx: &Context,
+    session: &Session,
     options: &DiffOptions,
     diffs: Vec<(Release, Result<DiffOutput, ReleaseError>)>,
 ) -> anyhow::Result<Shown> {
+    let ctx = &session.ctx;
     let mut shown = Shown { changed: Vec::new(), failed: false };
     let mut outputs = Vec::new();
     let mut errors = Vec::new();
@@ -210,7 +211,8 @@ pub(crate) fn print_diffs(
     for (release, result) in diffs {
         match result {
             Ok(mut output) => {
-                suppress(&mut output, options);
+                let patterns = release_line_patterns(session, &release)?;
+                suppress(&mut output, options, &patterns);
                 outputs.push((release, output));
             }
             Err(error) => {
@@ -270,15 +272,39 @@ pub(crate) fn print_diffs(
 /// Leaves out what `--suppress` and `--suppress-output-line-regex` ask to,
 /// as helm-diff does: a suppressed change is no change (for the exit code
 /// and for what apply upgrades).
-fn suppress(output: &mut DiffOutput, options: &DiffOptions) {
+fn suppress(output: &mut DiffOutput, options: &DiffOptions, release_patterns: &[regex::Regex]) {
     output.changes.retain(|change| !options.suppress_kinds.contains(&change.kind));
-    if options.suppress_lines.is_empty() {
+    let patterns: Vec<regex::Regex> = options.suppress_lines.iter().chain(release_patterns).cloned().collect();
+    if patterns.is_empty() {
         return;
     }
     for change in &mut output.changes {
-        change.diff = suppress_lines(&change.diff, &options.suppress_lines);
+        change.diff = suppress_lines(&change.diff, &patterns);
     }
     output.changes.retain(|change| change.diff.lines().skip(1).any(is_changed_line));
+}
+
+/// The release's `suppressOutputLineRegex`, else helmDefaults', compiled.
+fn release_line_patterns(session: &Session, release: &Release) -> anyhow::Result<Vec<regex::Regex>> {
+    let defaults = session.file_of(release).map(|f| &f.doc.helm_defaults);
+    let written = release
+        .spec
+        .deferred_value("suppressOutputLineRegex")
+        .or_else(|| defaults.and_then(|d| d.deferred_value("suppressOutputLineRegex")));
+    let Some(serde_yaml_ng::Value::Sequence(items)) = written else { return Ok(Vec::new()) };
+    items
+        .iter()
+        .map(|item| {
+            let text = item.as_str().unwrap_or_default();
+            regex::Regex::new(text).map_err(|e| {
+                anyhow::anyhow!(
+                    "release `{}` ({}): suppressOutputLineRegex `{text}` is not a regular expression: {e}",
+                    release.name,
+                    release.location
+                )
+            })
+        })
+        .collect()
 }
 
 /// helm-diff's lines: a header, then lines prefixed `+ `, `- ` or `  `.
@@ -335,7 +361,7 @@ mod tests {
     #[test]
     fn suppressed_kinds_are_no_change() {
         let mut out = output(vec![change("Secret", "h\n- a: 1\n+ a: 2\n"), change("ConfigMap", "h\n+ b: 1\n")]);
-        suppress(&mut out, &options(&["Secret"], &[]));
+        suppress(&mut out, &options(&["Secret"], &[]), &[]);
         assert_eq!(out.changes.iter().map(|c| c.kind.as_str()).collect::<Vec<_>>(), ["ConfigMap"]);
     }
 
@@ -343,11 +369,11 @@ mod tests {
     fn a_change_whose_changed_lines_are_all_suppressed_is_no_change() {
         let diff = "ns, x, ConfigMap (v1) has changed:\n  data:\n-   stamp: \"1\"\n+   stamp: \"2\"\n    keep: a\n";
         let mut out = output(vec![change("ConfigMap", diff), change("ConfigMap", "h\n- v: 1\n+ v: 2\n")]);
-        suppress(&mut out, &options(&[], &["stamp:"]));
+        suppress(&mut out, &options(&[], &["stamp:"]), &[]);
         assert_eq!(out.changes.len(), 1);
         assert_eq!(out.changes[0].diff, "h\n- v: 1\n+ v: 2\n");
         let mut partly = output(vec![change("ConfigMap", "h\n- stamp: 1\n+ stamp: 2\n+ v: 3\n")]);
-        suppress(&mut partly, &options(&[], &["^stamp"]));
+        suppress(&mut partly, &options(&[], &["^stamp"]), &[]);
         assert_eq!(partly.changes[0].diff, "h\n+ v: 3\n");
     }
 }

@@ -32,6 +32,7 @@ const HONOURED: &[&str] = &[
     "deleteWait",
     "deleteTimeout",
     "suppressDiff",
+    "suppressOutputLineRegex",
 ];
 
 /// The release's deferred keys that cluster commands would ignore; using

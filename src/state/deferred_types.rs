@@ -13,6 +13,7 @@ enum Expected {
     Seconds,
     Count,
     Text,
+    TextList,
     BoolOrText,
 }
 
@@ -47,6 +48,7 @@ const TYPES: &[(&str, Expected)] = &[
     ("description", Expected::Text),
     ("trackMode", Expected::Text),
     ("serverSide", Expected::BoolOrText),
+    ("suppressOutputLineRegex", Expected::TextList),
 ];
 
 /// The first of `keys` whose value (from `value_of`) is not of helmfile's
@@ -59,6 +61,7 @@ pub(crate) fn check<'v>(keys: &[&'static str], value_of: impl Fn(&str) -> Option
             Expected::Bool => value.is_bool(),
             Expected::Seconds | Expected::Count => value.as_u64().is_some(),
             Expected::Text => value.is_string(),
+            Expected::TextList => value.as_sequence().is_some_and(|items| items.iter().all(Value::is_string)),
             Expected::BoolOrText => value.is_bool() || value.is_string(),
         };
         if !fits && !value.is_null() {
@@ -68,6 +71,7 @@ pub(crate) fn check<'v>(keys: &[&'static str], value_of: impl Fn(&str) -> Option
                 Expected::Seconds => "a whole number of seconds (300, not 5m)",
                 Expected::Count => "a whole number",
                 Expected::Text => "a string",
+                Expected::TextList => "a list of strings",
                 Expected::BoolOrText => "true, false or auto",
             };
             return Err(format!("`{key}` is `{}`; write {want}", shown.trim_end()));
