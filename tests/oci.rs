@@ -156,6 +156,26 @@ fn registry_credentials_come_from_the_state_or_the_environment() {
 }
 
 #[test]
+fn a_repository_registry_config_holds_its_credentials() {
+    use base64::Engine as _;
+    let registry = Registry::with_auth();
+    registry.push_charts("myrepo", &raw_charts());
+    let ws = Workspace::new();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    ws.write("creds/config.json", &format!("{{\"auths\": {{\"{}\": {{\"auth\": \"{auth}\"}}}}}}", registry.host));
+    ws.write(
+        "helmfile.yaml.gotmpl",
+        &format!(
+            "repositories:\n- name: private-oci\n  url: {}/myrepo\n  oci: true\n  plainHttp: true\n  registryConfig: creds/config.json\nreleases:\n{}",
+            registry.host,
+            release("foo", "private-oci/raw", "0.1.0")
+        ),
+    );
+    let out = assert_success!(ws.run(&["template"]));
+    assert!(out.contains("name: foo"), "{out}");
+}
+
+#[test]
 fn registry_faults_are_named_with_what_to_do() {
     let registry = registry_with_raw();
     let ws = Workspace::new();

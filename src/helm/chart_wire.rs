@@ -44,6 +44,9 @@ pub struct RegistryHost {
     /// Plain HTTP instead of HTTPS.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub plain_http: bool,
+    /// The repository's own registry config (`registryConfig`), absolute.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub credentials_file: String,
 }
 
 /// One remote chart version, wanted in the cache.

@@ -424,11 +424,14 @@ helmfile_schema! {
             verify: bool = "verify",
             /// The public keyring to verify them with.
             keyring: String = "keyring",
+            /// A registry config (Docker's config.json format) holding this
+            /// OCI registry's credentials, read instead of helm's own when
+            /// the repository gives no username (helm's `--registry-config`).
+            registry_config: String = "registryConfig",
         }
         deferred {
         }
         pending {
-            registry_config = "registryConfig",
             managed = "managed",
         }
     }

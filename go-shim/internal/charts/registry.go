@@ -45,6 +45,10 @@ type RegistryHost struct {
 	KeyFile               string `json:"key_file,omitempty"`
 	InsecureSkipTLSVerify bool   `json:"insecure_skip_tls_verify,omitempty"`
 	PlainHTTP             bool   `json:"plain_http,omitempty"`
+	// CredentialsFile is the repository's `registryConfig`: a registry
+	// config (Docker's config.json format) read for this host instead of
+	// helm's when the state gives no username.
+	CredentialsFile string `json:"credentials_file,omitempty"`
 }
 
 func (a RegistryAccess) host(hostport string) (RegistryHost, bool) {
@@ -80,8 +84,17 @@ func (a RegistryAccess) client(out io.Writer, hosts ...string) (*registry.Client
 		Client: httpClient,
 		Cache:  auth.NewCache(),
 		Credential: func(ctx context.Context, hostport string) (auth.Credential, error) {
-			if r, ok := a.host(hostport); ok && r.Username != "" {
+			r, ok := a.host(hostport)
+			if ok && r.Username != "" {
 				return auth.Credential{Username: r.Username, Password: r.Password}, nil
+			}
+			if ok && r.CredentialsFile != "" {
+				own, err := credentials.NewStore(r.CredentialsFile, credentials.StoreOptions{})
+				if err != nil {
+					return auth.EmptyCredential, fault.Newf(fault.KindRepository, "reading the registryConfig %s of repository %q: %v", r.CredentialsFile, r.Name, err).
+						With("file", r.CredentialsFile)
+				}
+				return credentials.Credential(own)(ctx, hostport)
 			}
 			return credentials.Credential(store)(ctx, hostport)
 		},

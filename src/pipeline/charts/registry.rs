@@ -10,7 +10,7 @@ use crate::state::StateFile;
 /// are never written to a file.
 pub(crate) fn registry_access(files: &[StateFile], oci_plain_http: bool) -> RegistryAccess {
     let mut registries: Vec<RegistryHost> = Vec::new();
-    for spec in files.iter().flat_map(|f| &f.repositories).filter(|r| r.oci) {
+    for (file, spec) in files.iter().flat_map(|f| f.repositories.iter().map(move |r| (f, r))).filter(|(_, r)| r.oci) {
         let host = spec.url.trim_start_matches("oci://").split('/').next().unwrap_or_default().to_string();
         if host.is_empty() || registries.iter().any(|r| r.host == host) {
             continue;
@@ -26,6 +26,12 @@ pub(crate) fn registry_access(files: &[StateFile], oci_plain_http: bool) -> Regi
             key_file: spec.key_file.clone(),
             insecure_skip_tls_verify: spec.skip_tls_verify,
             plain_http: spec.plain_http,
+            // Relative to the state file, as its other paths are.
+            credentials_file: if spec.registry_config.is_empty() {
+                String::new()
+            } else {
+                file.base_dir.join(&spec.registry_config).display().to_string()
+            },
         });
     }
     RegistryAccess { registries, plain_http: oci_plain_http }
