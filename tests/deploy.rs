@@ -425,3 +425,28 @@ fn uninstall_and_diff_keys_of_releases_are_honoured_not_refused() {
     ws.write("helmfile.yaml", &state("").replace("trackMode: helm", "trackMode: kubedog"));
     assert_clean_failure!(helmfire(&ws, &["sync"]), "trackMode");
 }
+
+#[test]
+fn template_validate_asks_the_api_server() {
+    let ws = Workspace::new();
+    let ns = namespace("validate");
+    let manifest = |kind: &str, api: &str| {
+        format!(
+            "    - |\n      apiVersion: {api}\n      kind: {kind}\n      metadata:\n        name: x\n        namespace: {ns}\n"
+        )
+    };
+    let state = |kind: &str, api: &str| {
+        format!(
+            "releases:\n- name: v\n  namespace: {ns}\n  chart: {}\n  values:\n  - templates:\n{}",
+            chart("raw-0.1.0").display(),
+            manifest(kind, api)
+        )
+    };
+    ws.write("helmfile.yaml", &state("NoSuchKind", "example.com/v1"));
+    // Offline, helm template renders anything; --validate asks the server.
+    assert_success!(ws.run(&["template"]));
+    assert_clean_failure!(helmfire(&ws, &["template", "--validate"]), "NoSuchKind");
+    ws.write("helmfile.yaml", &state("ConfigMap", "v1"));
+    let out = assert_success!(helmfire(&ws, &["template", "--validate"]));
+    assert!(out.contains("kind: ConfigMap"), "{out}");
+}

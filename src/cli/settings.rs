@@ -453,6 +453,9 @@ pub struct TemplateSettings {
     /// `--template-args` was given: helmDefaults.templateArgs then do not
     /// apply (helmfile uses one or the other).
     pub template_args_given: bool,
+    /// `--validate`: template checks the manifests against the cluster
+    /// (diff, sync and apply always do).
+    pub validate: bool,
 }
 
 impl TemplateSettings {
@@ -499,11 +502,6 @@ impl TemplateSettings {
         global: &GlobalSettings,
         cwd: &Path,
     ) -> anyhow::Result<(Self, HelmFlags)> {
-        if args.validate {
-            anyhow::bail!(
-                "--validate is not supported by helmfire yet: it renders without a cluster; `helmfire diff` validates against the cluster"
-            );
-        }
         let helm_args = parse_flags(args.args.as_deref(), "--args")?;
         let template_args = parse_flags(args.template_args.as_deref(), "--template-args")?;
         let mut settings = TemplateSettings {
@@ -519,6 +517,7 @@ impl TemplateSettings {
             enforce_needs_are_installed: args.enforce_needs_are_installed,
             cwd: cwd.to_path_buf(),
             template_args_given: args.template_args.is_some(),
+            validate: args.validate,
             ..TemplateSettings::default()
         };
         settings.add_values(args.values.set, &args.values.values);

@@ -161,6 +161,13 @@ pub struct TemplateRequest {
     /// Leave the chart's hooks out (`--no-hooks`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub disable_hooks: bool,
+    /// `--validate`: the API server of this cluster checks the manifests
+    /// (helm's `--dry-run=server`); None renders offline.
+    #[serde(rename = "validate_kube", skip_serializing_if = "Option::is_none")]
+    pub validate_against: Option<crate::helm::KubeTarget>,
+    /// Set with `validate_against`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub validate: bool,
 }
 
 /// One image substitution: every image matching `original` becomes

@@ -29,6 +29,12 @@ pub(crate) fn template_request(
         &session.image_substitutions(),
     );
     request.repository_config = prepared.repository_config();
+    if settings.validate {
+        let mut kube = kube_target(&session.global, release);
+        kube.namespace = super::kube::namespace_of(&session.global, release);
+        request.validate_against = Some(kube);
+        request.validate = true;
+    }
     if let Some(chart) = prepared.charts.chart_for(release) {
         request.chart = chart.to_string();
         // A cached archive or a wrapper chart: its version is its own.
@@ -69,6 +75,9 @@ pub(crate) fn upgrade_request(
     render.api_versions.clear();
     render.skip_tests = false;
     render.show_only.clear();
+    // An upgrade is validated by the API server anyway.
+    render.validate = false;
+    render.validate_against = None;
     let defaults = session.file_of(release).map(|f| f.doc.helm_defaults.clone()).unwrap_or_default();
     // A local chart archive is verified against its .prov when deploying,
     // as helm upgrade --verify does (a remote chart was verified when it
@@ -143,6 +152,8 @@ pub(crate) fn render_request(
         keyring: String::new(),
         enable_dns: settings.enable_dns.unwrap_or(release.chart_options.enable_dns),
         disable_hooks: settings.no_hooks,
+        validate_against: None,
+        validate: false,
         image_substitutions: image_substitutions
             .iter()
             .map(|(original, replacement)| ImageSubstitution {

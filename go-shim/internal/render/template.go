@@ -12,6 +12,7 @@ import (
 	release "helm.sh/helm/v4/pkg/release/v1"
 
 	"github.com/helmfire/helmfire/go-shim/internal/fault"
+	shimkube "github.com/helmfire/helmfire/go-shim/internal/kube"
 )
 
 // TemplateParams is one release to render offline, with the flags of
@@ -53,6 +54,10 @@ type TemplateParams struct {
 	EnableDNS bool `json:"enable_dns,omitempty"`
 	// DisableHooks is --no-hooks: the charts' hooks are left out.
 	DisableHooks bool `json:"disable_hooks,omitempty"`
+	// Validate is --validate (helm's --dry-run=server): the manifests are
+	// checked by the API server of Kube, and Capabilities come from it.
+	Validate bool               `json:"validate,omitempty"`
+	Kube     *shimkube.Settings `json:"validate_kube,omitempty"`
 }
 
 // ChartPathOptions sets the chart-locating options p carries.
@@ -77,8 +82,20 @@ type TemplateResult struct {
 func Template(ctx context.Context, p TemplateParams) (TemplateResult, error) {
 	// The default slog handler is the shim's log sink (set up by main).
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.Default().Handler()))
+	dryRun := action.DryRunClient
+	if p.Validate {
+		if p.Kube == nil {
+			return TemplateResult{}, fault.Newf(fault.KindInternal, "--validate needs a cluster to validate against")
+		}
+		s, err := shimkube.Open(ctx, *p.Kube)
+		if err != nil {
+			return TemplateResult{}, err
+		}
+		cfg = s.Config
+		dryRun = action.DryRunServer
+	}
 	client := action.NewInstall(cfg)
-	client.DryRunStrategy = action.DryRunClient
+	client.DryRunStrategy = dryRun
 	client.WaitStrategy = kube.HookOnlyStrategy
 	client.Replace = true // skip the name check, as helm template does
 	client.ReleaseName = p.ReleaseName
