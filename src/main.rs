@@ -247,15 +247,12 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             runtime()?.block_on(DepsCommand { global, skip_repos: args.skip_repos, ctx }.run())
         }
         Command::Fetch(args) => {
-            let output_dir = args.output_dir.map(|d| cwd.join(d));
+            let output_dir = args.output_dir.as_ref().map(|d| cwd.join(d));
             let concurrency = Concurrency::from_flag(args.concurrency);
             let output_dir_template = args.output_dir_template;
-            if args.write_output {
-                anyhow::bail!(
-                    "--write-output is not supported by helmfire yet; fetch with --output-dir, then point the releases' `chart:` at the directories it prints"
-                );
-            }
-            let command = FetchCommand { global, output_dir, output_dir_template, concurrency, ctx };
+            let write_output =
+                if args.write_output { args.output_dir.as_ref().map(|d| d.display().to_string()) } else { None };
+            let command = FetchCommand { global, output_dir, output_dir_template, concurrency, write_output, ctx };
             runtime()?.block_on(command.run())
         }
         Command::Cache(CacheArgs::Info { output }) => {

@@ -239,13 +239,6 @@ fn write_values_applies_set() {
 }
 
 #[test]
-fn fetch_write_output_is_refused_until_it_is_built() {
-    let ws = Workspace::new();
-    raw_release(&ws, "");
-    assert_clean_failure!(ws.run(&["fetch", "--output-dir", "o", "--write-output"]), "--write-output");
-}
-
-#[test]
 fn enforce_needs_are_installed_refuses_a_need_marked_not_installed() {
     let ws = Workspace::new();
     let raw = chart("raw-0.1.0");

@@ -378,3 +378,37 @@ fn tls_registries_take_a_ca_file_or_skip_verification_and_say_so_otherwise() {
     other.write("helmfile.yaml.gotmpl", &state("  skipTLSVerify: true\n"));
     assert_success!(other.run(&["template"]));
 }
+
+#[test]
+fn fetch_write_output_prints_the_state_with_local_charts_as_helmfile_does() {
+    let repo = ChartRepo::serve(&raw_charts(), None);
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml.gotmpl",
+        &format!(
+            "repositories:\n- name: myrepo\n  url: {}\nreleases:\n{}- name: local\n  chart: {}\n",
+            repo.url,
+            release("raw", "myrepo/raw", "0.1.0"),
+            chart("files").display()
+        ),
+    );
+    let args = ["fetch", "--output-dir", "o", "--write-output"];
+    let ours = assert_success!(ws.run(&args));
+    let theirs = crate::util::helmfile(ws.path(), &args);
+    assert!(theirs.status.success(), "{}", String::from_utf8_lossy(&theirs.stderr));
+    let theirs: String = String::from_utf8_lossy(&theirs.stdout)
+        .lines()
+        .map(|l| if l.starts_with("helmBinary: ") { "helmBinary: helm".to_string() } else { l.to_string() })
+        .map(|l| l + "\n")
+        .collect();
+    assert_eq!(theirs, ours);
+    assert!(ours.contains("chart: o/raw/myrepo/raw/0.1.0/raw\n"), "{ours}");
+    assert!(ws.path().join("o/raw/myrepo/raw/0.1.0/raw/Chart.yaml").is_file());
+    // The printed state renders offline from the fetched chart.
+    ws.write("fetched.yaml", &ours);
+    assert_success!(ws.run(&["-f", "fetched.yaml", "template", "--skip-deps"]));
+
+    ws.write("sub.yaml", "releases: []\n");
+    ws.write("parent.yaml", "helmfiles: [sub.yaml]\n---\nreleases: []\n");
+    assert_clean_failure!(ws.run(&["-f", "parent.yaml", "fetch", "--output-dir", "o", "--write-output"]), "-f");
+}

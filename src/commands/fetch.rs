@@ -1,8 +1,9 @@
 //! `helmfire fetch`: downloads every selected release's remote chart, for
 //! offline use. Each chart lands in the chart cache (so a later
 //! `template`/`apply --skip-deps` needs no network) and is unpacked under
-//! `--output-dir`, laid out by helmfile's `--output-dir-template`. Local
-//! charts are already on disk and are left where they are.
+//! `--output-dir`, laid out by helmfile's `--output-dir-template`; local
+//! charts are copied there, as helmfile copies them. `--write-output`
+//! prints the state with each release's chart replaced by its copy.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,6 +31,10 @@ pub struct FetchCommand {
     pub output_dir_template: Option<String>,
     /// Downloads at once (0: no limit).
     pub concurrency: Concurrency,
+    /// `--write-output`: print the state with each fetched chart in place
+    /// of the remote one, as helmfile does: `--output-dir` as given
+    /// (relative paths stay relative in what is printed).
+    pub write_output: Option<String>,
     /// Shared context.
     pub ctx: Context,
 }
@@ -39,6 +44,12 @@ impl FetchCommand {
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
         let session = Session::open(&self.global, &self.ctx)?;
         let files = &session.files[..];
+        if self.write_output.is_some() && files.len() != 1 {
+            anyhow::bail!(
+                "--write-output prints one state file, and {} were loaded; name a single state file with -f (not a directory or a state with `helmfiles:`)",
+                files.len()
+            );
+        }
         let selected = session.plan(NeedsMode::default())?;
         if let Some(status) = session.no_match(&selected) {
             return Ok(status);
@@ -70,15 +81,40 @@ impl FetchCommand {
         let engine = session.engine();
         let locks = lock_files(selected.iter().map(|s| s.file))?;
         let mut jobs = Vec::new();
+        // Where each fetched chart is, as --write-output prints it.
+        let mut fetched_at: Vec<(&crate::state::Release, String)> = Vec::new();
         for (group, lock) in selected.iter().zip(&locks) {
             for release in group.releases.iter().filter(|r| r.installed) {
+                let render_dir = |base: &str, chart_name: &str| {
+                    render_fetch_path(&engine, template, base, chart_name, group.file, release)
+                        .map_err(|e| anyhow::anyhow!("rendering the --output-dir-template: {e}"))
+                };
+                if let crate::state::ChartSource::Local(path) = &release.chart {
+                    // helmfile copies a local chart into the output directory
+                    // too, named by its directory.
+                    let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let dir = render_dir(&output_dir.display().to_string(), &base)?;
+                    copy_chart(path, &dir)?;
+                    if let Some(given) = &self.write_output {
+                        fetched_at.push((release, render_dir(given, &base)?.display().to_string()));
+                    }
+                    continue;
+                }
                 let Some(mut request) = pull_request(group.file, release, lock.as_ref(), &settings) else {
                     continue;
                 };
-                let name = group.file.remote_chart(release).map(|r| r.name).unwrap_or_default();
-                let dir =
-                    render_fetch_path(&engine, template, &output_dir.display().to_string(), &name, group.file, release)
-                        .map_err(|e| anyhow::anyhow!("rendering the --output-dir-template: {e}"))?;
+                let remote = group.file.remote_chart(release);
+                let name = remote.as_ref().map(|r| r.name.clone()).unwrap_or_default();
+                // helmfile's `.ChartName`: the chart as written for charts of
+                // repositories (`myrepo/raw`), the name for OCI ones.
+                let chart_name = match &remote {
+                    Some(r) if !r.oci => release.chart_ref.clone(),
+                    _ => name.clone(),
+                };
+                let dir = render_dir(&output_dir.display().to_string(), &chart_name)?;
+                if let Some(given) = &self.write_output {
+                    fetched_at.push((release, format!("{}/{name}", render_dir(given, &chart_name)?.display())));
+                }
                 request.untar_to = std::path::absolute(&dir).unwrap_or(dir).display().to_string();
                 jobs.push((format!("release `{}`: chart {}", release.name, release.chart_ref), request));
             }
@@ -111,6 +147,48 @@ impl FetchCommand {
         for failure in failures {
             crate::output::report(&self.ctx.printer, &failure);
         }
-        Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+        if failed {
+            return Ok(ExitStatus::Failure);
+        }
+        if self.write_output.is_some()
+            && let Some(group) = selected.first()
+        {
+            let releases: Vec<crate::state::Release> = group
+                .releases
+                .iter()
+                .map(|release| {
+                    let mut copy = (*release).clone();
+                    if let Some((_, path)) = fetched_at.iter().find(|(r, _)| std::ptr::eq(*r, *release)) {
+                        copy.spec.chart.clone_from(path);
+                    }
+                    copy
+                })
+                .collect();
+            let refs: Vec<&crate::state::Release> = releases.iter().collect();
+            let build = super::BuildCommand {
+                global: self.global.clone(),
+                embed_values: super::EmbedValues::No,
+                ctx: self.ctx.clone(),
+            };
+            self.ctx.printer.stdout(&build.state_text(group.file, &refs, &engine)?)?;
+        }
+        Ok(ExitStatus::Success)
     }
+}
+
+/// Copies a local chart directory to `to` (files and directories; links
+/// are followed), as helmfile's fetch copies local charts.
+fn copy_chart(from: &std::path::Path, to: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading the chart {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_chart(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {} to {}", entry.path().display(), target.display()))?;
+        }
+    }
+    Ok(())
 }

@@ -201,6 +201,10 @@ helmfile_schema! {
         deferred {
             helm_binary = "helmBinary",
             kustomize_binary = "kustomizeBinary",
+            // What helmfile's `build` and `fetch --write-output` print about
+            // the file; read back, helmfile ignores them, and so does helmfire.
+            filepath = "filepath",
+            renderedvalues = "renderedvalues",
         }
         pending {
         }

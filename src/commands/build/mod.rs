@@ -39,17 +39,28 @@ impl BuildCommand {
         let engine = session.engine();
         let mut out = String::new();
         for group in &selected {
-            let doc = self.document(group.file, &group.releases, &engine)?;
-            // helmfile names the file by its absolute path here.
-            let source = std::path::absolute(&group.file.path).unwrap_or_else(|_| group.file.path.clone());
-            out += &format!(
-                "---\n#  Source: {}\n\n{}",
-                source.display(),
-                crate::yaml::to_string(&doc, crate::yaml::KeyOrder::AsGiven)
-            );
+            out += &self.state_text(group.file, &group.releases, &engine)?;
         }
         self.ctx.printer.stdout(&out)?;
         Ok(ExitStatus::Success)
+    }
+
+    /// One state file as helmfile's `build` (and `fetch --write-output`)
+    /// print it: a `#  Source:` header, then the document.
+    pub(crate) fn state_text(
+        &self,
+        file: &StateFile,
+        releases: &[&Release],
+        engine: &dyn TemplateEngine,
+    ) -> anyhow::Result<String> {
+        let doc = self.document(file, releases, engine)?;
+        // helmfile names the file by its absolute path here.
+        let source = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
+        Ok(format!(
+            "---\n#  Source: {}\n\n{}",
+            source.display(),
+            crate::yaml::to_string(&doc, crate::yaml::KeyOrder::AsGiven)
+        ))
     }
 
     /// helmfile's HelmState fields, in its order, empty ones left out
@@ -59,6 +70,9 @@ impl BuildCommand {
             Value::Mapping(m) => m,
             _ => Mapping::new(),
         };
+        // A state printed by build, read back: these are computed again.
+        doc.remove("filepath");
+        doc.remove("renderedvalues");
         if let Some(Value::Mapping(envs)) = doc.remove("environments") {
             // `prod:` with nothing under it is an empty environment.
             let envs: Mapping = envs
