@@ -257,3 +257,15 @@ fn mistakes_are_named_where_they_are_written() {
         }
     }
 }
+
+#[test]
+fn a_recursive_template_fails_in_a_few_lines() {
+    let ws = workspace_with(&format!(
+        "releases:\n- name: a\n  chart: {}\n  values:\n  - v.yaml.gotmpl\n",
+        chart("files").display()
+    ));
+    ws.write("v.yaml.gotmpl", "{{ define \"x\" }}{{ include \"x\" . }}{{ end }}{{ include \"x\" . }}\n");
+    let out = ws.run(&["template"]);
+    assert_clean_failure!(out, "v.yaml.gotmpl", "times]");
+    assert!(out.stderr.len() < 2000, "{} bytes of error", out.stderr.len());
+}
