@@ -398,3 +398,19 @@ fn force_go_getter_refuses_a_chart_that_is_not_a_go_getter_url() {
     assert_clean_failure!(ws.run(&["template"]), "forceGoGetter", "not a go-getter URL");
     assert!(!helmfile(ws.path(), &["template", "--skip-deps"]).status.success(), "helmfile refuses it too");
 }
+
+#[test]
+fn one_release_name_in_two_kube_contexts_is_two_releases() {
+    let ws = Workspace::new();
+    let c = chart("raw-0.1.0");
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: a\n  chart: {c}\n  kubeContext: one\n- name: a\n  chart: {c}\n  kubeContext: two\n",
+            c = c.display()
+        ),
+    );
+    let (ours, theirs) = both(&ws, &["list"]);
+    similar_asserts::assert_eq!(theirs, ours);
+    assert_eq!(ours.lines().count(), 3, "{ours}");
+}

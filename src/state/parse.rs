@@ -61,9 +61,10 @@ pub(crate) fn parse_part(text: &str, origin: PartOrigin<'_>) -> Result<HelmfileD
 
 /// helmfile refuses two releases with the same name in one namespace.
 pub(crate) fn check_unique(releases: &[Release]) -> Result<(), StateError> {
-    let mut seen: std::collections::HashMap<(&str, &str), &Release> = std::collections::HashMap::new();
+    // helmfile's release id: kube context, namespace and name.
+    let mut seen: std::collections::HashMap<(&str, &str, &str), &Release> = std::collections::HashMap::new();
     for release in releases {
-        if let Some(earlier) = seen.insert((&release.name, &release.namespace), release) {
+        if let Some(earlier) = seen.insert((&release.kube_context, &release.namespace, &release.name), release) {
             return Err(StateError::Invalid {
                 location: release.location.clone(),
                 message: format!(
