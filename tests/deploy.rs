@@ -450,3 +450,23 @@ fn template_validate_asks_the_api_server() {
     let out = assert_success!(helmfire(&ws, &["template", "--validate"]));
     assert!(out.contains("kind: ConfigMap"), "{out}");
 }
+
+#[test]
+fn deploy_keys_helmfile_ignores_or_refuses_are_treated_the_same() {
+    let ws = Workspace::new();
+    let ns = namespace("ignored");
+    let state = |extra: &str| {
+        format!("releases:\n- name: w\n  namespace: {ns}\n  chart: {}\n{extra}", chart("files").display())
+    };
+    ws.write("helmfile.yaml", &state("  waitRetries: 3\n"));
+    let out = helmfire(&ws, &["sync"]);
+    assert_success!(out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("waitRetries has no effect"));
+    ws.write("helmfile.yaml", &state("  recreatePods: true\n"));
+    assert_clean_failure!(helmfire(&ws, &["sync"]), "recreatePods", "--recreate-pods");
+    // diff treats the keys as sync does, instead of ignoring them.
+    assert_clean_failure!(helmfire(&ws, &["diff"]), "recreatePods");
+    ws.write("helmfile.yaml", &state("  atomic: true\n  rollbackOnFailure: true\n"));
+    assert_clean_failure!(helmfire(&ws, &["sync"]), "rollbackOnFailure", "atomic");
+    assert_success!(helmfire(&ws, &["destroy"]));
+}

@@ -32,6 +32,7 @@ pub(crate) async fn sync(session: &Session, settings: &DeploySettings) -> anyhow
     session.announce_substitutions();
     let selected = session.plan(settings.needs)?;
     session.enforce_needs_installed(&selected, settings.render.enforce_needs_are_installed)?;
+    check_deploy_keys(session, &selected)?;
     if let Some(status) = session.no_match(&selected) {
         return Ok(status);
     }
@@ -72,17 +73,6 @@ pub(crate) async fn deploy(
     prepared: Arc<Prepared>,
     settings: &DeploySettings,
 ) -> anyhow::Result<ExitStatus> {
-    for group in selected {
-        for release in &group.releases {
-            if let Some(key) = unsupported_keys(release, &group.file.doc.helm_defaults).first() {
-                anyhow::bail!(
-                    "release `{}` ({}): `{key}` is not supported by helmfire's cluster commands yet; remove it or deploy this release with helmfile",
-                    release.name,
-                    release.location
-                );
-            }
-        }
-    }
     let started = Instant::now();
     let tasks = release_tasks(selected, Direction::NeedsFirst);
     let releases = Arc::new(Releases { session: session.clone(), prepared, settings: settings.clone() });
@@ -102,6 +92,41 @@ pub(crate) async fn deploy(
     // Watch mode's quiet reruns say what happened in one line instead.
     let quiet_rerun = settings.watch && session.ctx.printer.verbosity() == crate::output::Verbosity::Quiet;
     finish(session, &tasks, outcomes, !quiet_rerun, started)
+}
+
+/// The deploy keys of `selected` that helmfire refuses (named, with why) or
+/// ignores (said once), checked before anything runs: sync, apply and diff
+/// treat a release's keys alike.
+pub(crate) fn check_deploy_keys(session: &Session, selected: &[Selected<'_>]) -> anyhow::Result<()> {
+    let mut wait_retries_said = false;
+    for group in selected {
+        for release in &group.releases {
+            let defaults = &group.file.doc.helm_defaults;
+            if let Some(key) = unsupported_keys(release, defaults).first() {
+                let why = match *key {
+                    "recreatePods" => {
+                        "has no meaning with Helm 3 and 4 (they have no --recreate-pods), and helmfile fails on it too; remove it (a changed pod template restarts pods)"
+                    }
+                    _ => {
+                        "is not supported by helmfire's cluster commands yet; remove it or deploy this release with helmfile"
+                    }
+                };
+                anyhow::bail!("release `{}` ({}): `{key}` {why}", release.name, release.location);
+            }
+            if let Some(why) = super::release_options::conflicting_keys(release, defaults) {
+                anyhow::bail!("release `{}` ({}): {why}", release.name, release.location);
+            }
+            let uses_wait_retries = release.spec.deferred_value("waitRetries").is_some()
+                || defaults.deferred_value("waitRetries").is_some();
+            if uses_wait_retries && !wait_retries_said {
+                wait_retries_said = true;
+                session.ctx.printer.info(
+                    "waitRetries has no effect: Helm removed --wait-retries, and helmfile 1.8 ignores the key too",
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `helmfire destroy`: the selected releases uninstalled, dependents before

@@ -83,6 +83,7 @@ pub(crate) async fn diff(
     session.announce_substitutions();
     let selected = session.plan(settings.needs.for_with_needs())?;
     session.enforce_needs_installed(&selected, settings.render.enforce_needs_are_installed)?;
+    super::deploy::check_deploy_keys(session, &selected)?;
     if let Some(status) = session.no_match(&selected) {
         return Ok(status);
     }

@@ -33,6 +33,8 @@ const HONOURED: &[&str] = &[
     "deleteTimeout",
     "suppressDiff",
     "suppressOutputLineRegex",
+    // Ignored, as helmfile 1.8 ignores it (deploy.rs says so once).
+    "waitRetries",
 ];
 
 /// The release's deferred keys that cluster commands would ignore; using
@@ -49,6 +51,14 @@ pub(crate) fn unsupported_keys(release: &Release, defaults: &HelmDefaults) -> Ve
         .chain(defaults.deferred_keys())
         .filter(|k| !HONOURED.contains(k) && !helm_tracking(k))
         .collect()
+}
+
+/// helmfile refuses `atomic` with `rollbackOnFailure` (Helm 4's name for
+/// it): one of them, not both.
+pub(crate) fn conflicting_keys(release: &Release, defaults: &HelmDefaults) -> Option<&'static str> {
+    (flag(release, defaults, "atomic") && flag(release, defaults, "rollbackOnFailure")).then_some(
+        "`atomic` and `rollbackOnFailure` are the same setting (Helm 4 renamed it) and helmfile refuses both at once; keep `rollbackOnFailure`",
+    )
 }
 
 /// How `release` is uninstalled: the command line's `--cascade`, else the
