@@ -76,7 +76,10 @@ fn a_json_patch_without_operations_is_named() {
     let ws = workspace("  jsonPatches:\n  - target:\n      kind: ConfigMap\n    path: ops.yaml\n");
     assert_clean_failure!(ws.run(&["template", "--skip-deps"]), "jsonPatches", "`path`", "`patch`");
     let ws = workspace("  jsonPatches:\n  - patches.yaml.gotmpl\n");
-    assert_clean_failure!(ws.run(&["list"]), "jsonPatches", "not supported by helmfire yet");
+    assert_clean_failure!(ws.run(&["list"]), "jsonPatches", "patches.yaml.gotmpl", "does not exist");
+    let ws = workspace("  transformers:\n  - transformer.yaml.gotmpl\n");
+    ws.write("transformer.yaml.gotmpl", "apiVersion: builtin\n");
+    assert_clean_failure!(ws.run(&["list"]), "transformers", "not supported by helmfire yet");
 }
 
 #[test]
@@ -128,4 +131,30 @@ fn a_directory_of_manifests_is_a_chart_as_helmfile_makes_it() {
     similar_asserts::assert_eq!(theirs, ours);
     assert!(ours.contains("name: app-templated") && ours.contains("region: eu"), "{ours}");
     assert!(ours.contains("namespace: team") && ours.contains("namespace: own"), "{ours}");
+}
+
+#[test]
+fn templated_patch_files_render_with_the_release_as_helmfile_renders_them() {
+    let ws = workspace("  jsonPatches:\n  - jsonpatch.yaml.gotmpl\n  strategicMergePatches:\n  - smp.yaml.gotmpl\n");
+    ws.write(
+        "jsonpatch.yaml.gotmpl",
+        "target:\n  kind: ConfigMap\n  name: second\npatch:\n- op: replace\n  path: /data/b\n  value: {{ .Release.Name }}-in-{{ .Environment.Name }}\n",
+    );
+    ws.write(
+        "smp.yaml.gotmpl",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\ndata:\n  release: {{ .Release.Name | quote }}\n",
+    );
+    let (ours, theirs) = both(&ws);
+    similar_asserts::assert_eq!(theirs, ours);
+    assert!(ours.contains("-in-default"), "{ours}");
+}
+
+#[test]
+fn templated_patch_files_are_rendered_only_by_commands_that_build_charts() {
+    let ws = workspace("  strategicMergePatches:\n  - smp.yaml.gotmpl\n");
+    ws.write("smp.yaml.gotmpl", "{{ fail \"rendered too early\" }}\n");
+    // helmfile's list and build do not render them either.
+    assert_success!(ws.run(&["list"]));
+    assert_success!(ws.run(&["build"]));
+    assert_clean_failure!(ws.run(&["template", "--skip-deps"]), "rendered too early");
 }

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::charts::build::{Dependencies, Preparation, PreparedCharts, build};
+use super::charts::build::{Dependencies, Preparation, PreparedCharts, RenderedPatches, build};
 use super::charts::cache::{PullSettings, ReleaseKey, pull_selected, release_key};
 use super::charts::registry::registry_access;
 use super::charts::repos::{PreparedRepositories, Refresh};
@@ -79,6 +79,7 @@ pub(crate) async fn prepare(
     let fetched = fetch_charts(session, selected)?;
     let template_data = generated_chart_data(session, selected);
     let values = resolve_selected_values(session, selected)?;
+    let patches = render_patch_templates(session, selected)?;
     let to_render = selected.iter().flat_map(|s| s.releases.iter().copied()).filter(|r| r.installed);
     let how = Preparation {
         repository_config,
@@ -91,6 +92,7 @@ pub(crate) async fn prepare(
         namespace_override: global.namespace_override.clone(),
         image_substitutions: session.image_substitutions(),
         values,
+        patches,
     };
     let charts = build(to_render, ctx, &how).await?;
     Ok(Prepared { repositories, charts })
@@ -171,6 +173,58 @@ fn has_manifests(dir: &std::path::Path) -> bool {
         let name = path.to_string_lossy();
         name.ends_with("yaml") || name.ends_with("yml") || name.ends_with("gotmpl")
     })
+}
+
+/// The patches of the selected releases whose `strategicMergePatches` or
+/// `jsonPatches` name `.gotmpl` files: each file rendered with the
+/// release's data (as helmfile renders them, like values templates) and
+/// read as one YAML object.
+fn render_patch_templates(
+    session: &Session,
+    selected: &[Selected<'_>],
+) -> anyhow::Result<HashMap<ReleaseKey, RenderedPatches>> {
+    let engine = session.engine();
+    let namespace = session.global.namespace_override.as_deref().unwrap_or_default();
+    let mut rendered = HashMap::new();
+    for group in selected {
+        for release in group.releases.iter().filter(|r| r.installed) {
+            let templated = |entries: &[serde_yaml_ng::Value]| entries.iter().any(serde_yaml_ng::Value::is_string);
+            if !templated(&release.strategic_merge_patches) && !templated(&release.json_patches) {
+                continue;
+            }
+            let render = |key: &str, entries: &[serde_yaml_ng::Value]| -> anyhow::Result<Vec<serde_yaml_ng::Value>> {
+                entries
+                    .iter()
+                    .map(|entry| {
+                        let serde_yaml_ng::Value::String(path) = entry else { return Ok(entry.clone()) };
+                        let text = group.file.render_values_template(
+                            release,
+                            std::path::Path::new(path),
+                            namespace,
+                            &engine,
+                        )?;
+                        let object: serde_yaml_ng::Value = crate::yaml::from_str(&text).map_err(|e| {
+                            anyhow::anyhow!(
+                                "release `{}`: `{key}`: {path} does not render to a YAML object: {e}",
+                                release.name
+                            )
+                        })?;
+                        if key == "jsonPatches" {
+                            crate::state::check_json_patch(&object)
+                                .map_err(|e| anyhow::anyhow!("release `{}`: `{key}`: {path}: {e}", release.name))?;
+                        }
+                        Ok(object)
+                    })
+                    .collect()
+            };
+            let patches = RenderedPatches {
+                strategic_merge: render("strategicMergePatches", &release.strategic_merge_patches)?,
+                json: render("jsonPatches", &release.json_patches)?,
+            };
+            rendered.insert(release_key(release), patches);
+        }
+    }
+    Ok(rendered)
 }
 
 /// The values of the selected releases that are to be installed, resolved

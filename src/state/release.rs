@@ -88,9 +88,11 @@ pub struct Release {
     pub condition: String,
     /// Ad-hoc `dependencies:` (a wrapper chart is built from them).
     pub dependencies: Vec<super::schema::DependencySpec>,
-    /// `strategicMergePatches`, each an object (files already read).
+    /// `strategicMergePatches`, each an object (files already read), or
+    /// the absolute path of a `.gotmpl` file still to render.
     pub strategic_merge_patches: Vec<serde_yaml_ng::Value>,
-    /// `jsonPatches`, each `{target, patch}` (files already read).
+    /// `jsonPatches`, each `{target, patch}` (files already read), or the
+    /// absolute path of a `.gotmpl` file still to render.
     pub json_patches: Vec<serde_yaml_ng::Value>,
     /// `transformers`, each kustomize configuration as text.
     pub transformers: Vec<Transformer>,
@@ -212,7 +214,11 @@ impl Release {
         let patches = read_patches(&spec.strategic_merge_patches, base_dir)
             .map_err(|message| invalid(format!("release `{}`: strategicMergePatches: {message}", spec.name)))?;
         let json_patches = read_patches(&spec.json_patches, base_dir)
-            .and_then(|patches| patches.iter().map(check_json_patch).collect::<Result<Vec<_>, _>>().map(|_| patches))
+            .and_then(|patches| {
+                // A `.gotmpl` file (a path, kept) is checked once rendered.
+                let objects = patches.iter().filter(|p| !p.is_string());
+                objects.map(check_json_patch).collect::<Result<Vec<_>, _>>().map(|_| patches)
+            })
             .map_err(|message| invalid(format!("release `{}`: jsonPatches: {message}", spec.name)))?;
         let transformers = read_transformers(&spec.transformers, base_dir)
             .map_err(|message| invalid(format!("release `{}`: transformers: {message}", spec.name)))?;
@@ -340,12 +346,13 @@ pub struct Transformer {
     pub dir: PathBuf,
 }
 
-/// The file a patch or transformer entry names, read; `.gotmpl` and remote
+/// The file a patch or transformer entry names, read. `.gotmpl` patch files
+/// were rendered at load (load.rs); a `.gotmpl` transformer file and remote
 /// files are refused rather than passed on unrendered.
 fn read_entry_file(file: &str, base_dir: &Path) -> Result<(PathBuf, String), String> {
     if file.ends_with(".gotmpl") || is_remote(file) {
         return Err(format!(
-            "`{file}`: templated and remote patch files are not supported by helmfire yet; write the patch inline or in a plain .yaml file"
+            "`{file}`: templated transformer files and remote patch files are not supported by helmfire yet; write it inline or in a plain .yaml file"
         ));
     }
     let path = base_dir.join(file);
@@ -354,11 +361,20 @@ fn read_entry_file(file: &str, base_dir: &Path) -> Result<(PathBuf, String), Str
 }
 
 /// helmfile's patch entries: an object, or a path (relative to the state
-/// file) of a YAML file holding one.
+/// file) of a YAML file holding one. A `.gotmpl` file stays a path (made
+/// absolute): it is rendered with the release's data only by the commands
+/// that build charts (pipeline/prepare.rs), as values templates are.
 fn read_patches(entries: &[serde_yaml_ng::Value], base_dir: &Path) -> Result<Vec<serde_yaml_ng::Value>, String> {
     entries
         .iter()
         .map(|entry| match entry {
+            serde_yaml_ng::Value::String(file) if file.ends_with(".gotmpl") && !is_remote(file) => {
+                let path = base_dir.join(file);
+                if !path.is_file() {
+                    return Err(format!("{file} does not exist (looked for {})", path.display()));
+                }
+                Ok(serde_yaml_ng::Value::String(path.display().to_string()))
+            }
             serde_yaml_ng::Value::String(file) => {
                 let (path, text) = read_entry_file(file, base_dir)?;
                 crate::yaml::from_str(&text).map_err(|e| format!("{} is not a YAML object: {e}", path.display()))
@@ -371,7 +387,7 @@ fn read_patches(entries: &[serde_yaml_ng::Value], base_dir: &Path) -> Result<Vec
 
 /// A JSON patch entry as chartify reads it: `target` (strings) and the
 /// `patch` operations.
-fn check_json_patch(entry: &serde_yaml_ng::Value) -> Result<(), String> {
+pub fn check_json_patch(entry: &serde_yaml_ng::Value) -> Result<(), String> {
     let Some(map) = entry.as_mapping() else { return Err("an entry must be an object".into()) };
     for (key, value) in map {
         match key.as_str() {

@@ -50,6 +50,15 @@ impl PreparedCharts {
 }
 
 /// What [`prepare`] works with.
+/// A release's patches with its `.gotmpl` files rendered.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RenderedPatches {
+    /// `strategicMergePatches`.
+    pub strategic_merge: Vec<serde_yaml_ng::Value>,
+    /// `jsonPatches`.
+    pub json: Vec<serde_yaml_ng::Value>,
+}
+
 pub(crate) struct Preparation {
     pub repository_config: String,
     pub registry: RegistryAccess,
@@ -63,6 +72,8 @@ pub(crate) struct Preparation {
     pub image_substitutions: Vec<(String, String)>,
     /// The releases' resolved values.
     pub values: HashMap<ReleaseKey, ReleaseValues>,
+    /// The patches of releases with `.gotmpl` patch files, rendered.
+    pub patches: HashMap<ReleaseKey, RenderedPatches>,
     /// Where the go-getter charts were fetched.
     pub fetched: HashMap<ReleaseKey, std::path::PathBuf>,
     /// The template data of releases whose chart is a directory chartify
@@ -140,8 +151,10 @@ pub(crate) async fn build<'a>(
                 work_dir: work.path().join(index.to_string()).display().to_string(),
                 skip_refresh: refresh,
                 registry: how.registry.clone(),
-                strategic_merge_patches: as_json(&release.strategic_merge_patches),
-                json_patches: as_json(&release.json_patches),
+                strategic_merge_patches: as_json(
+                    how.patches.get(&key(release)).map_or(&release.strategic_merge_patches, |p| &p.strategic_merge),
+                ),
+                json_patches: as_json(how.patches.get(&key(release)).map_or(&release.json_patches, |p| &p.json)),
                 transformers: release
                     .transformers
                     .iter()
