@@ -39,6 +39,20 @@ fn an_image_substitution_shows_in_template_and_reaches_the_cluster() {
     let out = helmfire(&ws, &["sync"]);
     assert_success!(out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("substitution in force"));
+    // A state may forbid them in an environment.
+    let state = std::fs::read_to_string(ws.path().join("helmfile.yaml")).unwrap();
+    ws.write(
+        "helmfile.yaml",
+        &format!("environments:\n  default: {{}}\n  prod: {{}}\nhelmfire:\n  substitutions:\n    forbidIn: [prod]\n---\n{state}"),
+    );
+    assert_clean_failure!(
+        helmfire(&ws, &["-e", "prod", "diff"]),
+        "forbids substitutions",
+        "`prod`",
+        "--no-substitutions"
+    );
+    assert_success!(helmfire(&ws, &["-e", "prod", "--no-substitutions", "diff"]));
+    ws.write("helmfile.yaml", &state);
     let live = api("GET", &format!("/apis/apps/v1/namespaces/{ns}/deployments/web"), "");
     assert!(live.contains(r#""image": "localhost:5000/nginx:dev""#), "{live}");
 

@@ -29,7 +29,7 @@ impl DriftCommand {
     /// Runs the command.
     pub async fn run(self) -> anyhow::Result<ExitStatus> {
         let session = Session::open(&self.global, &self.ctx)?;
-        session.announce_substitutions();
+        session.announce_substitutions()?;
         let selected = session.plan(NeedsMode::default())?;
         if let Some(status) = session.no_match(&selected) {
             return Ok(status);

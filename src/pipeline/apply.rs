@@ -33,7 +33,7 @@ pub(crate) async fn apply(
     options: &DiffOptions,
 ) -> anyhow::Result<ExitStatus> {
     let ctx = &session.ctx;
-    session.announce_substitutions();
+    session.announce_substitutions()?;
     let selected = session.plan(settings.needs)?;
     session.enforce_needs_installed(&selected, settings.render.enforce_needs_are_installed)?;
     super::deploy::check_deploy_keys(session, &selected)?;

@@ -29,7 +29,7 @@ use crate::state::{Release, StateFile};
 /// `helmfire sync`: every selected release installed or upgraded (or
 /// uninstalled when `installed: false`).
 pub(crate) async fn sync(session: &Session, settings: &DeploySettings) -> anyhow::Result<ExitStatus> {
-    session.announce_substitutions();
+    session.announce_substitutions()?;
     let selected = session.plan(settings.needs)?;
     session.enforce_needs_installed(&selected, settings.render.enforce_needs_are_installed)?;
     check_deploy_keys(session, &selected)?;

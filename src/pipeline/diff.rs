@@ -80,7 +80,7 @@ pub(crate) async fn diff(
     settings: &DeploySettings,
     options: &DiffOptions,
 ) -> anyhow::Result<ExitStatus> {
-    session.announce_substitutions();
+    session.announce_substitutions()?;
     let selected = session.plan(settings.needs.for_with_needs())?;
     session.enforce_needs_installed(&selected, settings.render.enforce_needs_are_installed)?;
     super::deploy::check_deploy_keys(session, &selected)?;

@@ -125,20 +125,33 @@ impl Session {
 
     /// Says which substitutions are in force, before a command acts on the
     /// cluster with them: a development chart or image is never deployed
-    /// without a word (shown even with `-q`).
-    pub(crate) fn announce_substitutions(&self) {
+    /// without a word (shown even with `-q`), and never in an environment
+    /// a state file forbids them in (`helmfire.substitutions.forbidIn`).
+    pub(crate) fn announce_substitutions(&self) -> anyhow::Result<()> {
+        let subs = &self.substitutions;
+        if subs.charts.is_empty() && subs.images.is_empty() {
+            return Ok(());
+        }
         let file = self.global.substitutions_file.display();
-        for (original, path) in &self.substitutions.charts {
+        let environment = &self.global.environment;
+        if let Some(state) = self.files.iter().find(|f| f.doc.helmfire.substitutions.forbid_in.contains(environment)) {
+            anyhow::bail!(
+                "{} forbids substitutions in environment `{environment}` (helmfire.substitutions.forbidIn), and {file} has some; remove them (`helmfire list charts|images`, `helmfire remove`) or pass --no-substitutions",
+                state.path.display()
+            );
+        }
+        for (original, path) in &subs.charts {
             self.ctx.printer.always(&format!(
                 "substitution in force: chart `{original}` is the local chart {} ({file}; --no-substitutions ignores it)",
                 path.display()
             ));
         }
-        for (original, replacement) in &self.substitutions.images {
+        for (original, replacement) in &subs.images {
             self.ctx.printer.always(&format!(
                 "substitution in force: image `{original}` is `{replacement}` ({file}; --no-substitutions ignores it)"
             ));
         }
+        Ok(())
     }
 
     /// The image substitutions in force, original first.

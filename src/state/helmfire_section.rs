@@ -14,6 +14,8 @@
 //!   webhooks:
 //!   - url: https://hooks.example/drift
 //!     secretEnv: DRIFT_WEBHOOK_SECRET   # HMAC-SHA256 key, read from the environment
+//!   substitutions:
+//!     forbidIn: [production]    # environments where `helmfire chart|image` must not apply
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -28,12 +30,31 @@ pub struct HelmfireSection {
     /// Where drift (and heal) reports are POSTed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<WebhookSpec>,
+    /// Where development substitutions may not be used.
+    #[serde(default, skip_serializing_if = "SubstitutionsSpec::is_empty")]
+    pub substitutions: SubstitutionsSpec,
 }
 
 impl HelmfireSection {
     /// Nothing set.
     pub fn is_empty(&self) -> bool {
-        self.drift.is_empty() && self.webhooks.is_empty()
+        self.drift.is_empty() && self.webhooks.is_empty() && self.substitutions.is_empty()
+    }
+}
+
+/// `helmfire.substitutions`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubstitutionsSpec {
+    /// Environments in which the commands that act on the cluster refuse
+    /// to run while chart or image substitutions are in force.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forbid_in: Vec<String>,
+}
+
+impl SubstitutionsSpec {
+    fn is_empty(&self) -> bool {
+        self.forbid_in.is_empty()
     }
 }
 
