@@ -142,11 +142,13 @@ fn templated_patch_files_render_with_the_release_as_helmfile_renders_them() {
     );
     ws.write(
         "smp.yaml.gotmpl",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\ndata:\n  release: {{ .Release.Name | quote }}\n",
+        // helmfile's patch data: .Values holds the release's own values too.
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\ndata:\n  release: {{ .Release.Name | quote }}\n  templates: {{ len .Values.templates | quote }}\n",
     );
     let (ours, theirs) = both(&ws);
     similar_asserts::assert_eq!(theirs, ours);
     assert!(ours.contains("-in-default"), "{ours}");
+    assert!(ours.contains("templates: \"2\""), "{ours}");
 }
 
 #[test]

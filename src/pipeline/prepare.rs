@@ -192,14 +192,22 @@ fn render_patch_templates(
             if !templated(&release.strategic_merge_patches) && !templated(&release.json_patches) {
                 continue;
             }
+            // helmfile's patch data: the state's values, the release's own
+            // `values:` merged over them (not its secrets).
+            let cx = ValuesContext { file: group.file, namespace, engine: &engine, printer: &session.ctx.printer };
+            let mut merged = group.file.environment.values.clone();
+            for document in super::values::embedded_values(&cx, release)?.values {
+                crate::state::merge_values(&mut merged, document);
+            }
             let render = |key: &str, entries: &[serde_yaml_ng::Value]| -> anyhow::Result<Vec<serde_yaml_ng::Value>> {
                 entries
                     .iter()
                     .map(|entry| {
                         let serde_yaml_ng::Value::String(path) = entry else { return Ok(entry.clone()) };
-                        let text = group.file.render_values_template(
+                        let text = group.file.render_patch_template(
                             release,
                             std::path::Path::new(path),
+                            merged.clone(),
                             namespace,
                             &engine,
                         )?;

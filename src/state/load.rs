@@ -77,6 +77,31 @@ impl StateFile {
         self.templating(namespace, engine).render_values_file(&release.spec, file, &release.location)
     }
 
+    /// Renders a release's `.gotmpl` patch file (`strategicMergePatches`,
+    /// `jsonPatches`, `transformers`) as helmfile 1.8 does: with the
+    /// release's data, `.Values` and `.StateValues` being the state's
+    /// values with the release's own `values:` merged over them.
+    pub fn render_patch_template(
+        &self,
+        release: &Release,
+        file: &Path,
+        merged_values: serde_yaml_ng::Value,
+        namespace: &str,
+        engine: &dyn super::engine::TemplateEngine,
+    ) -> Result<String, StateError> {
+        let templating = self.templating(namespace, engine);
+        let mut data = templating.data(&release.spec);
+        if let serde_yaml_ng::Value::Mapping(map) = &mut data {
+            map.insert("Values".into(), merged_values.clone());
+            map.insert("StateValues".into(), merged_values);
+        }
+        let text = super::input::read_input(file).map_err(|e| StateError::Invalid {
+            location: release.location.clone(),
+            message: format!("release `{}`: {e}", release.name),
+        })?;
+        templating.render_file_with(file, &text, &data)
+    }
+
     /// The data `release`'s templates see, as JSON for the engine.
     pub fn release_template_data(
         &self,

@@ -121,9 +121,13 @@ impl ReleaseTemplating<'_> {
     /// Renders `text`, the content of the `.gotmpl` values file `file`
     /// (already read, or decrypted), with the release's data.
     pub(crate) fn render_values_text(&self, spec: &ReleaseSpec, file: &Path, text: &str) -> Result<String, StateError> {
+        self.render_file_with(file, text, &self.data(spec))
+    }
+
+    /// Renders `text`, the content of `file`, with `data`.
+    pub(crate) fn render_file_with(&self, file: &Path, text: &str, data: &Value) -> Result<String, StateError> {
         let dir = file.parent().unwrap_or(self.base_dir);
-        let data = self.data(spec);
-        self.engine.render(RenderRequest { name: file, text, data: &data, base_dir: dir }).map_err(|message| {
+        self.engine.render(RenderRequest { name: file, text, data, base_dir: dir }).map_err(|message| {
             StateError::Template { location: Location { path: file.to_path_buf(), line: None, column: None }, message }
         })
     }
