@@ -77,8 +77,7 @@ fn a_json_patch_without_operations_is_named() {
     assert_clean_failure!(ws.run(&["template", "--skip-deps"]), "jsonPatches", "`path`", "`patch`");
     let ws = workspace("  jsonPatches:\n  - patches.yaml.gotmpl\n");
     assert_clean_failure!(ws.run(&["list"]), "jsonPatches", "patches.yaml.gotmpl", "does not exist");
-    let ws = workspace("  transformers:\n  - transformer.yaml.gotmpl\n");
-    ws.write("transformer.yaml.gotmpl", "apiVersion: builtin\n");
+    let ws = workspace("  transformers:\n  - git::https://example.invalid/x.git@t.yaml\n");
     assert_clean_failure!(ws.run(&["list"]), "transformers", "not supported by helmfire yet");
 }
 
@@ -135,7 +134,13 @@ fn a_directory_of_manifests_is_a_chart_as_helmfile_makes_it() {
 
 #[test]
 fn templated_patch_files_render_with_the_release_as_helmfile_renders_them() {
-    let ws = workspace("  jsonPatches:\n  - jsonpatch.yaml.gotmpl\n  strategicMergePatches:\n  - smp.yaml.gotmpl\n");
+    let ws = workspace(
+        "  jsonPatches:\n  - jsonpatch.yaml.gotmpl\n  strategicMergePatches:\n  - smp.yaml.gotmpl\n  transformers:\n  - labels.yaml.gotmpl\n",
+    );
+    ws.write(
+        "labels.yaml.gotmpl",
+        "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: labels\nlabels:\n  owner: {{ .Release.Name }}\nfieldSpecs:\n- path: metadata/labels\n  create: true\n",
+    );
     ws.write(
         "jsonpatch.yaml.gotmpl",
         "target:\n  kind: ConfigMap\n  name: second\npatch:\n- op: replace\n  path: /data/b\n  value: {{ .Release.Name }}-in-{{ .Environment.Name }}\n",
@@ -149,6 +154,7 @@ fn templated_patch_files_render_with_the_release_as_helmfile_renders_them() {
     similar_asserts::assert_eq!(theirs, ours);
     assert!(ours.contains("-in-default"), "{ours}");
     assert!(ours.contains("templates: \"2\""), "{ours}");
+    assert_eq!(ours.matches("owner: app").count(), 2, "{ours}");
 }
 
 #[test]

@@ -175,8 +175,8 @@ fn has_manifests(dir: &std::path::Path) -> bool {
     })
 }
 
-/// The patches of the selected releases whose `strategicMergePatches` or
-/// `jsonPatches` name `.gotmpl` files: each file rendered with the
+/// The patches of the selected releases whose `strategicMergePatches`,
+/// `jsonPatches` or `transformers` name `.gotmpl` files: each file rendered with the
 /// release's data (as helmfile renders them, like values templates) and
 /// read as one YAML object.
 fn render_patch_templates(
@@ -189,7 +189,11 @@ fn render_patch_templates(
     for group in selected {
         for release in group.releases.iter().filter(|r| r.installed) {
             let templated = |entries: &[serde_yaml_ng::Value]| entries.iter().any(serde_yaml_ng::Value::is_string);
-            if !templated(&release.strategic_merge_patches) && !templated(&release.json_patches) {
+            let templated_transformers = release.transformers.iter().any(|t| t.template.is_some());
+            if !templated(&release.strategic_merge_patches)
+                && !templated(&release.json_patches)
+                && !templated_transformers
+            {
                 continue;
             }
             // helmfile's patch data: the state's values, the release's own
@@ -225,9 +229,19 @@ fn render_patch_templates(
                     })
                     .collect()
             };
+            let mut transformers = Vec::with_capacity(release.transformers.len());
+            for transformer in &release.transformers {
+                let mut transformer = transformer.clone();
+                if let Some(path) = transformer.template.take() {
+                    transformer.text =
+                        group.file.render_patch_template(release, &path, merged.clone(), namespace, &engine)?;
+                }
+                transformers.push(transformer);
+            }
             let patches = RenderedPatches {
                 strategic_merge: render("strategicMergePatches", &release.strategic_merge_patches)?,
                 json: render("jsonPatches", &release.json_patches)?,
+                transformers,
             };
             rendered.insert(release_key(release), patches);
         }

@@ -340,19 +340,23 @@ pub(crate) fn resolve_chart(chart: &str, base_dir: &Path, location: Location) ->
 /// A kustomize transformer configuration of `transformers:`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transformer {
-    /// Its YAML (or JSON) text: one document, a list, or several documents.
+    /// Its YAML (or JSON) text: one document, a list, or several documents;
+    /// empty for a `.gotmpl` file still to render (`template`).
     pub text: String,
     /// Where a `path:` in it is relative to (the state file's directory).
     pub dir: PathBuf,
+    /// A `.gotmpl` file, rendered with the release's data by the commands
+    /// that build charts (pipeline/prepare.rs).
+    pub template: Option<PathBuf>,
 }
 
-/// The file a patch or transformer entry names, read. `.gotmpl` patch files
-/// were rendered at load (load.rs); a `.gotmpl` transformer file and remote
-/// files are refused rather than passed on unrendered.
+/// The file a patch or transformer entry names, read (`.gotmpl` files are
+/// kept as paths by the callers); remote files are refused rather than
+/// passed on unfetched.
 fn read_entry_file(file: &str, base_dir: &Path) -> Result<(PathBuf, String), String> {
-    if file.ends_with(".gotmpl") || is_remote(file) {
+    if is_remote(file) {
         return Err(format!(
-            "`{file}`: templated transformer files and remote patch files are not supported by helmfire yet; write it inline or in a plain .yaml file"
+            "`{file}`: remote patch and transformer files are not supported by helmfire yet; write it inline or in a local file"
         ));
     }
     let path = base_dir.join(file);
@@ -418,13 +422,20 @@ fn read_transformers(entries: &[serde_yaml_ng::Value], base_dir: &Path) -> Resul
         .iter()
         .map(|entry| {
             let text = match entry {
+                serde_yaml_ng::Value::String(file) if file.ends_with(".gotmpl") && !is_remote(file) => {
+                    let path = base_dir.join(file);
+                    if !path.is_file() {
+                        return Err(format!("{file} does not exist (looked for {})", path.display()));
+                    }
+                    return Ok(Transformer { text: String::new(), dir: base_dir.to_path_buf(), template: Some(path) });
+                }
                 serde_yaml_ng::Value::String(file) => read_entry_file(file, base_dir)?.1,
                 serde_yaml_ng::Value::Mapping(_) | serde_yaml_ng::Value::Sequence(_) => {
                     crate::yaml::to_json(entry).to_string()
                 }
                 other => return Err(format!("an entry must be an object, a list or a file path, got {other:?}")),
             };
-            Ok(Transformer { text, dir: base_dir.to_path_buf() })
+            Ok(Transformer { text, dir: base_dir.to_path_buf(), template: None })
         })
         .collect()
 }

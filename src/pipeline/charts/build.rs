@@ -57,6 +57,8 @@ pub(crate) struct RenderedPatches {
     pub strategic_merge: Vec<serde_yaml_ng::Value>,
     /// `jsonPatches`.
     pub json: Vec<serde_yaml_ng::Value>,
+    /// `transformers`.
+    pub transformers: Vec<crate::state::Transformer>,
 }
 
 pub(crate) struct Preparation {
@@ -155,8 +157,10 @@ pub(crate) async fn build<'a>(
                     how.patches.get(&key(release)).map_or(&release.strategic_merge_patches, |p| &p.strategic_merge),
                 ),
                 json_patches: as_json(how.patches.get(&key(release)).map_or(&release.json_patches, |p| &p.json)),
-                transformers: release
-                    .transformers
+                transformers: how
+                    .patches
+                    .get(&key(release))
+                    .map_or(&release.transformers, |p| &p.transformers)
                     .iter()
                     .map(|t| TransformerConfig { text: t.text.clone(), dir: t.dir.display().to_string() })
                     .collect(),
