@@ -71,6 +71,15 @@ fn help_says_which_helmfile_commands_are_left_out() {
     assert!(help.contains("unittest") && help.contains("doctor"), "{help}");
 }
 
+/// A state of releases of the raw chart, each `name` followed by its own
+/// extra keys (`  needs: [db]\n`).
+fn raw_releases(ws: &Workspace, releases: &[(&str, &str)]) {
+    let raw = chart("raw-0.1.0");
+    let items: String =
+        releases.iter().map(|(name, keys)| format!("- name: {name}\n  chart: {}\n{keys}", raw.display())).collect();
+    ws.write("helmfile.yaml", &format!("releases:\n{items}"));
+}
+
 fn raw_release(ws: &Workspace, extra: &str) {
     let manifest = "- |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: {{ .Release.Name }}\n        namespace: {{ .Release.Namespace }}\n      data:\n        x: {{ .Values.x | default \"unset\" | quote }}\n";
     ws.write(
@@ -241,14 +250,7 @@ fn write_values_applies_set() {
 #[test]
 fn enforce_needs_are_installed_refuses_a_need_marked_not_installed() {
     let ws = Workspace::new();
-    let raw = chart("raw-0.1.0");
-    ws.write(
-        "helmfile.yaml",
-        &format!(
-            "releases:\n- name: app\n  chart: {c}\n  needs: [db]\n- name: db\n  chart: {c}\n  installed: false\n",
-            c = raw.display()
-        ),
-    );
+    raw_releases(&ws, &[("app", "  needs: [db]\n"), ("db", "  installed: false\n")]);
     assert_success!(ws.run(&["template", "-l", "name=app"]));
     assert_clean_failure!(
         ws.run(&["template", "-l", "name=app", "--enforce-needs-are-installed"]),
@@ -271,14 +273,7 @@ fn a_helm_flag_that_changes_nothing_in_process_says_so() {
 #[test]
 fn a_command_line_mistake_is_said_once_not_once_per_release() {
     let ws = Workspace::new();
-    let raw = chart("raw-0.1.0");
-    ws.write(
-        "helmfile.yaml",
-        &format!(
-            "releases:\n- name: a\n  chart: {c}\n- name: b\n  chart: {c}\n- name: d\n  chart: {c}\n",
-            c = raw.display()
-        ),
-    );
+    raw_releases(&ws, &[("a", ""), ("b", ""), ("d", "")]);
     let out = ws.run(&["template", "--values", "nope.yaml"]);
     assert_clean_failure!(out, "nope.yaml does not exist");
     assert_eq!(String::from_utf8_lossy(&out.stderr).matches("error:").count(), 1);
@@ -300,13 +295,7 @@ fn build_prints_what_helmfile_prints() {
         ),
     );
     let ours = assert_success!(ws.run(&["build"]));
-    let theirs = assert_success!(helmfile(ws.path(), &["build"]));
-    // helmfile prints the helm binary it was given (the oracle's path).
-    let theirs: String = theirs
-        .lines()
-        .map(|l| if l.starts_with("helmBinary: ") { "helmBinary: helm" } else { l })
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let theirs = crate::util::helmfile_state_output(&helmfile(ws.path(), &["build"]));
     similar_asserts::assert_eq!(theirs, ours);
 }
 

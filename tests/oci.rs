@@ -394,13 +394,7 @@ fn fetch_write_output_prints_the_state_with_local_charts_as_helmfile_does() {
     );
     let args = ["fetch", "--output-dir", "o", "--write-output"];
     let ours = assert_success!(ws.run(&args));
-    let theirs = crate::util::helmfile(ws.path(), &args);
-    assert!(theirs.status.success(), "{}", String::from_utf8_lossy(&theirs.stderr));
-    let theirs: String = String::from_utf8_lossy(&theirs.stdout)
-        .lines()
-        .map(|l| if l.starts_with("helmBinary: ") { "helmBinary: helm".to_string() } else { l.to_string() })
-        .map(|l| l + "\n")
-        .collect();
+    let theirs = crate::util::helmfile_state_output(&crate::util::helmfile(ws.path(), &args));
     assert_eq!(theirs, ours);
     assert!(ours.contains("chart: o/raw/myrepo/raw/0.1.0/raw\n"), "{ours}");
     assert!(ws.path().join("o/raw/myrepo/raw/0.1.0/raw/Chart.yaml").is_file());

@@ -220,6 +220,18 @@ pub fn helmfile_command(dir: &Path) -> Command {
     cmd
 }
 
+/// helmfile's printed state (`build`, `fetch --write-output`), with the
+/// `helmBinary:` line it writes for the oracle's helm path made the default
+/// `helm` helmfire prints, so the rest compares byte for byte.
+pub fn helmfile_state_output(out: &Output) -> String {
+    assert!(out.status.success(), "helmfile failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| if l.starts_with("helmBinary: ") { "helmBinary: helm" } else { l })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 /// helm.sh/helm/v4's version in go-shim/go.mod.
 pub fn embedded_helm_version() -> String {
     go_mod_version("helm.sh/helm/v4")
