@@ -205,3 +205,38 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn patch_files_come_from_git_as_in_helmfile() {
+    let repo = GitRepo::new();
+    repo.write(
+        "patches/smp.yaml.gotmpl",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\ndata:\n  from: git-{{ .Release.Name }}\n",
+    );
+    repo.commit("patches");
+    let ws = Workspace::new();
+    let raw = ws.chart_copy("raw-0.1.0");
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: app\n  chart: {}\n  values:\n  - templates:\n    - |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: first\n      data:\n        a: one\n  strategicMergePatches:\n  - {}\n",
+            raw.display(),
+            repo.source("patches/smp.yaml.gotmpl", "main")
+        ),
+    );
+    let ours = assert_success!(ws.run(&["template", "--skip-deps"]));
+    let path = format!(
+        "{}:{}:/usr/bin:/bin",
+        crate::util::kustomize_cli().parent().unwrap().display(),
+        crate::util::helm_cli().parent().unwrap().display()
+    );
+    let theirs = helmfile_command(ws.path())
+        .env("PATH", path)
+        .env("HELMFILE_CACHE_HOME", ws.path().join(".helmfile-oracle/remote-cache"))
+        .args(["template", "--skip-deps"])
+        .output()
+        .unwrap();
+    let theirs = assert_success!(theirs);
+    similar_asserts::assert_eq!(theirs, ours);
+    assert!(ours.contains("from: git-app"), "{ours}");
+}

@@ -208,13 +208,13 @@ fn render_patch_templates(
                     .iter()
                     .map(|entry| {
                         let serde_yaml_ng::Value::String(path) = entry else { return Ok(entry.clone()) };
-                        let text = group.file.render_patch_template(
-                            release,
-                            std::path::Path::new(path),
-                            merged.clone(),
-                            namespace,
-                            &engine,
-                        )?;
+                        let local = local_patch_file(&engine, release, path)?;
+                        let text = if local.extension().is_some_and(|e| e == "gotmpl") {
+                            group.file.render_patch_template(release, &local, merged.clone(), namespace, &engine)?
+                        } else {
+                            crate::state::read_input(&local)
+                                .map_err(|e| anyhow::anyhow!("release `{}`: `{key}`: {e}", release.name))?
+                        };
                         let object: serde_yaml_ng::Value = crate::yaml::from_str(&text).map_err(|e| {
                             anyhow::anyhow!(
                                 "release `{}`: `{key}`: {path} does not render to a YAML object: {e}",
@@ -247,6 +247,27 @@ fn render_patch_templates(
         }
     }
     Ok(rendered)
+}
+
+/// Where a patch file is on disk: a remote reference (go-getter) is fetched
+/// into the source cache, as values files are.
+fn local_patch_file(
+    engine: &dyn crate::state::TemplateEngine,
+    release: &crate::state::Release,
+    path: &str,
+) -> anyhow::Result<std::path::PathBuf> {
+    if !crate::state::is_remote(path) {
+        return Ok(std::path::PathBuf::from(path));
+    }
+    match engine.fetch_source(path, crate::state::SourceKind::Values, release.ignore_missing_git_branch) {
+        Ok(crate::state::Fetched::Path(local)) => Ok(local),
+        Ok(crate::state::Fetched::MissingRef) => {
+            anyhow::bail!("release `{}`: the git ref of the patch file {path} does not exist", release.name)
+        }
+        Err(e) => {
+            anyhow::bail!("release `{}` ({}): fetching the patch file {path}: {e}", release.name, release.location)
+        }
+    }
 }
 
 /// The values of the selected releases that are to be installed, resolved

@@ -89,10 +89,12 @@ pub struct Release {
     /// Ad-hoc `dependencies:` (a wrapper chart is built from them).
     pub dependencies: Vec<super::schema::DependencySpec>,
     /// `strategicMergePatches`, each an object (files already read), or
-    /// the absolute path of a `.gotmpl` file still to render.
+    /// the absolute path of a `.gotmpl` file still to render, or a remote
+    /// reference still to fetch.
     pub strategic_merge_patches: Vec<serde_yaml_ng::Value>,
     /// `jsonPatches`, each `{target, patch}` (files already read), or the
-    /// absolute path of a `.gotmpl` file still to render.
+    /// absolute path of a `.gotmpl` file still to render, or a remote
+    /// reference still to fetch.
     pub json_patches: Vec<serde_yaml_ng::Value>,
     /// `transformers`, each kustomize configuration as text.
     pub transformers: Vec<Transformer>,
@@ -356,7 +358,7 @@ pub struct Transformer {
 fn read_entry_file(file: &str, base_dir: &Path) -> Result<(PathBuf, String), String> {
     if is_remote(file) {
         return Err(format!(
-            "`{file}`: remote patch and transformer files are not supported by helmfire yet; write it inline or in a local file"
+            "`{file}`: remote transformer files are not supported by helmfire yet; write it inline or in a local file"
         ));
     }
     let path = base_dir.join(file);
@@ -366,13 +368,16 @@ fn read_entry_file(file: &str, base_dir: &Path) -> Result<(PathBuf, String), Str
 
 /// helmfile's patch entries: an object, or a path (relative to the state
 /// file) of a YAML file holding one. A `.gotmpl` file stays a path (made
-/// absolute): it is rendered with the release's data only by the commands
-/// that build charts (pipeline/prepare.rs), as values templates are.
+/// absolute) and a remote one its reference: they are rendered (fetched)
+/// only by the commands that build charts (pipeline/prepare.rs), as values
+/// templates are.
 fn read_patches(entries: &[serde_yaml_ng::Value], base_dir: &Path) -> Result<Vec<serde_yaml_ng::Value>, String> {
     entries
         .iter()
         .map(|entry| match entry {
-            serde_yaml_ng::Value::String(file) if file.ends_with(".gotmpl") && !is_remote(file) => {
+            // A remote file (go-getter) is fetched when charts are built.
+            serde_yaml_ng::Value::String(file) if is_remote(file) => Ok(entry.clone()),
+            serde_yaml_ng::Value::String(file) if file.ends_with(".gotmpl") => {
                 let path = base_dir.join(file);
                 if !path.is_file() {
                     return Err(format!("{file} does not exist (looked for {})", path.display()));
