@@ -77,8 +77,6 @@ fn a_json_patch_without_operations_is_named() {
     assert_clean_failure!(ws.run(&["template", "--skip-deps"]), "jsonPatches", "`path`", "`patch`");
     let ws = workspace("  jsonPatches:\n  - patches.yaml.gotmpl\n");
     assert_clean_failure!(ws.run(&["list"]), "jsonPatches", "patches.yaml.gotmpl", "does not exist");
-    let ws = workspace("  transformers:\n  - git::https://example.invalid/x.git@t.yaml\n");
-    assert_clean_failure!(ws.run(&["list"]), "transformers", "not supported by helmfire yet");
 }
 
 #[test]

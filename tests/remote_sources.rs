@@ -207,11 +207,15 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 #[test]
-fn patch_files_come_from_git_as_in_helmfile() {
+fn patch_and_transformer_files_come_from_git_as_in_helmfile() {
     let repo = GitRepo::new();
     repo.write(
         "patches/smp.yaml.gotmpl",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\ndata:\n  from: git-{{ .Release.Name }}\n",
+    );
+    repo.write(
+        "patches/labels.yaml",
+        "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: labels\nlabels:\n  origin: git\nfieldSpecs:\n- path: metadata/labels\n  create: true\n",
     );
     repo.commit("patches");
     let ws = Workspace::new();
@@ -219,9 +223,10 @@ fn patch_files_come_from_git_as_in_helmfile() {
     ws.write(
         "helmfile.yaml",
         &format!(
-            "releases:\n- name: app\n  chart: {}\n  values:\n  - templates:\n    - |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: first\n      data:\n        a: one\n  strategicMergePatches:\n  - {}\n",
+            "releases:\n- name: app\n  chart: {}\n  values:\n  - templates:\n    - |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: first\n      data:\n        a: one\n  strategicMergePatches:\n  - {}\n  transformers:\n  - {}\n",
             raw.display(),
-            repo.source("patches/smp.yaml.gotmpl", "main")
+            repo.source("patches/smp.yaml.gotmpl", "main"),
+            repo.source("patches/labels.yaml", "main")
         ),
     );
     let ours = assert_success!(ws.run(&["template", "--skip-deps"]));
@@ -238,5 +243,5 @@ fn patch_files_come_from_git_as_in_helmfile() {
         .unwrap();
     let theirs = assert_success!(theirs);
     similar_asserts::assert_eq!(theirs, ours);
-    assert!(ours.contains("from: git-app"), "{ours}");
+    assert!(ours.contains("from: git-app") && ours.contains("origin: git"), "{ours}");
 }

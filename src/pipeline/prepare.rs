@@ -233,8 +233,13 @@ fn render_patch_templates(
             for transformer in &release.transformers {
                 let mut transformer = transformer.clone();
                 if let Some(path) = transformer.template.take() {
-                    transformer.text =
-                        group.file.render_patch_template(release, &path, merged.clone(), namespace, &engine)?;
+                    let local = local_patch_file(&engine, release, &path.to_string_lossy())?;
+                    transformer.text = if local.extension().is_some_and(|e| e == "gotmpl") {
+                        group.file.render_patch_template(release, &local, merged.clone(), namespace, &engine)?
+                    } else {
+                        crate::state::read_input(&local)
+                            .map_err(|e| anyhow::anyhow!("release `{}`: `transformers`: {e}", release.name))?
+                    };
                 }
                 transformers.push(transformer);
             }

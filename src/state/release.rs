@@ -347,20 +347,15 @@ pub struct Transformer {
     pub text: String,
     /// Where a `path:` in it is relative to (the state file's directory).
     pub dir: PathBuf,
-    /// A `.gotmpl` file, rendered with the release's data by the commands
-    /// that build charts (pipeline/prepare.rs).
+    /// A `.gotmpl` file or a remote reference, fetched and rendered with
+    /// the release's data by the commands that build charts
+    /// (pipeline/prepare.rs).
     pub template: Option<PathBuf>,
 }
 
-/// The file a patch or transformer entry names, read (`.gotmpl` files are
-/// kept as paths by the callers); remote files are refused rather than
-/// passed on unfetched.
+/// The local, plain file a patch or transformer entry names, read (the
+/// callers keep `.gotmpl` and remote files for the pipeline).
 fn read_entry_file(file: &str, base_dir: &Path) -> Result<(PathBuf, String), String> {
-    if is_remote(file) {
-        return Err(format!(
-            "`{file}`: remote transformer files are not supported by helmfire yet; write it inline or in a local file"
-        ));
-    }
     let path = base_dir.join(file);
     let text = super::input::read_input(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     Ok((path, text))
@@ -427,7 +422,15 @@ fn read_transformers(entries: &[serde_yaml_ng::Value], base_dir: &Path) -> Resul
         .iter()
         .map(|entry| {
             let text = match entry {
-                serde_yaml_ng::Value::String(file) if file.ends_with(".gotmpl") && !is_remote(file) => {
+                // Fetched when charts are built, as remote patch files are.
+                serde_yaml_ng::Value::String(file) if is_remote(file) => {
+                    return Ok(Transformer {
+                        text: String::new(),
+                        dir: base_dir.to_path_buf(),
+                        template: Some(PathBuf::from(file)),
+                    });
+                }
+                serde_yaml_ng::Value::String(file) if file.ends_with(".gotmpl") => {
                     let path = base_dir.join(file);
                     if !path.is_file() {
                         return Err(format!("{file} does not exist (looked for {})", path.display()));
