@@ -356,6 +356,7 @@ fn diff_options(view: &helmfire::cli::DiffViewArgs) -> anyhow::Result<DiffOption
         strip_trailing_cr: extra.strip_trailing_cr.unwrap_or(view.strip_trailing_cr),
         hide_all: false,
         hide_new_releases: view.skip_diff_on_install,
+        skip_validation_on_install: view.skip_diff_validation_on_install,
     })
 }
 

@@ -36,6 +36,9 @@ fn diff_shows_new_objects_and_nothing_once_synced() {
     assert!(!String::from_utf8_lossy(&plain.stdout).contains('\x1b'), "--no-color does not");
     let secret = secret_value();
     assert!(!stdout.contains(&secret), "the Secret's data (base64) is never shown: {stdout}");
+    // Without validation for a release not installed yet, the same diff.
+    let unvalidated = helmfire(&ws, &["diff", "--skip-diff-validation-on-install"]);
+    assert_eq!(String::from_utf8_lossy(&unvalidated.stdout), stdout);
 
     assert_success!(helmfire(&ws, &["sync"]));
     let out = helmfire(&ws, &["diff", "--detailed-exitcode"]);

@@ -236,6 +236,9 @@ pub struct DiffRequest {
     /// Lines differing only by a final carriage return are the same.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub strip_trailing_cr: bool,
+    /// Skip OpenAPI validation when the release is not installed yet.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disable_validation_on_install: bool,
 }
 
 /// One object that would change.

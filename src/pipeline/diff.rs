@@ -50,6 +50,9 @@ pub struct DiffOptions {
     /// `--skip-diff-on-install`: print no diff for releases not installed
     /// yet (they are still installed).
     pub hide_new_releases: bool,
+    /// `--skip-diff-validation-on-install`: no OpenAPI validation in the
+    /// diff of a release not installed yet.
+    pub skip_validation_on_install: bool,
 }
 
 impl DiffOptions {
@@ -69,6 +72,7 @@ impl DiffOptions {
             strip_trailing_cr: false,
             hide_all: false,
             hide_new_releases: false,
+            skip_validation_on_install: false,
         }
     }
 }
@@ -125,6 +129,7 @@ pub(crate) async fn diff_releases(
                 show_secrets: options.show_secrets,
                 include_tests: options.include_tests,
                 strip_trailing_cr: options.strip_trailing_cr,
+                disable_validation_on_install: options.skip_validation_on_install,
             };
             ((*release).clone(), request)
         })

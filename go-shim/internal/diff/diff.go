@@ -30,6 +30,10 @@ type Params struct {
 	// StripTrailingCR compares lines without a carriage return at their
 	// end (helm-diff's --strip-trailing-cr): CRLF text in values is no change.
 	StripTrailingCR bool `json:"strip_trailing_cr,omitempty"`
+	// DisableValidationOnInstall skips OpenAPI validation when the release
+	// is not installed yet (helmfile's --skip-diff-validation-on-install):
+	// its CRDs may not exist before the first install.
+	DisableValidationOnInstall bool `json:"disable_validation_on_install,omitempty"`
 }
 
 // Result is the changes of one release, in helm-diff's order.
@@ -92,6 +96,9 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		return nil, s.Classify(err, p.ReleaseName, fault.KindRelease)
 	}
 	exists := last != nil && last.Info.Status != rcommon.StatusUninstalled
+	if !exists && p.DisableValidationOnInstall {
+		p.Options.DisableValidation = true
+	}
 
 	deploy, err := release.Prepare(ctx, s, &p.UpgradeParams, last, action.DryRunServer)
 	if err != nil {
