@@ -161,9 +161,11 @@ fn a_closed_stdout_pipe_ends_quietly() {
 fn a_closed_stdout_pipe_stops_the_renders_still_to_come() {
     let ws = Workspace::new();
     // Each render runs this post-renderer, which leaves a line behind: the
-    // count says how many releases were rendered.
+    // count says how many releases were rendered. Each takes half a second,
+    // so a loaded machine (the whole suite at once) still reads the first
+    // release long before the thirtieth could render.
     let log = ws.path().join("renders.log");
-    let script = ws.write("count.sh", &format!("#!/bin/sh\necho rendered >> {}\nsleep 0.2\ncat\n", log.display()));
+    let script = ws.write("count.sh", &format!("#!/bin/sh\necho rendered >> {}\nsleep 0.5\ncat\n", log.display()));
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     ws.write(
         "helmfile.yaml",
