@@ -105,3 +105,31 @@ fn repos_refreshes_the_index_in_helms_cache() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_damaged_archive_in_the_chart_cache_is_fetched_again_and_said() {
+    let repo = ChartRepo::serve(&[chart("named-templates")], None);
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!("repositories:\n- name: fixtures\n  url: {}\nreleases:\n- name: api\n  chart: fixtures/named-templates\n  version: 0.1.0\n", repo.url),
+    );
+    let first = assert_success!(ws.run(&["template"]));
+
+    // Flip one byte of the cached archive, keeping its size: the name
+    // (its sha256) no longer matches what is inside.
+    let blobs = ws.path().join(".helmfire-cache/blobs/sha256");
+    let archive = std::fs::read_dir(&blobs).unwrap().next().unwrap().unwrap().path();
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&archive, &bytes).unwrap();
+
+    let again = ws.run(&["template"]);
+    let stdout = assert_success!(again);
+    assert_eq!(first, stdout, "the chart is fetched again and renders as before");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("was damaged") && stderr.contains("fetching it again"), "{stderr}");
+    assert_eq!(std::fs::read(&archive).unwrap().len(), bytes.len());
+    assert_ne!(std::fs::read(&archive).unwrap(), bytes, "the damaged bytes were replaced");
+}

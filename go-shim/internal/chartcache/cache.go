@@ -10,7 +10,10 @@
 //   - fetching one reference is serialized across processes by a file lock
 //     (flock) on the reference, so two processes needing the same chart
 //     download it once: the second waits, then finds it cached;
-//   - archives are verified against their digest before they are stored.
+//   - archives are verified against their digest before they are stored,
+//     and again the first time a process reads them: a corrupted or
+//     tampered archive is dropped (Lookup says so) and fetched again,
+//     never rendered.
 //
 // Layout under the root:
 //
@@ -32,6 +35,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -100,25 +104,70 @@ func (s *Store) BlobPath(digest string) (string, error) {
 }
 
 // Get returns the cached entry of a reference when both the reference and
-// its archive are present.
+// its archive are present and intact; a damaged entry is dropped.
 func (s *Store) Get(r Ref) (Entry, bool) {
+	e, ok, _ := s.Lookup(r)
+	return e, ok
+}
+
+// Lookup is Get that also says when it dropped a damaged entry: an archive
+// whose bytes no longer hash to the digest it is named by (a corrupted disk,
+// a tampered file, a truncated copy). The entry's reference and archive are
+// removed so the caller fetches the chart again; dropped describes what was
+// wrong, for the user.
+func (s *Store) Lookup(r Ref) (e Entry, ok bool, dropped error) {
 	data, err := os.ReadFile(s.refPath(r))
 	if err != nil {
-		return Entry{}, false
+		return Entry{}, false, nil
 	}
-	var e Entry
 	if json.Unmarshal(data, &e) != nil || e.Source != r.Source || e.Version != r.Version {
-		return Entry{}, false
+		return Entry{}, false, nil
 	}
 	path, err := s.BlobPath(e.Digest)
 	if err != nil {
-		return Entry{}, false
+		return Entry{}, false, nil
 	}
-	if info, err := os.Stat(path); err != nil || info.Size() != e.Size {
-		return Entry{}, false
+	info, err := os.Stat(path)
+	if err != nil {
+		return Entry{}, false, nil
+	}
+	if err := verifyOnce(path, e.Digest, e.Size, info); err != nil {
+		_ = os.Remove(path)
+		_ = os.Remove(s.refPath(r))
+		return Entry{}, false, fmt.Errorf("the cached archive of %s version %s was damaged (%v); it was removed from the cache %s", r.Source, r.Version, err, s.root)
 	}
 	e.Path = path
-	return e, true
+	return e, true, nil
+}
+
+// verified remembers the archives this process has hashed, by path, size
+// and modification time: hashing a chart once per run costs little, hashing
+// it for every release that uses it would not.
+var verified sync.Map
+
+type verifiedKey struct {
+	path  string
+	size  int64
+	mtime time.Time
+}
+
+func verifyOnce(path, digest string, size int64, info fs.FileInfo) error {
+	key := verifiedKey{path: path, size: info.Size(), mtime: info.ModTime()}
+	if _, ok := verified.Load(key); ok {
+		return nil
+	}
+	if info.Size() != size {
+		return fmt.Errorf("it has %d bytes, %d were stored", info.Size(), size)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if got := Digest(data); got != digest {
+		return fmt.Errorf("its sha256 is %s, its name says %s", got, digest)
+	}
+	verified.Store(key, struct{}{})
+	return nil
 }
 
 // Versions lists the cached versions of a source, for resolving a version
@@ -185,7 +234,8 @@ func (s *Store) Put(r Ref, name string, data []byte, want string) (Entry, error)
 		return Entry{}, fmt.Errorf("the archive's digest is %s, but its source announced %s", digest, want)
 	}
 	path, _ := s.BlobPath(digest)
-	if info, err := os.Stat(path); err != nil || info.Size() != int64(len(data)) {
+	if info, err := os.Stat(path); err != nil || verifyOnce(path, digest, int64(len(data)), info) != nil {
+		// Absent, or present but damaged: (re)write it.
 		if err := s.writeAtomic(path, data); err != nil {
 			return Entry{}, err
 		}

@@ -379,3 +379,75 @@ func TestCleanupWithCutoff(t *testing.T) {
 		t.Errorf("the young temporary file was removed: %v", err)
 	}
 }
+
+// tamper rewrites an archive in place with other bytes of the same length
+// and gives it a new modification time, as an editor or a bad disk would.
+func tamper(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[0] ^= 0xff
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Second)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLookupDropsATamperedArchiveOfTheSameSize(t *testing.T) {
+	s := openStore(t)
+	r := Ref{Source: "oci://r/app", Version: "1.0.0"}
+	e := mustPut(t, s, r, "archive bytes")
+	if _, ok := s.Get(r); !ok {
+		t.Fatal("a fresh entry is a hit")
+	}
+	tamper(t, e.Path)
+
+	_, ok, dropped := s.Lookup(r)
+	if ok || dropped == nil {
+		t.Fatalf("a tampered archive must not be served: ok=%v dropped=%v", ok, dropped)
+	}
+	for _, want := range []string{"oci://r/app", "1.0.0", "damaged", "sha256"} {
+		if !strings.Contains(dropped.Error(), want) {
+			t.Errorf("the message %q does not say %q", dropped, want)
+		}
+	}
+	if _, err := os.Stat(e.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the damaged archive is still in the cache: %v", err)
+	}
+	if _, ok, dropped := s.Lookup(r); ok || dropped != nil {
+		t.Errorf("after the drop the entry is a plain miss: ok=%v dropped=%v", ok, dropped)
+	}
+}
+
+func TestLookupDropsATruncatedArchive(t *testing.T) {
+	s := openStore(t)
+	r := Ref{Source: "oci://r/app", Version: "1.0.0"}
+	e := mustPut(t, s, r, "archive bytes")
+	if err := os.WriteFile(e.Path, []byte("arch"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, dropped := s.Lookup(r); ok || dropped == nil || !strings.Contains(dropped.Error(), "bytes") {
+		t.Fatalf("a truncated archive is dropped with its size named: ok=%v dropped=%v", ok, dropped)
+	}
+}
+
+func TestPutRepairsADamagedArchiveItWouldReuse(t *testing.T) {
+	s := openStore(t)
+	r := Ref{Source: "oci://r/app", Version: "1.0.0"}
+	e := mustPut(t, s, r, "archive bytes")
+	tamper(t, e.Path)
+	// Another reference to the same bytes must not adopt the damaged file.
+	other := Ref{Source: "oci://r/app", Version: "1.0.1"}
+	if _, err := s.Put(other, "app", []byte("archive bytes"), ""); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(e.Path)
+	if err != nil || string(got) != "archive bytes" {
+		t.Fatalf("Put rewrites a damaged archive: %q, %v", got, err)
+	}
+}

@@ -3,6 +3,7 @@ package charts
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 
@@ -160,8 +161,26 @@ func pullIntoCache(ctx context.Context, store *chartcache.Store, src chartSource
 		}
 		p.Version = locked
 	}
+	out := &syncbuf.Buffer{}
+	// A damaged cache entry is dropped by the lookup and fetched again
+	// below; the user is told, and a failed re-fetch says what it replaced.
+	var damaged error
+	explain := func(err error) error {
+		if damaged == nil {
+			return err
+		}
+		return fault.Newf(fault.KindChart, "%v, and fetching it again failed: %v", damaged, err).With("chart", src.ref)
+	}
+	lookup := func(ref chartcache.Ref) (chartcache.Entry, bool) {
+		e, hit, dropped := store.Lookup(ref)
+		if dropped != nil {
+			damaged = dropped
+			fmt.Fprintf(out, "%v; fetching it again\n", dropped)
+		}
+		return e, hit
+	}
 	if exact, ok := exactVersion(p.Version); ok {
-		if e, hit := store.Get(chartcache.Ref{Source: src.id(), Version: exact}); hit {
+		if e, hit := lookup(chartcache.Ref{Source: src.id(), Version: exact}); hit {
 			return cachedResult(src, e), nil
 		}
 	}
@@ -170,7 +189,6 @@ func pullIntoCache(ctx context.Context, store *chartcache.Store, src chartSource
 			return cachedResult(src, e), nil
 		}
 	}
-	out := &syncbuf.Buffer{}
 	var version, digest, url string
 	var err error
 	if src.oci {
@@ -179,10 +197,10 @@ func pullIntoCache(ctx context.Context, store *chartcache.Store, src chartSource
 		version, digest, url, err = resolveRepoVersion(src, p)
 	}
 	if err != nil {
-		return PullResult{}, err
+		return PullResult{}, explain(err)
 	}
 	ref := chartcache.Ref{Source: src.id(), Version: version}
-	if e, hit := store.Get(ref); hit {
+	if e, hit := lookup(ref); hit {
 		return cachedResult(src, e), nil
 	}
 
@@ -197,7 +215,7 @@ func pullIntoCache(ctx context.Context, store *chartcache.Store, src chartSource
 		return PullResult{}, fault.Newf(fault.KindIO, "%v", err)
 	}
 	defer unlock()
-	if e, hit := store.Get(ref); hit {
+	if e, hit := lookup(ref); hit {
 		return cachedResult(src, e), nil
 	}
 	if ctx.Err() != nil {
@@ -211,7 +229,7 @@ func pullIntoCache(ctx context.Context, store *chartcache.Store, src chartSource
 		data, err = downloadFromRepository(src, version, url, p, out)
 	}
 	if err != nil {
-		return PullResult{}, err
+		return PullResult{}, explain(err)
 	}
 	if _, err := loader.LoadArchive(bytes.NewReader(data)); err != nil {
 		return PullResult{}, repoFailf(fault.KindChart, "the archive of chart %s version %s from %s is corrupt (%v); nothing was cached",
