@@ -364,3 +364,31 @@ fn sync_and_diff_deploy_a_secret_backed_value_to_the_cluster() {
         "{shown}"
     );
 }
+
+#[test]
+fn an_encrypted_document_written_inline_among_secrets_is_decrypted_in_memory() {
+    let ws = Workspace::new();
+    let key = AgeKey::new(&ws.path().join("keys"), "age.txt");
+    // Keys out of alphabetical order: the document is handed to sops in the
+    // order it was encrypted, or its MAC would not match.
+    encrypt(&ws, "encrypted.yaml", &format!("secret:\n  token: {RELEASE_TOKEN}\nconfig:\n  mode: \"off\"\n"), &key);
+    let encrypted = std::fs::read_to_string(ws.path().join("encrypted.yaml")).unwrap();
+    std::fs::remove_file(ws.path().join("encrypted.yaml")).unwrap();
+    let inline: String = encrypted.lines().map(|l| format!("    {l}\n")).collect();
+    let state = |secrets: &str| {
+        format!(
+            "releases:\n- name: app\n  namespace: apps\n  chart: {}\n  values:\n  - secret: {{token: placeholder}}\n  secrets:\n{secrets}",
+            chart("secret-values").display()
+        )
+    };
+    ws.write("helmfile.yaml", &state(&format!("  - {}", inline.trim_start())));
+
+    let ours = assert_success!(ws.helmfire().env("SOPS_AGE_KEY_FILE", &key.file).args(["template"]).output().unwrap());
+    assert!(ours.contains(&format!("token: \"{RELEASE_TOKEN}\"")) && ours.contains("mode: \"off\""), "{ours}");
+
+    // Without the key: one sentence naming the release and the entry.
+    let other = AgeKey::new(&ws.path().join("other"), "age.txt");
+    let refused = ws.helmfire().env("SOPS_AGE_KEY_FILE", &other.file).args(["template"]).output().unwrap();
+    assert_clean_failure!(refused, "release `app`", "secrets[0] (an inline document)", "helmfile.yaml");
+    assert!(!String::from_utf8_lossy(&refused.stderr).contains(RELEASE_TOKEN));
+}

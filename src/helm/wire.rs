@@ -283,8 +283,12 @@ pub struct RenderTemplateOutput {
 /// A sops-encrypted file to decrypt in memory.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DecryptRequest {
-    /// The file (absolute).
+    /// The file (absolute); for an inline document, the state file that
+    /// holds it.
     pub file: String,
+    /// An encrypted YAML document written inline in a state file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inline: Option<String>,
 }
 
 /// A decrypted file: plaintext that only ever lives in memory. Its

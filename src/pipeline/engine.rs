@@ -65,7 +65,13 @@ impl TemplateEngine for ShimEngine {
     }
 
     fn decrypt(&self, file: &std::path::Path) -> Result<String, String> {
-        let request = DecryptRequest { file: absolute(file).display().to_string() };
+        let request = DecryptRequest { file: absolute(file).display().to_string(), inline: None };
+        self.backend.decrypt(&request).map(|out| out.text).map_err(|e| e.to_string())
+    }
+
+    fn decrypt_inline(&self, origin: &std::path::Path, document: &str) -> Result<String, String> {
+        let request =
+            DecryptRequest { file: absolute(origin).display().to_string(), inline: Some(document.to_string()) };
         self.backend.decrypt(&request).map(|out| out.text).map_err(|e| e.to_string())
     }
 

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use crate::helm::ValueSource;
 use crate::state::{
-    Fetched, FileRef, MissingFileHandler, Release, ResolvedFiles, SetValue, SourceKind, StateError, StateFile,
-    TemplateEngine, ValuesInput, nothing_found, resolve_files,
+    Fetched, FileRef, MissingFileHandler, Release, ResolvedFiles, SecretRef, SetValue, SourceKind, StateError,
+    StateFile, TemplateEngine, ValuesInput, nothing_found, resolve_files,
 };
 
 /// One resolved values entry.
@@ -185,7 +185,14 @@ pub fn embedded_values(cx: &ValuesContext<'_>, release: &Release) -> Result<Embe
     let documents = resolve_references(cx, release, resolve_values(cx, release)?, from_file)?;
     let values = documents.iter().map(|d| d.parse(release)).collect::<Result<_, _>>()?;
     let mut secrets = Vec::new();
-    for pattern in &release.secrets {
+    for entry in &release.secrets {
+        let pattern = match entry {
+            SecretRef::File(pattern) => pattern,
+            SecretRef::Inline(map) => {
+                secrets.push(serde_yaml_ng::Value::Mapping(map.clone()));
+                continue;
+            }
+        };
         let Some(path) = one_file(cx, release, pattern, "secrets", release.secrets_missing_file_handler)? else {
             continue;
         };
@@ -245,7 +252,14 @@ pub fn resolve_values(cx: &ValuesContext<'_>, release: &Release) -> Result<Vec<R
 fn resolve_secrets(cx: &ValuesContext<'_>, release: &Release) -> Result<Vec<ResolvedValues>, StateError> {
     let owner = format!("release `{}`", release.name);
     let mut resolved = Vec::with_capacity(release.secrets.len());
-    for pattern in &release.secrets {
+    for (index, entry) in release.secrets.iter().enumerate() {
+        let pattern = match entry {
+            SecretRef::File(pattern) => pattern,
+            SecretRef::Inline(map) => {
+                resolved.push(inline_secrets(cx, release, index, map)?);
+                continue;
+            }
+        };
         let Some(path) = one_file(cx, release, pattern, "secrets", release.secrets_missing_file_handler)? else {
             continue;
         };
@@ -257,6 +271,26 @@ fn resolve_secrets(cx: &ValuesContext<'_>, release: &Release) -> Result<Vec<Reso
         resolved.push(ResolvedValues::Text { text, origin: path.display().to_string(), sensitive: true });
     }
     Ok(resolved)
+}
+
+/// An encrypted document written among a release's `secrets:`, decrypted
+/// in memory. helmfile writes it to a temporary file for helm-secrets;
+/// sops only needs its bytes, in the order they were written (the MAC
+/// covers the values in that order, which the state's mapping keeps).
+fn inline_secrets(
+    cx: &ValuesContext<'_>,
+    release: &Release,
+    index: usize,
+    map: &serde_yaml_ng::Mapping,
+) -> Result<ResolvedValues, StateError> {
+    let owner = format!("release `{}`: secrets[{index}] (an inline document)", release.name);
+    let document = crate::yaml::to_string(&serde_yaml_ng::Value::Mapping(map.clone()), crate::yaml::KeyOrder::AsGiven);
+    let text = cx.engine.decrypt_inline(&release.location.path, &document).map_err(|message| StateError::Invalid {
+        location: release.location.clone(),
+        message: format!("{owner}: {message}"),
+    })?;
+    crate::state::parse_secrets_document(&text, &release.location.path)?;
+    Ok(ResolvedValues::Text { text, origin: owner, sensitive: true })
 }
 
 /// Resolves the vals references in the documents `applies` picks whose text

@@ -38,6 +38,10 @@ pub trait TemplateEngine: Send + Sync {
     /// how to provide a key, never a value.
     fn decrypt(&self, file: &Path) -> Result<String, String>;
 
+    /// The plaintext of a sops-encrypted YAML document written inline in
+    /// the state file `origin` (helmfile accepts a map among `secrets:`).
+    fn decrypt_inline(&self, origin: &Path, document: &str) -> Result<String, String>;
+
     /// `values` (a JSON object) with every vals `ref+` reference resolved;
     /// relative file references resolve from `base_dir`.
     fn resolve_refs(&self, values: &serde_json::Value, base_dir: &Path) -> Result<serde_json::Value, String>;

@@ -546,6 +546,10 @@ mod tests {
             Err(format!("no sops in unit tests ({})", file.display()))
         }
 
+        fn decrypt_inline(&self, origin: &Path, _document: &str) -> Result<String, String> {
+            Err(format!("no sops in unit tests ({})", origin.display()))
+        }
+
         fn resolve_refs(&self, values: &serde_json::Value, _base_dir: &Path) -> Result<serde_json::Value, String> {
             Ok(values.clone())
         }

@@ -15,7 +15,7 @@ pub use layering::LoadOptions;
 pub use load::{SelectorScope, StateFile, StateSource, load, parse_state};
 pub use missing_files::{MissingFileHandler, ResolvedFiles, Skipped, nothing_found, resolve_files};
 pub use policy::PolicyViolation;
-pub use release::{ChartSource, FileRef, Release, Transformer, ValuesInput, check_json_patch};
+pub use release::{ChartSource, FileRef, Release, SecretRef, Transformer, ValuesInput, check_json_patch};
 pub use remote::{Fetched, SourceKind, is_remote};
 pub use remote_chart::RemoteChart;
 pub use schema::{

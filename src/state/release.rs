@@ -52,6 +52,15 @@ pub enum FileRef {
     Remote(String),
 }
 
+/// An entry of a release's `secrets:`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretRef {
+    /// A sops-encrypted file.
+    File(FileRef),
+    /// A sops-encrypted document written in the state file itself.
+    Inline(serde_yaml_ng::Mapping),
+}
+
 /// A release as the rest of helmfire sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Release {
@@ -121,8 +130,8 @@ pub struct Release {
     pub location: Location,
     /// What a missing values file means (the release's, else the state's).
     pub missing_file_handler: super::MissingFileHandler,
-    /// sops-encrypted values files, merged after `values`.
-    pub secrets: Vec<FileRef>,
+    /// sops-encrypted values files or inline documents, merged after `values`.
+    pub secrets: Vec<SecretRef>,
     /// A remote values file whose git ref does not exist counts as missing
     /// (`missingFileHandlerConfig.ignoreMissingGitBranch`, the release's,
     /// else the state's).
@@ -194,18 +203,14 @@ impl Release {
         let secrets = spec
             .secrets
             .iter()
-            .enumerate()
-            .map(|(i, entry)| match entry {
+            .map(|entry| match entry {
                 ValuesEntry::File(file) if is_remote(file) => {
-                    Ok(FileRef::Remote(format!("{}{file}", spec.values_path_prefix)))
+                    SecretRef::File(FileRef::Remote(format!("{}{file}", spec.values_path_prefix)))
                 }
-                ValuesEntry::File(file) => Ok(FileRef::Local(prefixed(file))),
-                ValuesEntry::Inline(_) => Err(invalid(format!(
-                    "secrets[{i}] of release `{}` is an inline document; helmfire decrypts sops files only, so put the encrypted document in a file and list its path",
-                    spec.name
-                ))),
+                ValuesEntry::File(file) => SecretRef::File(FileRef::Local(prefixed(file))),
+                ValuesEntry::Inline(map) => SecretRef::Inline(map.clone()),
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Vec<_>>();
         let secrets_missing_file_handler =
             super::MissingFileHandler::first_of(&[spec.missing_file_handler.as_deref()]).map_err(&invalid)?;
         for set in spec.set.iter().chain(&spec.set_string) {

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::state::{ChartSource, FileRef, StateFile, ValuesEntry, ValuesInput};
+use crate::state::{ChartSource, FileRef, SecretRef, StateFile, ValuesEntry, ValuesInput};
 
 /// The paths a state depends on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -81,7 +81,7 @@ pub fn dependencies(files: &[StateFile], extra: &[PathBuf]) -> Dependencies {
                 }
             }
             for secrets in &release.secrets {
-                if let FileRef::Local(path) = secrets {
+                if let SecretRef::File(FileRef::Local(path)) = secrets {
                     deps.files.insert(absolute(path));
                 }
             }

@@ -43,12 +43,18 @@ func Decrypt(ctx context.Context, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return decryptData(ctx, path, data, formatOf(path, data))
+}
+
+// decryptData decrypts data in the given format; path says where it came
+// from in messages.
+func decryptData(ctx context.Context, path string, data []byte, format formats.Format) (string, error) {
 	key := sha256.Sum256(data)
 	if plain, ok := decrypted.get(key); ok {
 		return plain, nil
 	}
-	format := formatOf(path, data)
 	var plain []byte
+	var err error
 	// A KMS or a gpg agent can take its time; a cancelled call answers at
 	// once and leaves the decryption to finish on its own.
 	done := safe.Go(func() error {

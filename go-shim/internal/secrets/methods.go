@@ -5,12 +5,17 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/getsops/sops/v3/cmd/sops/formats"
+
 	"github.com/helmfire/helmfire/go-shim/internal/fault"
 )
 
-// DecryptParams names a sops-encrypted file (absolute).
+// DecryptParams names a sops-encrypted file (absolute), or carries an
+// encrypted YAML document written inline in a state file (File then names
+// where, for messages).
 type DecryptParams struct {
-	File string `json:"file"`
+	File   string `json:"file"`
+	Inline string `json:"inline,omitempty"`
 }
 
 // DecryptResult is its plaintext, which only ever lives in memory.
@@ -20,7 +25,13 @@ type DecryptResult struct {
 
 // DecryptFile is the `decrypt` method.
 func DecryptFile(ctx context.Context, p DecryptParams) (DecryptResult, error) {
-	text, err := Decrypt(ctx, p.File)
+	var text string
+	var err error
+	if p.Inline != "" {
+		text, err = decryptData(ctx, p.File, []byte(p.Inline), formats.Yaml)
+	} else {
+		text, err = Decrypt(ctx, p.File)
+	}
 	if err != nil {
 		return DecryptResult{}, err
 	}
