@@ -4,6 +4,7 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/charts"
 	"github.com/helmfire/helmfire/go-shim/internal/diff"
 	"github.com/helmfire/helmfire/go-shim/internal/drift"
+	"github.com/helmfire/helmfire/go-shim/internal/kubectl"
 	"github.com/helmfire/helmfire/go-shim/internal/release"
 	"github.com/helmfire/helmfire/go-shim/internal/remote"
 	"github.com/helmfire/helmfire/go-shim/internal/render"
@@ -51,4 +52,7 @@ var methods = map[string]method{
 	"recover":   typed(release.RecoverPending),
 	"diff":      typed(diff.Run),
 	"drift":     typed(drift.Run),
+
+	// helmfile's kubectlApply hooks (internal/kubectl).
+	"kubectl_apply": typed(kubectl.Apply),
 }

@@ -12,6 +12,7 @@ import (
 func TestMethodTableIsTheRustSurface(t *testing.T) {
 	want := []string{
 		"cache_cleanup", "cache_info", "chart_pull", "chartify", "decrypt", "deps_build", "diff", "drift", "hcl_values",
+		"kubectl_apply",
 		"lint", "lock_resolve", "recover", "remote_fetch", "render", "repos", "status", "template", "test", "uninstall",
 		"upgrade", "vals", "version",
 	}

@@ -11,10 +11,11 @@ use helmfire::cli::{
     TemplateSettings,
 };
 use helmfire::commands::{
-    ApplyCommand, BuildCommand, CacheAction, CacheCommand, Context, CreateCommand, DaemonAction, DaemonCommand,
-    DaemonOptions, DepsCommand, DestroyCommand, DiffCommand, DiffOptions, DriftCommand, EmbedValues, ExitStatus,
-    FetchCommand, InitCommand, LintCommand, ListCommand, PrintEnvCommand, ReposCommand, ShowDagCommand, StatusCommand,
-    SubstituteAction, SubstituteCommand, SyncCommand, TemplateCommand, TestCommand, VersionCommand, WriteValuesCommand,
+    ApplyCommand, BuildCommand, CacheAction, CacheCommand, ClusterFlags, Context, CreateCommand, DaemonAction,
+    DaemonCommand, DaemonOptions, DepsCommand, DestroyCommand, DiffCommand, DiffOptions, DriftCommand, EmbedValues,
+    ExitStatus, FetchCommand, InitCommand, LintCommand, ListCommand, PrintEnvCommand, ReposCommand, ShowDagCommand,
+    StatusCommand, SubstituteAction, SubstituteCommand, SyncCommand, TemplateCommand, TestCommand, VersionCommand,
+    WriteValuesCommand,
 };
 use helmfire::env_vars;
 use helmfire::exec::{Shutdown, ShutdownHooks};
@@ -60,7 +61,8 @@ fn main() -> ExitCode {
     }
 
     let outbox = Arc::new(Outbox::new(Arc::new(move |line: &str| printer.warn(line))));
-    let ctx = Context { backend, printer, shutdown: Arc::clone(&shutdown), outbox };
+    let cluster = ClusterFlags { kubeconfig: global.kubeconfig.clone(), kube_context: global.kube_context.clone() };
+    let ctx = Context { backend, printer, shutdown: Arc::clone(&shutdown), outbox, cluster };
     for text in helm_flag_strings(&cli.command) {
         for notice in helm::HelmFlags::without_effect(text) {
             printer.info(&notice);

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::cluster::{helm, helm_list, helmfire, kubeconfig, namespace};
+use crate::cluster::{api, helm, helm_list, helmfire, kubeconfig, namespace};
 use crate::util::{Workspace, chart};
 
 fn revision_of(ws: &Workspace, ns: &str, name: &str) -> Option<(u64, String)> {
@@ -469,4 +469,50 @@ fn deploy_keys_helmfile_ignores_or_refuses_are_treated_the_same() {
     ws.write("helmfile.yaml", &state("  atomic: true\n  rollbackOnFailure: true\n"));
     assert_clean_failure!(helmfire(&ws, &["sync"]), "rollbackOnFailure", "atomic");
     assert_success!(helmfire(&ws, &["destroy"]));
+}
+
+#[test]
+fn kubectl_apply_hooks_apply_files_and_kustomizations_in_process() {
+    let ws = Workspace::new();
+    let ns = namespace("kubectl-hook");
+    ws.write(
+        "manifests/config.yaml",
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-file\n  namespace: {ns}\ndata:\n  a: \"1\"\n"
+        ),
+    );
+    ws.write(
+        "overlay/kustomization.yaml",
+        &format!("namespace: {ns}\nconfigMapGenerator:\n- name: from-kustomize\n  literals: [b=2]\ngeneratorOptions:\n  disableNameSuffixHash: true\n"),
+    );
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: app\n  namespace: {ns}\n  chart: {}\n  hooks:\n  - events: [postsync]\n    showlogs: true\n    kubectlApply:\n      filename: manifests/\n  - name: overlay\n    events: [postsync]\n    showlogs: true\n    kubectlApply:\n      kustomize: '{{{{ .Release.Name | replace \"app\" \"overlay\" }}}}'\n",
+            chart("named-templates").display()
+        ),
+    );
+    let out = helmfire(&ws, &["sync"]);
+    assert_success!(out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("hook[postsync] logs | configmap/from-file created"), "{stderr}");
+    assert!(stderr.contains("hook[postsync] logs | configmap/from-kustomize created"), "{stderr}");
+    let from_file = api("GET", &format!("/api/v1/namespaces/{ns}/configmaps/from-file"), "");
+    assert!(from_file.contains("\"a\": \"1\"") && from_file.contains("last-applied-configuration"), "{from_file}");
+    assert!(api("GET", &format!("/api/v1/namespaces/{ns}/configmaps/from-kustomize"), "").contains("\"b\": \"2\""));
+
+    // kubectl's semantics: applied again, nothing changes.
+    let again = helmfire(&ws, &["sync"]);
+    assert_success!(again);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("configmap/from-file unchanged"));
+
+    // A path that does not exist fails the release, naming the hook and it.
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: app\n  namespace: {ns}\n  chart: {}\n  hooks:\n  - events: [presync]\n    kubectlApply:\n      filename: missing.yaml\n",
+            chart("named-templates").display()
+        ),
+    );
+    assert_clean_failure!(helmfire(&ws, &["sync"]), "hook[kubectlApply]", "missing.yaml");
 }

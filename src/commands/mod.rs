@@ -5,7 +5,7 @@
 //! `pipeline` (session, prepare, requests, deploy, diff, apply, drift) and
 //! print. Work two commands need lives in `pipeline`, not here.
 
-pub use crate::pipeline::{Context, ExitStatus};
+pub use crate::pipeline::{ClusterFlags, Context, ExitStatus};
 
 pub use crate::pipeline::diff::DiffOptions;
 pub use apply::ApplyCommand;

@@ -370,6 +370,29 @@ pub struct RecoverRequest {
     pub reason: String,
 }
 
+/// `kubectl apply -f FILENAME` or `-k DIR` for a helmfile `kubectlApply`
+/// hook (go-shim/internal/kubectl).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KubectlApplyRequest {
+    /// The cluster (its namespace is unused: objects keep theirs).
+    pub kube: KubeTarget,
+    /// A file, a directory or an http(s) URL.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub filename: String,
+    /// A kustomization directory.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kustomize: String,
+    /// Where relative paths start (the state file's directory).
+    pub base_dir: String,
+}
+
+/// What `kubectl apply` printed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KubectlApplyOutput {
+    /// "configmap/x created", one line per object.
+    pub output: String,
+}
+
 /// What recovering found.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RecoverOutput {

@@ -11,9 +11,9 @@ pub use chart_wire::{
     LockResolveOutput, LockResolveRequest, LockedDependency, RegistryAccess, RegistryHost,
 };
 pub use cluster_wire::{
-    DiffChange, DiffOutput, DiffRequest, DriftField, DriftObject, DriftOutput, DriftRequest, KubeTarget, RecoverOutput,
-    RecoverRequest, StatusOutput, StatusRequest, TestHook, TestOutput, TestRequest, UninstallOutput, UninstallRequest,
-    UpgradeOptions, UpgradeOutput, UpgradeRequest,
+    DiffChange, DiffOutput, DiffRequest, DriftField, DriftObject, DriftOutput, DriftRequest, KubeTarget,
+    KubectlApplyOutput, KubectlApplyRequest, RecoverOutput, RecoverRequest, StatusOutput, StatusRequest, TestHook,
+    TestOutput, TestRequest, UninstallOutput, UninstallRequest, UpgradeOptions, UpgradeOutput, UpgradeRequest,
 };
 pub use error::HelmError;
 pub use flags::{HelmFlags, parse_duration};
@@ -75,6 +75,8 @@ pub trait HelmBackend: Send + Sync {
     fn recover(&self, call: CallId, request: &RecoverRequest) -> Result<RecoverOutput, HelmError>;
     /// Compares a release's last deployed manifest with the live objects.
     fn drift(&self, call: CallId, request: &DriftRequest) -> Result<DriftOutput, HelmError>;
+    /// `kubectl apply` of a helmfile `kubectlApply` hook.
+    fn kubectl_apply(&self, call: CallId, request: &KubectlApplyRequest) -> Result<KubectlApplyOutput, HelmError>;
     /// `helm test` of one release.
     fn test(&self, call: CallId, request: &TestRequest) -> Result<TestOutput, HelmError>;
     /// `helm lint` of one chart.

@@ -10,8 +10,9 @@ use super::chart_wire::{
     LockResolveRequest,
 };
 use super::cluster_wire::{
-    DiffOutput, DiffRequest, DriftOutput, DriftRequest, RecoverOutput, RecoverRequest, StatusOutput, StatusRequest,
-    TestOutput, TestRequest, UninstallOutput, UninstallRequest, UpgradeOutput, UpgradeRequest,
+    DiffOutput, DiffRequest, DriftOutput, DriftRequest, KubectlApplyOutput, KubectlApplyRequest, RecoverOutput,
+    RecoverRequest, StatusOutput, StatusRequest, TestOutput, TestRequest, UninstallOutput, UninstallRequest,
+    UpgradeOutput, UpgradeRequest,
 };
 use super::error::HelmError;
 use super::wire::{
@@ -123,6 +124,10 @@ impl HelmBackend for ShimBackend {
 
     fn drift(&self, call: CallId, request: &DriftRequest) -> Result<DriftOutput, HelmError> {
         self.invoke(call, "drift", request)
+    }
+
+    fn kubectl_apply(&self, call: CallId, request: &KubectlApplyRequest) -> Result<KubectlApplyOutput, HelmError> {
+        self.invoke(call, "kubectl_apply", request)
     }
 
     fn test(&self, call: CallId, request: &TestRequest) -> Result<TestOutput, HelmError> {

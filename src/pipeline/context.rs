@@ -18,6 +18,18 @@ pub struct Context {
     pub shutdown: Arc<Shutdown>,
     /// Webhook deliveries, off the caller's path.
     pub outbox: Arc<crate::notify::Outbox>,
+    /// `--kubeconfig` and `--kube-context`, for what reaches the cluster
+    /// outside a release operation (`kubectlApply` hooks).
+    pub cluster: ClusterFlags,
+}
+
+/// The command line's choice of cluster, over what the state says.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterFlags {
+    /// `--kubeconfig`.
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// `--kube-context` (or HELMFILE_KUBE_CONTEXT).
+    pub kube_context: Option<String>,
 }
 
 impl Context {

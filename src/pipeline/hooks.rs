@@ -2,7 +2,8 @@
 //! (`prepare`, `preapply`, `presync`, `postsync`, `preuninstall`, `postuninstall`,
 //! `cleanup`). The command and its arguments are Go templates rendered
 //! with `.Environment`, `.Namespace`, `.Event` and `.Release`; the command
-//! runs in the state file's directory.
+//! runs in the state file's directory. A `kubectlApply` hook is kubectl's
+//! apply, run in-process.
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use serde_yaml_ng::{Mapping, Value};
 
 use super::Context;
 use super::engine::ShimEngine;
+use crate::helm::{KubeTarget, KubectlApplyRequest};
 use crate::state::{HookSpec, Release, RenderRequest, StateFile, TemplateEngine};
 
 /// A hook that could not run or failed.
@@ -43,6 +45,14 @@ pub enum HookError {
         name: String,
         /// The event.
         event: &'static str,
+    },
+    /// Its `kubectlApply` is malformed or the apply failed.
+    #[error("hook[{name}]: {message}")]
+    KubectlApply {
+        /// The hook's name.
+        name: String,
+        /// What went wrong.
+        message: String,
     },
     /// Its command ended with a failure.
     #[error("hook[{name}]: command `{command}` failed: {status}")]
@@ -122,50 +132,136 @@ pub(crate) fn trigger(
         return Ok(());
     }
     if hooks_disabled() {
-        let hook = matching[0];
-        let name = if hook.name.is_empty() { hook.command.clone() } else { hook.name.clone() };
-        return Err(HookError::Disabled { name, event: event.name() });
+        return Err(HookError::Disabled { name: hook_name(matching[0]).to_string(), event: event.name() });
     }
     let engine = ShimEngine::new(Arc::clone(&ctx.backend));
     let data = data(file, release, event, error);
     for hook in matching {
-        let name = if hook.name.is_empty() { hook.command.as_str() } else { hook.name.as_str() };
+        let name = hook_name(hook);
         let render = |text: &str| {
             engine
                 .render(RenderRequest { name: &file.path, text, data: &data, base_dir: &file.base_dir })
                 .map_err(|message| HookError::Render { name: name.to_string(), message })
         };
-        let command = render(&hook.command)?;
-        let args = hook.args.iter().map(|a| render(a)).collect::<Result<Vec<_>, _>>()?;
         ctx.printer.debug(&format!("hook[{name}]: triggered by event \"{}\"", event.name()));
-        let dir =
-            if file.base_dir.as_os_str().is_empty() { std::path::Path::new(".") } else { file.base_dir.as_path() };
-        let start_failed = |source| HookError::Start { name: name.to_string(), command: command.clone(), source };
-        let child = Command::new(&command)
-            .args(&args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(start_failed)?;
-        // A signal interrupts the hook's command with the rest of the run.
-        let _adopted = ctx.shutdown.adopt(child.id(), &format!("hook[{name}]"));
-        let output = child.wait_with_output().map_err(start_failed)?;
-        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        let ran = if hook.kubectl_apply.is_empty() {
+            run_command(ctx, file, hook, name, &render)?
+        } else {
+            kubectl_apply(ctx, file, release, hook, name, &render)?
+        };
         if hook.showlogs {
-            for line in text.lines() {
+            for line in ran.output.lines() {
                 ctx.printer.info(&format!("hook[{}] logs | {line}", event.name()));
             }
-        } else if !text.is_empty() {
-            ctx.printer.debug(&format!("hook[{name}]: {}", text.trim_end()));
+        } else if !ran.output.is_empty() {
+            ctx.printer.debug(&format!("hook[{name}]: {}", ran.output.trim_end()));
         }
-        if !output.status.success() {
-            return Err(HookError::Failed { name: name.to_string(), command, status: output.status });
+        if let Some(failure) = ran.failure {
+            return Err(failure);
         }
     }
     Ok(())
+}
+
+/// A hook's name in messages: its `name`, else its command, else
+/// `kubectlApply` (helmfile's choice).
+fn hook_name(hook: &HookSpec) -> &str {
+    match (hook.name.as_str(), hook.command.as_str()) {
+        ("", "") if !hook.kubectl_apply.is_empty() => "kubectlApply",
+        ("", command) => command,
+        (name, _) => name,
+    }
+}
+
+/// What a hook printed, and how it failed if it did.
+struct Ran {
+    output: String,
+    failure: Option<HookError>,
+}
+
+/// Runs a hook's command (rendered, with its rendered arguments) in the
+/// state file's directory.
+fn run_command(
+    ctx: &Context,
+    file: &StateFile,
+    hook: &HookSpec,
+    name: &str,
+    render: &dyn Fn(&str) -> Result<String, HookError>,
+) -> Result<Ran, HookError> {
+    let command = render(&hook.command)?;
+    let args = hook.args.iter().map(|a| render(a)).collect::<Result<Vec<_>, _>>()?;
+    let dir = if file.base_dir.as_os_str().is_empty() { std::path::Path::new(".") } else { file.base_dir.as_path() };
+    let start_failed = |source| HookError::Start { name: name.to_string(), command: command.clone(), source };
+    let child = Command::new(&command)
+        .args(&args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(start_failed)?;
+    // A signal interrupts the hook's command with the rest of the run.
+    let _adopted = ctx.shutdown.adopt(child.id(), &format!("hook[{name}]"));
+    let output = child.wait_with_output().map_err(start_failed)?;
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    let failure = (!output.status.success()).then(|| HookError::Failed {
+        name: name.to_string(),
+        command: command.clone(),
+        status: output.status,
+    });
+    Ok(Ran { output: text, failure })
+}
+
+/// A `kubectlApply` hook: `kubectl apply -f FILENAME` or `-k DIR`, run
+/// in-process by the shim with kubectl's own code. helmfile runs the
+/// kubectl binary against its current context; helmfire applies to the
+/// cluster the release (or, for a state's hook, the environment) deploys
+/// to, which `--kube-context` overrides as it does for releases.
+fn kubectl_apply(
+    ctx: &Context,
+    file: &StateFile,
+    release: Option<&Release>,
+    hook: &HookSpec,
+    name: &str,
+    render: &dyn Fn(&str) -> Result<String, HookError>,
+) -> Result<Ran, HookError> {
+    if !hook.command.is_empty() {
+        ctx.printer.warn(&format!("warn: ignoring command '{}' given within a kubectlApply hook", hook.command));
+    }
+    let invalid = |message: &str| HookError::KubectlApply { name: name.to_string(), message: message.to_string() };
+    for key in hook.kubectl_apply.keys().filter(|k| !matches!(k.as_str(), "filename" | "kustomize")) {
+        ctx.printer.warn(&format!(
+            "hook[{name}]: ignoring kubectlApply key `{key}` (helmfile reads `filename` or `kustomize`)"
+        ));
+    }
+    let field = |key: &str| hook.kubectl_apply.get(key).map(|text| render(text)).transpose();
+    let (filename, kustomize) = (field("filename")?, field("kustomize")?);
+    if filename.is_some() && kustomize.is_some() {
+        return Err(invalid("kustomize & filename cannot be used together"));
+    }
+    if filename.is_none() && kustomize.is_none() {
+        return Err(invalid("either kustomize or filename must be given"));
+    }
+    let context = ctx.cluster.kube_context.clone().unwrap_or_else(|| match release {
+        Some(release) => release.cluster_context.clone(),
+        None => file.environment.kube_context.clone(),
+    });
+    let request = KubectlApplyRequest {
+        kube: KubeTarget {
+            kubeconfig: ctx.cluster.kubeconfig.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            context,
+            namespace: String::new(),
+        },
+        filename: filename.unwrap_or_default(),
+        kustomize: kustomize.unwrap_or_default(),
+        base_dir: file.base_dir.display().to_string(),
+    };
+    let call = ctx.backend.new_call();
+    match ctx.backend.kubectl_apply(call, &request) {
+        Ok(out) => Ok(Ran { output: out.output, failure: None }),
+        Err(error) => Ok(Ran { output: String::new(), failure: Some(invalid(&error.to_string())) }),
+    }
 }
 
 fn data(file: &StateFile, release: Option<&Release>, event: Event, error: Option<&str>) -> Value {

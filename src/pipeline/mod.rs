@@ -17,7 +17,7 @@
 //! may use `state`, `plan`, `helm`, `exec`, `output` and the settings of
 //! `cli`, never `commands`, `watch` or `daemon`.
 
-pub use context::{Context, ExitStatus};
+pub use context::{ClusterFlags, Context, ExitStatus};
 pub use engine::ShimEngine;
 pub(crate) use error::report_failures;
 pub use error::{ReleaseError, ReleaseFailed};

@@ -602,11 +602,13 @@ helmfile_schema! {
             args: Vec<String> = "args",
             /// Show the command's output.
             showlogs: bool = "showlogs",
+            /// `filename` or `kustomize`: the hook is `kubectl apply -f` or
+            /// `-k` of it, run in-process (pipeline/hooks.rs).
+            kubectl_apply: BTreeMap<String, String> = "kubectlApply",
         }
         deferred {
         }
         pending {
-            kubectl_apply = "kubectlApply",
         }
     }
 }
