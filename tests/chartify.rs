@@ -164,3 +164,14 @@ fn templated_patch_files_are_rendered_only_by_commands_that_build_charts() {
     assert_success!(ws.run(&["build"]));
     assert_clean_failure!(ws.run(&["template", "--skip-deps"]), "rendered too early");
 }
+
+#[test]
+fn a_kustomization_that_inflates_helm_charts_is_refused_in_one_sentence() {
+    let ws = Workspace::new();
+    ws.write("base/kustomization.yaml", "helmCharts:\n- name: x\n  repo: http://127.0.0.1:1\n  version: 1.0.0\n");
+    ws.write("overlay/kustomization.yaml", "resources: [../base]\n");
+    ws.write("helmfile.yaml", "releases:\n- name: app\n  chart: ./overlay\n");
+    let out = ws.run(&["template", "--skip-deps"]);
+    assert_clean_failure!(out, "release app", "helmCharts", "helm binary", "declare those charts as helmfile releases");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("--enable-helm"));
+}

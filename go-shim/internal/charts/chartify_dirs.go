@@ -207,6 +207,13 @@ func kustomizeDir(p *ChartifyParams, chartDir string) error {
 	kustomizeMu.Lock()
 	m, err := krusty.MakeKustomizer(kopts).Run(filesys.MakeFsOnDisk(), scratch)
 	kustomizeMu.Unlock()
+	if err != nil && strings.Contains(err.Error(), "--enable-helm") {
+		// kustomize inflates `helmCharts:` by running a helm binary, which
+		// helmfire does not have; its own message names a flag the user
+		// cannot pass.
+		return fault.Newf(fault.KindChart, "release %s: the kustomization in %s (or one it includes) inflates Helm charts with `helmCharts:`, which kustomize does by running a helm binary, and helmfire has none; declare those charts as helmfile releases instead", p.ReleaseName, p.Chart).
+			With("chart", p.Chart)
+	}
 	if err != nil {
 		return fault.Newf(fault.KindRender, "release %s: kustomize build of %s: %v", p.ReleaseName, p.Chart, err).With("chart", p.Chart)
 	}
