@@ -63,6 +63,14 @@ fn main() -> ExitCode {
     let outbox = Arc::new(Outbox::new(Arc::new(move |line: &str| printer.warn(line))));
     let cluster = ClusterFlags { kubeconfig: global.kubeconfig.clone(), kube_context: global.kube_context.clone() };
     let ctx = Context { backend, printer, shutdown: Arc::clone(&shutdown), outbox, cluster };
+    let sync_flags = match &cli.command {
+        Command::Sync(a) => Some(&a.sync),
+        Command::Apply(a) => Some(&a.sync),
+        _ => None,
+    };
+    if sync_flags.is_some_and(|s| s.helm_stuck_grace.is_some()) {
+        printer.info("--helm-stuck-grace has no effect: it interrupts a stuck helm process, and helmfire runs none");
+    }
     for text in helm_flag_strings(&cli.command) {
         for notice in helm::HelmFlags::without_effect(text) {
             printer.info(&notice);
@@ -369,10 +377,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// The SDK's warnings always reach stderr (helm prints them too); its debug
 /// lines only with --debug.
 fn route_sdk_logs(printer: Printer) {
-    let min = if printer.verbosity() >= Verbosity::Debug { ShimLogLevel::Debug } else { ShimLogLevel::Warn };
+    let min = if printer.verbosity() >= Verbosity::Debug { ShimLogLevel::Debug } else { ShimLogLevel::Progress };
     helm::set_log_sink(
         Some(Box::new(move |level, line| match level {
             ShimLogLevel::Debug | ShimLogLevel::Info => printer.debug(line),
+            ShimLogLevel::Progress => printer.info(line),
             ShimLogLevel::Warn | ShimLogLevel::Error => printer.warn(line),
         })),
         min,

@@ -230,20 +230,66 @@ fn deploy_settings_come_from_the_release_and_helm_defaults() {
 }
 
 #[test]
-fn deploy_keys_not_honoured_yet_are_refused_not_ignored() {
+fn deploy_keys_helm_4_cannot_honour_are_refused_with_what_to_do() {
     let ws = Workspace::new();
     let ns = namespace("refused");
+    let state = |key: &str| {
+        format!("releases:\n- name: a\n  namespace: {ns}\n  chart: {}\n  {key}\n", chart("files").display())
+    };
+    ws.write("helmfile.yaml", &state("adopt: [x]"));
+    assert_success!(ws.run(&["template"]));
+    assert_clean_failure!(helmfire(&ws, &["sync"]), "`adopt`", "takeOwnership");
+    ws.write("helmfile.yaml", &state("updateStrategy: recreate"));
+    assert_clean_failure!(helmfire(&ws, &["sync"]), "updateStrategy \"recreate\" is invalid");
+    assert!(helm_list(&ws, &ns).is_empty(), "nothing was deployed");
+    // Keys that mean nothing without helm-unittest or a helm process are
+    // accepted, each said once.
+    ws.write("helmfile.yaml", &state("unitTests: [t]\n  helmStuckGrace: 5\n  kubedogQPS: 5"));
+    let out = helmfire(&ws, &["sync"]);
+    assert_success!(out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for key in ["unitTests", "helmStuckGrace", "kubedogQPS"] {
+        assert_eq!(stderr.matches(&format!("{key} has no effect")).count(), 1, "{stderr}");
+    }
+}
+
+#[test]
+fn update_strategy_reinstalls_a_release_whose_upgrade_is_forbidden() {
+    let ws = Workspace::new();
+    let ns = namespace("reinstall");
+    let state = |service: &str, strategy: &str| {
+        format!(
+            "releases:\n- name: db\n  namespace: {ns}\n  chart: {}\n{strategy}  values:\n  - templates:\n    - |\n      apiVersion: apps/v1\n      kind: StatefulSet\n      metadata:\n        name: db\n      spec:\n        serviceName: db\n        podManagementPolicy: {service}\n        selector:\n          matchLabels: {{app: db}}\n        template:\n          metadata:\n            labels: {{app: db}}\n          spec:\n            containers:\n            - name: db\n              image: registry.invalid/db:1\n",
+            chart("raw-0.1.0").display()
+        )
+    };
+    ws.write("helmfile.yaml", &state("OrderedReady", ""));
+    assert_success!(helmfire(&ws, &["sync"]));
+    // podManagementPolicy cannot change: the upgrade is forbidden...
+    ws.write("helmfile.yaml", &state("Parallel", ""));
+    assert_clean_failure!(helmfire(&ws, &["sync"]), "field is immutable");
+    // ...unless the release allows a reinstall.
+    ws.write("helmfile.yaml", &state("Parallel", "  updateStrategy: reinstallIfForbidden\n"));
+    let out = helmfire(&ws, &["sync"]);
+    assert_success!(out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("attempting to reinstall \"db\" allowed by update strategy"));
+    let live = api("GET", &format!("/apis/apps/v1/namespaces/{ns}/statefulsets/db"), "");
+    assert!(live.contains("\"podManagementPolicy\": \"Parallel\""), "{live}");
+}
+
+#[test]
+fn wait_template_renders_to_the_release_wait() {
+    let ws = Workspace::new();
+    let ns = namespace("wait-template");
     ws.write(
-        "helmfile.yaml",
+        "helmfile.yaml.gotmpl",
         &format!(
-            "releases:\n- name: a\n  namespace: {ns}\n  chart: {}\n  trackMode: kubedog\n",
-            chart("files").display()
+            "environments:\n  default:\n    values:\n    - slow: true\n---\nreleases:\n- name: web\n  namespace: {ns}\n  chart: {}\n  timeout: 4\n  values:\n  - schedulable: false\n  waitTemplate: '{{{{ `{{{{ .Environment.Values.slow }}}}` }}}}'\n",
+            chart("rollout").display()
         ),
     );
-    assert_success!(ws.run(&["template"]));
-    let out = helmfire(&ws, &["sync"]);
-    assert_clean_failure!(out, "`trackMode` is not supported by helmfire's cluster commands yet");
-    assert!(helm_list(&ws, &ns).is_empty(), "nothing was deployed");
+    // It waits (and so fails on Pods that cannot be scheduled).
+    assert_clean_failure!(helmfire(&ws, &["sync"]), "Deployment/web is not ready");
 }
 
 #[test]
@@ -421,9 +467,6 @@ fn uninstall_and_diff_keys_of_releases_are_honoured_not_refused() {
     let out = helmfire(&ws, &["sync"]);
     assert_success!(out);
     assert!(helm_list(&ws, &ns).is_empty());
-    // kubedog tracking is still refused by name.
-    ws.write("helmfile.yaml", &state("").replace("trackMode: helm", "trackMode: kubedog"));
-    assert_clean_failure!(helmfire(&ws, &["sync"]), "trackMode");
 }
 
 #[test]

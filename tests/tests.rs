@@ -37,6 +37,7 @@ mod selection;
 mod shim_abi;
 mod substitutions;
 mod template;
+mod tracking;
 mod version;
 mod watch;
 mod webhook_receiver;

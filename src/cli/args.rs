@@ -528,8 +528,9 @@ pub struct SyncFlags {
     /// Record each release's labels on its Helm release.
     #[arg(long)]
     pub sync_release_labels: bool,
-    /// How resources are tracked: helm (helm's kstatus wait, the default);
-    /// helm-legacy and kubedog are not supported by helmfire yet.
+    /// How resources are tracked: helm (progress lines while helm waits, the
+    /// default), helm-legacy (the same), kubedog (progress lines while the
+    /// release deploys, then until its objects are ready).
     #[arg(long, value_name = "MODE", value_parser = ["helm", "helm-legacy", "kubedog"])]
     pub track_mode: Option<String>,
     /// Tracking timeout in seconds (kubedog tracking).
@@ -544,7 +545,8 @@ pub struct SyncFlags {
     /// Fail when tracking fails (kubedog tracking).
     #[arg(long)]
     pub track_fail_on_error: bool,
-    /// Seconds to wait for Helm once tracked resources are ready (kubedog tracking).
+    /// Accepted for helmfile compatibility: it kills a stuck helm process,
+    /// and helmfire runs none.
     #[arg(long, value_name = "SECONDS")]
     pub helm_stuck_grace: Option<u64>,
 }

@@ -10,7 +10,7 @@ pub use args::{
 };
 pub use compat::move_command_flags;
 pub use grammar::{DiffFormat, OutputFormat, parse_age};
-pub use settings::{DeploySettings, GlobalSettings, NoMatch, StateValueFlags, TemplateSettings};
+pub use settings::{DeploySettings, GlobalSettings, NoMatch, StateValueFlags, TemplateSettings, TrackFlags};
 
 mod args;
 mod compat;

@@ -262,6 +262,8 @@ pub struct DeploySettings {
     pub suppress_diff: bool,
     /// `--skip-diff-on-install`.
     pub skip_diff_on_install: bool,
+    /// `--track-*`: how each release's objects are followed.
+    pub track: TrackFlags,
     /// `--sync-args`, parsed.
     pub sync_args: HelmFlags,
     /// `--args`, parsed (applied after `--sync-args`, as helmfile appends it last).
@@ -328,7 +330,6 @@ impl DeploySettings {
         global: &GlobalSettings,
         cwd: &Path,
     ) -> anyhow::Result<Self> {
-        refuse_tracking(&sync)?;
         let needs = needs_mode(&render.needs);
         let (mut render, args) = TemplateSettings::from_render(render, global, cwd)?;
         render.skip_schema_validation |= sync.skip_schema_validation;
@@ -349,6 +350,13 @@ impl DeploySettings {
             cascade: sync.cascade,
             sync_release_labels: sync.sync_release_labels,
             suppress_diff: sync.suppress_diff,
+            track: TrackFlags {
+                mode: sync.track_mode,
+                timeout_seconds: sync.track_timeout,
+                logs: sync.track_logs,
+                failed_logs: sync.track_failed_logs,
+                fail_on_error: sync.track_fail_on_error,
+            },
             sync_args,
             args,
             watch: sync.watch.watch,
@@ -359,25 +367,20 @@ impl DeploySettings {
     }
 }
 
-/// kubedog tracking is #15's work: asking for it is an error that says so,
-/// never a sync that quietly tracks less than asked.
-fn refuse_tracking(sync: &SyncFlags) -> anyhow::Result<()> {
-    if let Some(mode) = sync.track_mode.as_deref().filter(|m| *m != "helm") {
-        anyhow::bail!(
-            "--track-mode {mode} is not supported by helmfire yet; drop it (helm's own wait, `--wait`, tracks readiness)"
-        );
-    }
-    let kubedog_only = [
-        (sync.track_logs, "--track-logs"),
-        (sync.track_failed_logs, "--track-failed-logs"),
-        (sync.track_fail_on_error, "--track-fail-on-error"),
-        (sync.track_timeout.is_some(), "--track-timeout"),
-        (sync.helm_stuck_grace.is_some(), "--helm-stuck-grace"),
-    ];
-    if let Some((_, flag)) = kubedog_only.iter().find(|(given, _)| *given) {
-        anyhow::bail!("{flag} belongs to kubedog tracking, which helmfire does not support yet; drop it");
-    }
-    Ok(())
+/// The command line's tracking flags (helmfile's `--track-*`); a release's
+/// own keys win over them (pipeline/release_options.rs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrackFlags {
+    /// `--track-mode`.
+    pub mode: Option<String>,
+    /// `--track-timeout`.
+    pub timeout_seconds: Option<u64>,
+    /// `--track-logs`.
+    pub logs: bool,
+    /// `--track-failed-logs`.
+    pub failed_logs: bool,
+    /// `--track-fail-on-error`.
+    pub fail_on_error: bool,
 }
 
 /// Parses one of the helm-flags strings, naming the flag it came from.

@@ -20,6 +20,50 @@ pub struct KubeTarget {
     pub namespace: String,
 }
 
+/// How a release's objects are followed while it deploys
+/// (go-shim/internal/track): helmfile's `trackMode` and `track*` keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TrackOptions {
+    /// `helm` (lines while helm waits) or `kubedog` (lines while the
+    /// release deploys, then until its objects are ready).
+    pub mode: String,
+    /// How long kubedog tracking goes on after helm returns (0: 300 s).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub timeout_seconds: u64,
+    /// Stream every tracked container's log.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub logs: bool,
+    /// Show the last log lines of containers that fail.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub failed_logs: bool,
+    /// Only these kinds (kubedog mode).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
+    /// Not these kinds (kubedog mode).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skip_kinds: Vec<String>,
+    /// Only these objects (kubedog mode).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<TrackResource>,
+    /// kubedog tracking that does not converge fails the release.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fail_on_error: bool,
+}
+
+/// One entry of `trackResources`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackResource {
+    /// Its kind.
+    #[serde(default)]
+    pub kind: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// Its namespace (any when empty).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+}
+
 /// Options of `helm upgrade --install`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct UpgradeOptions {
@@ -76,6 +120,9 @@ pub struct UpgradeOptions {
     /// The description recorded with the revision.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// How its objects are followed while it deploys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track: Option<TrackOptions>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -13,7 +13,8 @@ pub use chart_wire::{
 pub use cluster_wire::{
     DiffChange, DiffOutput, DiffRequest, DriftField, DriftObject, DriftOutput, DriftRequest, KubeTarget,
     KubectlApplyOutput, KubectlApplyRequest, RecoverOutput, RecoverRequest, StatusOutput, StatusRequest, TestHook,
-    TestOutput, TestRequest, UninstallOutput, UninstallRequest, UpgradeOptions, UpgradeOutput, UpgradeRequest,
+    TestOutput, TestRequest, TrackOptions, TrackResource, UninstallOutput, UninstallRequest, UpgradeOptions,
+    UpgradeOutput, UpgradeRequest,
 };
 pub use error::HelmError;
 pub use flags::{HelmFlags, parse_duration};
@@ -102,6 +103,9 @@ pub enum ShimLogLevel {
     Debug = -4,
     /// slog.LevelInfo
     Info = 0,
+    /// Between info and warn: lines meant for the user as the run goes
+    /// (go-shim/internal/track's progress).
+    Progress = 2,
     /// slog.LevelWarn
     Warn = 4,
     /// slog.LevelError
@@ -113,6 +117,7 @@ impl ShimLogLevel {
         match level {
             l if l >= 8 => ShimLogLevel::Error,
             l if l >= 4 => ShimLogLevel::Warn,
+            l if l >= 2 => ShimLogLevel::Progress,
             l if l >= 0 => ShimLogLevel::Info,
             _ => ShimLogLevel::Debug,
         }

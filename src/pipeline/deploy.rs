@@ -94,11 +94,14 @@ pub(crate) async fn deploy(
     finish(session, &tasks, outcomes, !quiet_rerun, started)
 }
 
+/// helmfile's tracking modes.
+const TRACK_MODES: [&str; 3] = ["helm", "helm-legacy", "kubedog"];
+
 /// The deploy keys of `selected` that helmfire refuses (named, with why) or
 /// ignores (said once), checked before anything runs: sync, apply and diff
 /// treat a release's keys alike.
 pub(crate) fn check_deploy_keys(session: &Session, selected: &[Selected<'_>]) -> anyhow::Result<()> {
-    let mut wait_retries_said = false;
+    let mut said = std::collections::HashSet::new();
     for group in selected {
         for release in &group.releases {
             let defaults = &group.file.doc.helm_defaults;
@@ -107,22 +110,45 @@ pub(crate) fn check_deploy_keys(session: &Session, selected: &[Selected<'_>]) ->
                     "recreatePods" => {
                         "has no meaning with Helm 3 and 4 (they have no --recreate-pods), and helmfile fails on it too; remove it (a changed pod template restarts pods)"
                     }
+                    "adopt" => {
+                        "is helm-x's --adopt, which Helm 3 and 4 do not have (helmfile passes it and helm refuses it); use `takeOwnership: true`"
+                    }
                     _ => {
                         "is not supported by helmfire's cluster commands yet; remove it or deploy this release with helmfile"
                     }
                 };
                 anyhow::bail!("release `{}` ({}): `{key}` {why}", release.name, release.location);
             }
+            let modes = [release.spec.deferred_value("trackMode"), defaults.deferred_value("trackMode")];
+            if let Some(mode) =
+                modes.into_iter().flatten().filter_map(|v| v.as_str()).find(|m| !TRACK_MODES.contains(m))
+            {
+                anyhow::bail!(
+                    "release `{}` ({}): trackMode must be 'helm', 'helm-legacy', or 'kubedog', got: {mode}",
+                    release.name,
+                    release.location
+                );
+            }
+            if let Some(strategy) = release
+                .spec
+                .deferred_value("updateStrategy")
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty() && *s != REINSTALL_IF_FORBIDDEN)
+            {
+                anyhow::bail!(
+                    "release `{}` ({}): updateStrategy \"{strategy}\" is invalid, valid values are: {REINSTALL_IF_FORBIDDEN} or not set",
+                    release.name,
+                    release.location
+                );
+            }
             if let Some(why) = super::release_options::conflicting_keys(release, defaults) {
                 anyhow::bail!("release `{}` ({}): {why}", release.name, release.location);
             }
-            let uses_wait_retries = release.spec.deferred_value("waitRetries").is_some()
-                || defaults.deferred_value("waitRetries").is_some();
-            if uses_wait_retries && !wait_retries_said {
-                wait_retries_said = true;
-                session.ctx.printer.info(
-                    "waitRetries has no effect: Helm removed --wait-retries, and helmfile 1.8 ignores the key too",
-                );
+            for (key, why) in super::release_options::INERT {
+                let uses = release.spec.deferred_value(key).is_some() || defaults.deferred_value(key).is_some();
+                if uses && said.insert(*key) {
+                    session.ctx.printer.info(&format!("{key} has no effect: {why}"));
+                }
             }
         }
     }
@@ -277,7 +303,9 @@ impl Releases {
         };
         match result {
             Ok(action) => Ok(row(action)),
-            Err(e) => Err((row(if release.installed { "upgrade" } else { "uninstall" }), e)),
+            // A failed deploy may have been an install or an upgrade; the
+            // error says which revision it left.
+            Err(e) => Err((row(if release.installed { "deploy" } else { "uninstall" }), e)),
         }
     }
 
@@ -285,12 +313,44 @@ impl Releases {
         let ctx = &self.session.ctx;
         ctx.printer.info(&format!("Upgrading release={}, chart={}", release.name, release.chart_ref));
         let request = upgrade_request(&self.session, &self.prepared, release, &self.settings);
-        let out = call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.upgrade(call, &request)).await?;
+        let retry = request.clone();
+        let out = match call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.upgrade(call, &request)).await {
+            Err(error) if reinstall_if_forbidden(release) && forbidden_update(&error.to_string()) => {
+                // helmfile's updateStrategy: an upgrade the API server
+                // refuses for an immutable field becomes an uninstall (with
+                // its hooks, waiting) and a fresh install.
+                ctx.printer.info(&format!(
+                    "Failed to sync due to forbidden updates, attempting to reinstall \"{}\" allowed by update strategy",
+                    release.name
+                ));
+                let file = self.session.file_of(release);
+                let how = UninstallOptions { wait: true, ..UninstallOptions::default() };
+                let removal = uninstall(&self.session, release, &how);
+                hooked(ctx, file, release, Event::Preuninstall, Event::Postuninstall, removal).await?;
+                call_helm(Arc::clone(&ctx.backend), move |helm, call| helm.upgrade(call, &retry)).await?
+            }
+            result => result?,
+        };
         let verb = if out.first_install { "installed" } else { "upgraded" };
         ctx.printer
             .info(&format!("Release \"{}\" has been {verb} (revision {}, {})", release.name, out.revision, out.status));
         Ok(if out.first_install { "install" } else { "upgrade" })
     }
+}
+
+/// The release's `updateStrategy: reinstallIfForbidden`.
+fn reinstall_if_forbidden(release: &Release) -> bool {
+    release.spec.deferred_value("updateStrategy").and_then(|v| v.as_str()) == Some(REINSTALL_IF_FORBIDDEN)
+}
+
+const REINSTALL_IF_FORBIDDEN: &str = "reinstallIfForbidden";
+
+/// An upgrade the API server refused because it changes what cannot
+/// change. helmfile looks for "Forbidden: updates" only; newer API servers
+/// say "field is immutable" for the same kind of change (a StatefulSet's
+/// serviceName, a Job's template), which helmfire reinstalls too.
+fn forbidden_update(message: &str) -> bool {
+    message.contains("Forbidden: updates") || message.contains("field is immutable")
 }
 
 /// How releases are uninstalled (destroy's flags, or sync's for

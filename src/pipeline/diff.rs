@@ -129,7 +129,9 @@ pub(crate) async fn diff_releases(
                 show_secrets: options.show_secrets,
                 include_tests: options.include_tests,
                 strip_trailing_cr: options.strip_trailing_cr,
-                disable_validation_on_install: options.skip_validation_on_install,
+                disable_validation_on_install: options.skip_validation_on_install
+                    || release.spec.deferred_value("disableValidationOnInstall").and_then(|v| v.as_bool())
+                        == Some(true),
             };
             ((*release).clone(), request)
         })

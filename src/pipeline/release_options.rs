@@ -5,8 +5,8 @@
 
 use serde_yaml_ng::Value;
 
-use crate::cli::DeploySettings;
-use crate::helm::{HelmFlags, UpgradeOptions};
+use crate::cli::{DeploySettings, TrackFlags};
+use crate::helm::{HelmFlags, TrackOptions, TrackResource, UpgradeOptions};
 use crate::state::{HelmDefaults, Release, StateFile};
 
 /// Deploy-time keys the cluster commands honour.
@@ -33,23 +33,42 @@ const HONOURED: &[&str] = &[
     "deleteTimeout",
     "suppressDiff",
     "suppressOutputLineRegex",
-    // Ignored, as helmfile 1.8 ignores it (deploy.rs says so once).
-    "waitRetries",
+    "trackMode",
+    "trackTimeout",
+    "trackLogs",
+    "trackFailedLogs",
+    "trackKinds",
+    "skipKinds",
+    "trackResources",
+    "trackFailOnError",
+    "disableValidationOnInstall",
+    "updateStrategy",
+    "waitTemplate",
+];
+
+/// Deploy-time keys accepted with no effect, each said once (deploy.rs)
+/// with the reason.
+pub(crate) const INERT: &[(&str, &str)] = &[
+    ("waitRetries", "Helm removed --wait-retries, and helmfile 1.8 ignores the key too"),
+    ("helmStuckGrace", "it interrupts a stuck helm process, and helmfire runs none"),
+    ("kubedogQPS", "helmfire's tracking polls every 2 s with the release's own client"),
+    ("kubedogBurst", "helmfire's tracking polls every 2 s with the release's own client"),
+    ("unitTests", "it names helm-unittest suites, and helmfire has no unittest command"),
+    (
+        "disableAutoDetectedKubeVersionForDiff",
+        "helmfire's diff renders against the API server itself, so no detected version is passed",
+    ),
 ];
 
 /// The release's deferred keys that cluster commands would ignore; using
 /// one is an error rather than a silent no-op.
 pub(crate) fn unsupported_keys(release: &Release, defaults: &HelmDefaults) -> Vec<&'static str> {
-    // `trackMode: helm` is helm's own wait, which helmfire does; kubedog
-    // tracking is not there yet.
-    let helm_tracking =
-        |k: &&str| *k == "trackMode" && lookup(release, defaults, k).and_then(Value::as_str) == Some("helm");
     release
         .spec
         .deferred_keys()
         .into_iter()
         .chain(defaults.deferred_keys())
-        .filter(|k| !HONOURED.contains(k) && !helm_tracking(k))
+        .filter(|k| !HONOURED.contains(k) && !INERT.iter().any(|(inert, _)| inert == k))
         .collect()
 }
 
@@ -89,6 +108,42 @@ fn lookup<'a>(release: &'a Release, defaults: &'a HelmDefaults, key: &str) -> Op
 
 fn flag(release: &Release, defaults: &HelmDefaults, key: &str) -> bool {
     lookup(release, defaults, key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// How `release`'s objects are followed, as helmfile resolves it: the
+/// release's `trackMode`, then `--track-mode`, then helmDefaults', then
+/// helm; the release's other `track*` keys over the command line's.
+fn track_options(flags: &TrackFlags, release: &Release, defaults: &HelmDefaults) -> TrackOptions {
+    let key = |k: &str| release.spec.deferred_value(k);
+    let mode = key("trackMode")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| flags.mode.clone())
+        .or_else(|| defaults.deferred_value("trackMode").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| "helm".into());
+    let strings = |k: &str| -> Vec<String> {
+        key(k)
+            .and_then(Value::as_sequence)
+            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    TrackOptions {
+        // helm-legacy is helm's older waiter; its lines are the same.
+        mode: if mode == "kubedog" { mode } else { "helm".into() },
+        timeout_seconds: key("trackTimeout")
+            .and_then(Value::as_u64)
+            .filter(|s| *s > 0)
+            .or(flags.timeout_seconds)
+            .unwrap_or(0),
+        logs: key("trackLogs").and_then(Value::as_bool).unwrap_or(flags.logs),
+        failed_logs: key("trackFailedLogs").and_then(Value::as_bool).unwrap_or(flags.failed_logs),
+        kinds: strings("trackKinds"),
+        skip_kinds: strings("skipKinds"),
+        resources: key("trackResources")
+            .and_then(|v| serde_yaml_ng::from_value::<Vec<TrackResource>>(v.clone()).ok())
+            .unwrap_or_default(),
+        fail_on_error: key("trackFailOnError").and_then(Value::as_bool).unwrap_or(flags.fail_on_error),
+    }
 }
 
 /// The upgrade options of `release`: the command line's flags, else the
@@ -131,6 +186,7 @@ pub(crate) fn upgrade_options(settings: &DeploySettings, release: &Release, defa
         }),
         labels: if sync_labels { release.labels.clone() } else { Default::default() },
         disable_hooks: settings.render.no_hooks,
+        track: Some(track_options(&settings.track, release, defaults)),
     };
     for flags in [&settings.sync_args, &settings.args, &defaults_args(defaults).1] {
         flags.apply_to_upgrade(&mut options);

@@ -101,6 +101,11 @@ impl ReleaseTemplating<'_> {
         if let Some(template) = spec.condition_template.take() {
             spec.condition = self.field(&template, &data, location, "conditionTemplate")?.trim().to_string();
         }
+        if let Some(template) = spec.deferred_value("waitTemplate").and_then(|v| v.as_str()).map(str::to_string) {
+            let rendered = self.field(&template, &data, location, "waitTemplate")?;
+            spec.set_deferred("wait", Some(serde_yaml_ng::Value::Bool(rendered.trim() == "true")));
+            spec.set_deferred("waitTemplate", None);
+        }
         Ok(spec)
     }
 
@@ -217,4 +222,5 @@ fn has_templates(spec: &ReleaseSpec) -> bool {
         || !spec.set_template.is_empty()
         || spec.condition_template.is_some()
         || spec.verify_template.is_some()
+        || spec.deferred_value("waitTemplate").is_some()
 }

@@ -133,6 +133,16 @@ macro_rules! helmfile_schema {
                 }
             }
 
+            /// Sets, replaces or (with None) removes a deferred key's value
+            /// (what a `*Template` key renders to); an unknown key is ignored.
+            #[allow(dead_code, unused_variables)]
+            pub(crate) fn set_deferred(&mut self, key: &str, value: Option<Value>) {
+                match key {
+                    $( $dkey => self.$dfield = value, )*
+                    _ => {}
+                }
+            }
+
             /// The keys present that only cluster operations use.
             pub fn deferred_keys(&self) -> Vec<&'static str> {
                 #[allow(unused_mut)]

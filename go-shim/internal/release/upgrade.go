@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -10,6 +11,7 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/fault"
 	"github.com/helmfire/helmfire/go-shim/internal/kube"
 	"github.com/helmfire/helmfire/go-shim/internal/render"
+	"github.com/helmfire/helmfire/go-shim/internal/track"
 )
 
 // UpgradeParams is `helm upgrade --install`: the release as `template`
@@ -49,6 +51,9 @@ type UpgradeOptions struct {
 	ServerSide     string            `json:"server_side,omitempty"` // "auto" (default), "true", "false"
 	Labels         map[string]string `json:"labels,omitempty"`
 	Description    string            `json:"description,omitempty"`
+	// Track follows the release's objects while it deploys (helmfile's
+	// trackMode and track* keys); nil tracks nothing.
+	Track *track.Options `json:"track,omitempty"`
 }
 
 // UpgradeResult is the revision the upgrade (or install) left.
@@ -97,14 +102,24 @@ func Upgrade(ctx context.Context, p UpgradeParams) (UpgradeResult, error) {
 		return UpgradeResult{}, s.Fail(fault.KindCancelled, "the deployment of release %q was cancelled before it started", p.ReleaseName).
 			With("release", p.ReleaseName)
 	}
+	tracker := p.startTracking(runCtx, s, last)
 	releaser, runErr := deploy.Run()
 	detach()
+	if tracker != nil {
+		tracker.Stop()
+	}
 	if runCtx.Err() != nil {
 		return afterCancel(s, act, p.ReleaseName, deploy.Install, releaser, runErr)
 	}
 	if runErr != nil {
 		e := ClassifyDeployError(s, runErr, p.ReleaseName, p.Chart, releaser)
+		if tracker != nil {
+			e.Message += tracker.Diagnose()
+		}
 		return UpgradeResult{}, s.WithReleaseState(e, p.ReleaseName)
+	}
+	if err := p.convergeTracking(ctx, s, tracker); err != nil {
+		return UpgradeResult{}, err
 	}
 	rel, err := kube.ToV1(releaser)
 	if err != nil {
@@ -115,6 +130,46 @@ func Upgrade(ctx context.Context, p UpgradeParams) (UpgradeResult, error) {
 			With("release", p.ReleaseName)
 	}
 	return deployResult(rel, deploy.Install), nil
+}
+
+// startTracking starts following the release's objects when its options
+// ask for it: kubedog mode, or helm mode while Helm waits (helm itself
+// says nothing while it waits). Tracking that cannot start is said at
+// debug level; the deployment goes on.
+func (p *UpgradeParams) startTracking(ctx context.Context, s *kube.Session, last *releasev1.Release) *track.Tracker {
+	t := p.Options.Track
+	if t == nil || (t.Mode != "kubedog" && !p.Options.Wait) {
+		return nil
+	}
+	previous := 0
+	if last != nil {
+		previous = last.Version
+	}
+	tracker, err := track.Start(ctx, s, p.ReleaseName, previous, *t)
+	if err != nil {
+		slog.Debug("cannot track the release", "release", p.ReleaseName, "error", err)
+		return nil
+	}
+	return tracker
+}
+
+// convergeTracking is kubedog mode after Helm returned: tracking goes on
+// until every object is ready, and what does not converge is a warning, or
+// the release's failure with trackFailOnError, as in helmfile.
+func (p *UpgradeParams) convergeTracking(ctx context.Context, s *kube.Session, tracker *track.Tracker) error {
+	if tracker == nil || p.Options.Track.Mode != "kubedog" {
+		return nil
+	}
+	err := tracker.Converge(ctx)
+	if err == nil {
+		return nil
+	}
+	message := fmt.Sprintf("tracking release %s: %v%s", p.ReleaseName, err, tracker.Diagnose())
+	if p.Options.Track.FailOnError {
+		return s.Fail(fault.KindRelease, "%s", message).With("release", p.ReleaseName)
+	}
+	slog.Warn(message)
+	return nil
 }
 
 // Validate refuses the template parameters that mean nothing to a deploy,
