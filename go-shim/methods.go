@@ -4,6 +4,7 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/charts"
 	"github.com/helmfire/helmfire/go-shim/internal/diff"
 	"github.com/helmfire/helmfire/go-shim/internal/drift"
+	"github.com/helmfire/helmfire/go-shim/internal/kube"
 	"github.com/helmfire/helmfire/go-shim/internal/kubectl"
 	"github.com/helmfire/helmfire/go-shim/internal/release"
 	"github.com/helmfire/helmfire/go-shim/internal/remote"
@@ -52,6 +53,9 @@ var methods = map[string]method{
 	"recover":   typed(release.RecoverPending),
 	"diff":      typed(diff.Run),
 	"drift":     typed(drift.Run),
+
+	// A cluster checked once per run, before its releases (internal/kube).
+	"cluster_probe": typed(kube.Probe),
 
 	// helmfile's kubectlApply hooks (internal/kubectl).
 	"kubectl_apply": typed(kubectl.Apply),

@@ -113,6 +113,27 @@ fn an_unreachable_api_server_fails_fast_naming_it() {
 }
 
 #[test]
+fn an_unreachable_api_server_is_said_once_for_many_releases() {
+    let ws = Workspace::new();
+    let kubeconfig = ws.write(
+        "kubeconfig",
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\ncontexts:\n- name: nowhere\n  context: {cluster: c, user: u}\ncurrent-context: nowhere\nusers:\n- name: u\n  user: {token: x}\n",
+    );
+    let releases: String = (0..20)
+        .map(|i| format!("- name: r{i}\n  namespace: ns{}\n  chart: {}\n", i % 4, chart("files").display()))
+        .collect();
+    ws.write("helmfile.yaml", &format!("releases:\n{releases}"));
+    for command in ["sync", "diff", "destroy"] {
+        let started = std::time::Instant::now();
+        let out = ws.helmfire().env("KUBECONFIG", &kubeconfig).arg(command).output().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10), "{command} took {:?}", started.elapsed());
+        assert_clean_failure!(out, "releases `r0` and 19 more were not started", "127.0.0.1:1");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.matches("unreachable").count(), 1, "{command}: {stderr}");
+    }
+}
+
+#[test]
 fn no_kubeconfig_at_all_is_an_error_never_localhost() {
     let ws = Workspace::new();
     ws.write(

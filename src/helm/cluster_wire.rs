@@ -417,6 +417,23 @@ pub struct RecoverRequest {
     pub reason: String,
 }
 
+/// A cluster checked once per run before its releases
+/// (go-shim/internal/kube/probe.go).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ClusterProbeRequest {
+    /// The cluster (its namespace is unused).
+    pub kube: KubeTarget,
+    /// The release namespaces; "" is the context's own.
+    pub namespaces: Vec<String>,
+}
+
+/// The cluster that answered.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClusterProbeOutput {
+    /// Its API server URL.
+    pub server: String,
+}
+
 /// `kubectl apply -f FILENAME` or `-k DIR` for a helmfile `kubectlApply`
 /// hook (go-shim/internal/kubectl).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

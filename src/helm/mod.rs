@@ -11,10 +11,10 @@ pub use chart_wire::{
     LockResolveOutput, LockResolveRequest, LockedDependency, RegistryAccess, RegistryHost,
 };
 pub use cluster_wire::{
-    DiffChange, DiffOutput, DiffRequest, DriftField, DriftObject, DriftOutput, DriftRequest, KubeTarget,
-    KubectlApplyOutput, KubectlApplyRequest, RecoverOutput, RecoverRequest, StatusOutput, StatusRequest, TestHook,
-    TestOutput, TestRequest, TrackOptions, TrackResource, UninstallOutput, UninstallRequest, UpgradeOptions,
-    UpgradeOutput, UpgradeRequest,
+    ClusterProbeOutput, ClusterProbeRequest, DiffChange, DiffOutput, DiffRequest, DriftField, DriftObject, DriftOutput,
+    DriftRequest, KubeTarget, KubectlApplyOutput, KubectlApplyRequest, RecoverOutput, RecoverRequest, StatusOutput,
+    StatusRequest, TestHook, TestOutput, TestRequest, TrackOptions, TrackResource, UninstallOutput, UninstallRequest,
+    UpgradeOptions, UpgradeOutput, UpgradeRequest,
 };
 pub use error::HelmError;
 pub use flags::{HelmFlags, parse_duration};
@@ -76,6 +76,9 @@ pub trait HelmBackend: Send + Sync {
     fn recover(&self, call: CallId, request: &RecoverRequest) -> Result<RecoverOutput, HelmError>;
     /// Compares a release's last deployed manifest with the live objects.
     fn drift(&self, call: CallId, request: &DriftRequest) -> Result<DriftOutput, HelmError>;
+    /// Checks a cluster once per run: context, reachability, credentials,
+    /// access to Helm's release storage.
+    fn cluster_probe(&self, call: CallId, request: &ClusterProbeRequest) -> Result<ClusterProbeOutput, HelmError>;
     /// `kubectl apply` of a helmfile `kubectlApply` hook.
     fn kubectl_apply(&self, call: CallId, request: &KubectlApplyRequest) -> Result<KubectlApplyOutput, HelmError>;
     /// `helm test` of one release.

@@ -10,9 +10,9 @@ use super::chart_wire::{
     LockResolveRequest,
 };
 use super::cluster_wire::{
-    DiffOutput, DiffRequest, DriftOutput, DriftRequest, KubectlApplyOutput, KubectlApplyRequest, RecoverOutput,
-    RecoverRequest, StatusOutput, StatusRequest, TestOutput, TestRequest, UninstallOutput, UninstallRequest,
-    UpgradeOutput, UpgradeRequest,
+    ClusterProbeOutput, ClusterProbeRequest, DiffOutput, DiffRequest, DriftOutput, DriftRequest, KubectlApplyOutput,
+    KubectlApplyRequest, RecoverOutput, RecoverRequest, StatusOutput, StatusRequest, TestOutput, TestRequest,
+    UninstallOutput, UninstallRequest, UpgradeOutput, UpgradeRequest,
 };
 use super::error::HelmError;
 use super::wire::{
@@ -124,6 +124,10 @@ impl HelmBackend for ShimBackend {
 
     fn drift(&self, call: CallId, request: &DriftRequest) -> Result<DriftOutput, HelmError> {
         self.invoke(call, "drift", request)
+    }
+
+    fn cluster_probe(&self, call: CallId, request: &ClusterProbeRequest) -> Result<ClusterProbeOutput, HelmError> {
+        self.invoke(call, "cluster_probe", request)
     }
 
     fn kubectl_apply(&self, call: CallId, request: &KubectlApplyRequest) -> Result<KubectlApplyOutput, HelmError> {

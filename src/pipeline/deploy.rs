@@ -36,6 +36,12 @@ pub(crate) async fn sync(session: &Session, settings: &DeploySettings) -> anyhow
     if let Some(status) = session.no_match(&selected) {
         return Ok(status);
     }
+    super::kube::probe_clusters(
+        &session.ctx,
+        &session.global,
+        selected.iter().flat_map(|g| g.releases.iter().copied()),
+    )
+    .await?;
     if settings.interactive {
         let tasks = release_tasks(&selected, Direction::NeedsFirst);
         let names: Vec<String> = tasks.iter().map(|t| describe(&t.input)).collect();
@@ -167,6 +173,12 @@ pub(crate) async fn destroy(
     if let Some(status) = session.no_match(&selected) {
         return Ok(status);
     }
+    super::kube::probe_clusters(
+        &session.ctx,
+        &session.global,
+        selected.iter().flat_map(|g| g.releases.iter().copied()),
+    )
+    .await?;
     let started = Instant::now();
     let tasks = release_tasks(&selected, Direction::DependentsFirst);
     if interactive {

@@ -91,6 +91,12 @@ pub(crate) async fn diff(
     if let Some(status) = session.no_match(&selected) {
         return Ok(status);
     }
+    super::kube::probe_clusters(
+        &session.ctx,
+        &session.global,
+        selected.iter().flat_map(|g| g.releases.iter().copied()),
+    )
+    .await?;
     let render = &settings.render;
     let prepare_options =
         PrepareOptions { skip_deps: render.skip_deps, skip_refresh: render.skip_refresh, verify_provenance: false };
