@@ -38,13 +38,20 @@ impl AgeKey {
 /// would (`sops --encrypt --age ...`). The plaintext only exists in a
 /// directory outside the workspace, removed at once.
 fn encrypt(ws: &Workspace, rel: &str, plain: &str, key: &AgeKey) {
+    encrypt_as(ws, rel, plain, key, "yaml");
+}
+
+/// `encrypt` with sops's input and output types (`binary` is what sops
+/// makes of a file it cannot parse, an HCL one for instance).
+fn encrypt_as(ws: &Workspace, rel: &str, plain: &str, key: &AgeKey, kind: &str) {
+    let (input, output) = if kind == "binary" { ("binary", "json") } else { (kind, kind) };
     let scratch = tempfile::tempdir().unwrap();
     let source = scratch.path().join("plain.yaml");
     std::fs::write(&source, plain).unwrap();
     let target = ws.path().join(rel);
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     let out = Command::new(sops_cli())
-        .args(["--encrypt", "--input-type", "yaml", "--output-type", "yaml", "--age", &key.recipient, "--output"])
+        .args(["--encrypt", "--input-type", input, "--output-type", output, "--age", &key.recipient, "--output"])
         .arg(&target)
         .arg(&source)
         .env("SOPS_AGE_KEY_FILE", &key.file)
@@ -52,7 +59,7 @@ fn encrypt(ws: &Workspace, rel: &str, plain: &str, key: &AgeKey) {
         .expect("run sops");
     assert!(out.status.success(), "sops --encrypt: {}", String::from_utf8_lossy(&out.stderr));
     let encrypted = std::fs::read_to_string(&target).unwrap();
-    assert!(encrypted.contains("sops:") && encrypted.contains("ENC["), "not encrypted: {encrypted}");
+    assert!(encrypted.contains("sops") && encrypted.contains("ENC["), "not encrypted: {encrypted}");
 }
 
 /// Markers only the plaintext of the fixtures holds.
@@ -390,5 +397,42 @@ fn an_encrypted_document_written_inline_among_secrets_is_decrypted_in_memory() {
     let other = AgeKey::new(&ws.path().join("other"), "age.txt");
     let refused = ws.helmfire().env("SOPS_AGE_KEY_FILE", &other.file).args(["template"]).output().unwrap();
     assert_clean_failure!(refused, "release `app`", "secrets[0] (an inline document)", "helmfile.yaml");
+    assert!(!String::from_utf8_lossy(&refused.stderr).contains(RELEASE_TOKEN));
+}
+
+#[test]
+fn hcl_environment_secrets_are_evaluated_with_the_hcl_values_in_memory() {
+    let ws = Workspace::new();
+    let key = AgeKey::new(&ws.path().join("keys"), "age.txt");
+    encrypt_as(
+        &ws,
+        "secrets.hcl",
+        &format!("values {{\n  user = \"admin\"\n  token = \"{RELEASE_TOKEN}\"\n}}\n"),
+        &key,
+        "binary",
+    );
+    ws.write("values.hcl", "values {\n  greeting = \"hello ${hv.user}\"\n}\n");
+    ws.write(
+        "helmfile.yaml.gotmpl",
+        &format!(
+            "environments:\n  default:\n    values:\n    - values.hcl\n    secrets:\n    - secrets.hcl\n---\nreleases:\n- name: app\n  namespace: apps\n  chart: {}\n  values:\n  - secret:\n      token: {{{{ .Values.token }}}}\n    config:\n      user: {{{{ .Values.greeting | quote }}}}\n",
+            chart("secret-values").display()
+        ),
+    );
+    let out = ws.helmfire().env("SOPS_AGE_KEY_FILE", &key.file).args(["template"]).output().unwrap();
+    let stdout = assert_success!(out);
+    // The secrets file is evaluated with the values file: each sees the other's names.
+    assert!(stdout.contains(&format!("token: \"{RELEASE_TOKEN}\"")), "{stdout}");
+    assert!(stdout.contains("user: \"hello admin\""), "{stdout}");
+    // Nothing decrypted was written beside it.
+    let mut written: Vec<_> =
+        std::fs::read_dir(ws.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    written.sort();
+    assert_eq!(written, ["helmfile.yaml.gotmpl", "keys", "secrets.hcl", "values.hcl"]);
+
+    // Without the key: the file is named, no value is quoted.
+    let other = AgeKey::new(&ws.path().join("other"), "age.txt");
+    let refused = ws.helmfire().env("SOPS_AGE_KEY_FILE", &other.file).args(["template"]).output().unwrap();
+    assert_clean_failure!(refused, "secrets.hcl");
     assert!(!String::from_utf8_lossy(&refused.stderr).contains(RELEASE_TOKEN));
 }

@@ -369,6 +369,10 @@ pub struct HclValuesRequest {
     pub files: Vec<String>,
     /// Relative file paths resolve against this.
     pub base_dir: String,
+    /// sops-encrypted `.hcl` secrets files (absolute), decrypted in memory
+    /// and evaluated before `files`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
 }
 
 /// The evaluated values.

@@ -101,10 +101,16 @@ impl TemplateEngine for ShimEngine {
         Ok(if out.missing { Fetched::MissingRef } else { Fetched::Path(out.path.into()) })
     }
 
-    fn evaluate_hcl(&self, files: &[&std::path::Path], base_dir: &std::path::Path) -> Result<String, String> {
+    fn evaluate_hcl(
+        &self,
+        files: &[&std::path::Path],
+        secrets: &[&std::path::Path],
+        base_dir: &std::path::Path,
+    ) -> Result<String, String> {
         let request = HclValuesRequest {
             files: files.iter().map(|f| f.display().to_string()).collect(),
             base_dir: base_dir.display().to_string(),
+            secrets: secrets.iter().map(|f| absolute(f).display().to_string()).collect(),
         };
         self.backend.hcl_values(&request).map(|out| out.values_yaml).map_err(|e| e.to_string())
     }

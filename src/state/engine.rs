@@ -32,7 +32,9 @@ pub trait TemplateEngine: Send + Sync {
 
     /// Evaluates the `.hcl` files of one values list together (they refer
     /// to each other through `hv.`) into one mapping, as YAML text.
-    fn evaluate_hcl(&self, files: &[&Path], base_dir: &Path) -> Result<String, String>;
+    /// `secrets` are sops-encrypted `.hcl` files, decrypted in memory and
+    /// evaluated first, as helmfile puts them before the values.
+    fn evaluate_hcl(&self, files: &[&Path], secrets: &[&Path], base_dir: &Path) -> Result<String, String>;
 
     /// The plaintext of a sops-encrypted file; the error names the file and
     /// how to provide a key, never a value.

@@ -101,6 +101,20 @@ pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Resul
     // within a list, YAML entries in order, then its HCL files together.
     // `fallback` applies within the environment's own list: its earlier
     // files win over its later ones; the list still wins over the top level.
+    // The environment's secrets are decrypted first, as helmfile does (a
+    // missing key fails before any values file is read): YAML ones merge
+    // over its values at the end, whatever the merge strategy; HCL ones are
+    // evaluated with its `.hcl` values files, before them.
+    let secrets = if spec.secrets.is_empty() {
+        EnvironmentSecrets::default()
+    } else {
+        let handler = MissingFileHandler::first_of(&[
+            Some(spec.missing_file_handler.as_str()).filter(|h| !h.is_empty()),
+            doc.missing_file_handler.as_deref(),
+        ])
+        .map_err(|message| StateError::Invalid { location: at_state(inputs), message })?;
+        environment_secrets(&spec.secrets, handler, inputs, &mut env.skipped)?
+    };
     for (list, strategy_applies) in [(&doc.values, false), (&spec.values, true)] {
         let combine = |into: &mut Value, new: Value| {
             if fallback && strategy_applies { merge_fallback(into, new) } else { merge(into, new) }
@@ -127,18 +141,12 @@ pub(crate) fn gather(doc: &HelmfileDoc, inputs: &EnvironmentInputs<'_>) -> Resul
                 combine(&mut list_values, values);
             }
         }
-        if !hcl_files.is_empty() {
-            combine(&mut list_values, evaluate_hcl(&hcl_files, inputs)?);
+        let hcl_secrets: &[std::path::PathBuf] = if strategy_applies { &secrets.hcl } else { &[] };
+        if !hcl_files.is_empty() || !hcl_secrets.is_empty() {
+            combine(&mut list_values, evaluate_hcl(&hcl_files, hcl_secrets, inputs)?);
         }
-        // The environment's secrets override its values (helmfile merges
-        // them last, with override, whatever the merge strategy).
-        if strategy_applies && !spec.secrets.is_empty() {
-            let handler = MissingFileHandler::first_of(&[
-                Some(spec.missing_file_handler.as_str()).filter(|h| !h.is_empty()),
-                doc.missing_file_handler.as_deref(),
-            ])
-            .map_err(|message| StateError::Invalid { location: at_state(inputs), message })?;
-            merge(&mut list_values, environment_secrets(&spec.secrets, handler, inputs, &mut env.skipped)?);
+        if strategy_applies {
+            merge(&mut list_values, secrets.yaml.clone());
         }
         merge(&mut env.values, list_values);
     }
@@ -150,6 +158,20 @@ fn at_state(inputs: &EnvironmentInputs<'_>) -> Location {
     Location { path: inputs.state_path.to_path_buf(), line: None, column: None }
 }
 
+/// An environment's `secrets:`: the YAML and JSON ones decrypted and
+/// merged, the HCL ones left for the HCL evaluation.
+struct EnvironmentSecrets {
+    yaml: Value,
+    hcl: Vec<std::path::PathBuf>,
+}
+
+impl Default for EnvironmentSecrets {
+    fn default() -> Self {
+        // An empty mapping, not null: merging null would erase the values.
+        EnvironmentSecrets { yaml: empty(), hcl: Vec::new() }
+    }
+}
+
 /// The environment's `secrets:` decrypted and merged in order (globs
 /// expand to their files in name order, as helmfile expands them).
 fn environment_secrets(
@@ -157,9 +179,10 @@ fn environment_secrets(
     handler: MissingFileHandler,
     inputs: &EnvironmentInputs<'_>,
     skipped: &mut Vec<Skipped>,
-) -> Result<Value, StateError> {
+) -> Result<EnvironmentSecrets, StateError> {
     let owner = format!("environment `{}`", inputs.name);
     let mut merged = empty();
+    let mut hcl = Vec::new();
     for pattern in patterns {
         let pattern = fetch_remote(pattern, inputs)?.unwrap_or_else(|| inputs.base_dir.join(pattern));
         let files =
@@ -174,27 +197,27 @@ fn environment_secrets(
             };
         for file in files {
             if file.extension().is_some_and(|e| e == "hcl") {
-                return Err(StateError::Invalid {
-                    location: at_state(inputs),
-                    message: format!(
-                        "{owner}: the secrets file {} is HCL; helmfire decrypts YAML and JSON secrets only, so encrypt the values as YAML",
-                        file.display()
-                    ),
-                });
+                hcl.push(file);
+                continue;
             }
             let text = decrypt(inputs.engine, &file, &owner, &at_state(inputs))?;
             merge(&mut merged, parse_document(&text, &file)?);
         }
     }
-    Ok(merged)
+    Ok(EnvironmentSecrets { yaml: merged, hcl })
 }
 
-fn evaluate_hcl(files: &[std::path::PathBuf], inputs: &EnvironmentInputs<'_>) -> Result<Value, StateError> {
+fn evaluate_hcl(
+    files: &[std::path::PathBuf],
+    secrets: &[std::path::PathBuf],
+    inputs: &EnvironmentInputs<'_>,
+) -> Result<Value, StateError> {
     let refs: Vec<&Path> = files.iter().map(|f| f.as_path()).collect();
+    let secrets: Vec<&Path> = secrets.iter().map(|f| f.as_path()).collect();
     let location = Location { path: inputs.state_path.to_path_buf(), line: None, column: None };
     let text = inputs
         .engine
-        .evaluate_hcl(&refs, inputs.base_dir)
+        .evaluate_hcl(&refs, &secrets, inputs.base_dir)
         .map_err(|message| StateError::Template { location: location.clone(), message })?;
     crate::yaml::values_from_str(&text)
         .map_err(|e| StateError::Invalid { location, message: format!("HCL values: {e}") })

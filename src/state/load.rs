@@ -538,7 +538,7 @@ mod tests {
             Ok(r.text.replace("{{ .Environment.Name }}", &env).replace("{{ .Release.Name }}", &release))
         }
 
-        fn evaluate_hcl(&self, _files: &[&Path], _base_dir: &Path) -> Result<String, String> {
+        fn evaluate_hcl(&self, _files: &[&Path], _secrets: &[&Path], _base_dir: &Path) -> Result<String, String> {
             Err("no HCL in unit tests".into())
         }
 

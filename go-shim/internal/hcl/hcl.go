@@ -97,6 +97,15 @@ func diagError(diags hcl2.Diagnostics, fallback hcl2.Range, doing string) *Error
 // Load reads files (relative ones against baseDir; errors name them as
 // given) and evaluates them together, in the order given.
 func Load(files []string, baseDir string) (map[string]any, error) {
+	srcs, err := Read(files, baseDir)
+	if err != nil {
+		return nil, err
+	}
+	return Eval(srcs)
+}
+
+// Read reads files as Load does, without evaluating them.
+func Read(files []string, baseDir string) ([]Source, error) {
 	srcs := make([]Source, 0, len(files))
 	for _, f := range files {
 		path := f
@@ -109,7 +118,7 @@ func Load(files []string, baseDir string) (map[string]any, error) {
 		}
 		srcs = append(srcs, Source{Name: f, Src: b})
 	}
-	return Eval(srcs)
+	return srcs, nil
 }
 
 // definition is one attribute of a values or locals block.
