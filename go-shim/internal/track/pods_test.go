@@ -1,10 +1,13 @@
 package track
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 func TestPodProblemNamesWhatKeepsAPodFromRunning(t *testing.T) {
@@ -46,5 +49,20 @@ func TestPodsFailingAlikeAreSaidOnce(t *testing.T) {
 	}
 	if !reportedAlready(said, "no node") || reportedAlready(said, "something else") {
 		t.Errorf("events repeating a pod problem are recognised: %v", said)
+	}
+}
+
+// The API's log endpoint needs a kubelet, which the test cluster's kwok
+// nodes do not serve; client-go's fake answers it instead.
+func TestAFailedContainersLastLinesAreIndentedUnderIt(t *testing.T) {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "job-x", Namespace: "ns"}}
+	tr := &Tracker{core: fake.NewClientset(pod)}
+	cs := corev1.ContainerStatus{Name: "migrate", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1}}}
+	if !failed(cs) {
+		t.Fatal("a container that exited 1 has failed")
+	}
+	got := tr.lastLogLines(context.Background(), pod, cs)
+	if got != "    | fake logs" {
+		t.Errorf("got %q", got)
 	}
 }
