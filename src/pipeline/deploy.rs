@@ -147,6 +147,9 @@ pub(crate) fn check_deploy_keys(session: &Session, selected: &[Selected<'_>]) ->
                     release.location
                 );
             }
+            if let Some(why) = super::release_options::malformed_track_lists(release) {
+                anyhow::bail!("release `{}` ({}): {why}", release.name, release.location);
+            }
             if let Some(why) = super::release_options::conflicting_keys(release, defaults) {
                 anyhow::bail!("release `{}` ({}): {why}", release.name, release.location);
             }

@@ -110,6 +110,22 @@ fn flag(release: &Release, defaults: &HelmDefaults, key: &str) -> bool {
     lookup(release, defaults, key).and_then(Value::as_bool).unwrap_or(false)
 }
 
+/// What is wrong with `release`'s track lists, which would otherwise be
+/// dropped and track everything: `trackKinds`/`skipKinds` are lists of
+/// kinds, `trackResources` a list of `{kind, name, namespace}`.
+pub(crate) fn malformed_track_lists(release: &Release) -> Option<String> {
+    for key in ["trackKinds", "skipKinds"] {
+        let Some(value) = release.spec.deferred_value(key) else { continue };
+        if !value.as_sequence().is_some_and(|items| items.iter().all(|i| i.as_str().is_some())) {
+            return Some(format!("`{key}` must be a list of kinds, such as [Deployment, Job]"));
+        }
+    }
+    let value = release.spec.deferred_value("trackResources")?;
+    serde_yaml_ng::from_value::<Vec<TrackResource>>(value.clone())
+        .err()
+        .map(|e| format!("`trackResources` must be a list of {{kind, name, namespace}} entries ({e})"))
+}
+
 /// How `release`'s objects are followed, as helmfile resolves it: the
 /// release's `trackMode`, then `--track-mode`, then helmDefaults', then
 /// helm; the release's other `track*` keys over the command line's.
