@@ -40,12 +40,24 @@ fn main() -> Result<(), BuildError> {
             out_dir.clone()
         }
     };
+    // `helmfire version` says how it was linked; the tests that run the
+    // binary in an empty root exist only for a static build.
+    println!("cargo:rustc-env=HELMFIRE_LINKAGE={}", if static_crt() { "static" } else { "dynamic" });
+    println!("cargo::rustc-check-cfg=cfg(helmfire_static)");
+    if static_crt() {
+        println!("cargo:rustc-cfg=helmfire_static");
+    }
     println!("cargo:rustc-env=HELMFIRE_SHIM_HEADER={}", lib_dir.join("libhelmshim.h").display());
     println!("cargo:rustc-link-search=native={}", lib_dir.display());
     println!("cargo:rustc-link-lib=static=helmshim");
-    // What a Go c-archive needs from the C library on Linux.
-    for lib in ["pthread", "dl", "m", "resolv"] {
-        println!("cargo:rustc-link-lib=dylib={lib}");
+    // What a Go c-archive needs from the C library on Linux. A static
+    // binary gets them from the static C library Rust's std already links,
+    // and a `dylib` request there would pull the shared objects back in
+    // (a dynamic section the static start-up code cannot relocate).
+    if !static_crt() {
+        for lib in ["pthread", "dl", "m", "resolv"] {
+            println!("cargo:rustc-link-lib=dylib={lib}");
+        }
     }
     Ok(())
 }
@@ -64,13 +76,16 @@ fn build_shim(out_dir: &Path) -> Result<(), BuildError> {
         .ok_or_else(|| BuildError(format!("{GO_MOD} does not require helm.sh/helm/v4")))?;
 
     let (goos, goarch) = go_target()?;
+    // A static binary has no NSS modules to load: Go's own resolver and user
+    // lookup replace glibc's, which would otherwise dlopen them at run time.
+    let tags = if static_crt() { "netgo,osusergo" } else { "" };
     let archive = out_dir.join("libhelmshim.a");
     // The SDK reports its own version from a variable helm's release builds
     // set at link time; set it the same way so .Capabilities.HelmVersion in
     // templates matches the helm CLI of the same version.
     let ldflags = format!("-X helm.sh/helm/v4/internal/version.version={helm_version}");
     let status = Command::new(&go)
-        .args(["build", "-trimpath", "-buildmode=c-archive", "-ldflags", &ldflags, "-o"])
+        .args(["build", "-trimpath", "-buildmode=c-archive", "-tags", tags, "-ldflags", &ldflags, "-o"])
         .arg(&archive)
         .arg(".")
         .current_dir("go-shim")
@@ -85,6 +100,13 @@ fn build_shim(out_dir: &Path) -> Result<(), BuildError> {
         )));
     }
     Ok(())
+}
+
+/// Whether the binary links the C library statically
+/// (`-C target-feature=+crt-static`; scripts/build-static and scripts/test
+/// set it).
+fn static_crt() -> bool {
+    env::var("CARGO_CFG_TARGET_FEATURE").is_ok_and(|features| features.split(',').any(|f| f == "crt-static"))
 }
 
 /// Maps Cargo's target to Go's names. glibc Linux is the supported target:

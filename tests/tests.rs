@@ -24,6 +24,8 @@ mod diff_apply;
 mod drift;
 mod helmfile_semantics;
 mod http_proxy;
+#[cfg(helmfire_static)] // a scratch image needs the static binary
+mod image;
 mod layering;
 mod no_helm;
 mod oci;
@@ -35,6 +37,7 @@ mod repositories;
 mod secrets;
 mod selection;
 mod shim_abi;
+mod static_binary;
 mod substitutions;
 mod template;
 mod tracking;
