@@ -10,6 +10,7 @@
 mod macros;
 mod util;
 
+mod airgap;
 mod bad_input;
 mod bindings;
 mod chart_keys;
