@@ -39,13 +39,18 @@ use report::{Cell, Floor, Report, Row};
 
 const HELMFILE_VERSION: &str = "v1.8.0";
 const NO_HELM_DIFF: &str = "helm-diff is not available from the Go module proxy (set HELM_DIFF_PLUGIN_DIR)";
-const CLUSTER_RELEASES: usize = 50;
+/// The workload sizes of the cluster rows.
+const CLUSTER_RELEASES: [usize; 2] = [50, 200];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let temp = tempfile::tempdir().expect("temp dir");
     if !args.iter().any(|a| a == "--bench") {
-        return smoke(temp.path());
+        smoke(temp.path());
+        if std::env::var_os("HELMFIRE_BENCH_KEEP").is_some() {
+            println!("workload kept in {}", temp.keep().display());
+        }
+        return;
     }
     let quick = args.iter().any(|a| a == "--quick");
     let runs = if quick { 1 } else { 5 };
@@ -79,13 +84,17 @@ fn main() {
     if cluster_ops.iter().any(|op| wanted(op)) {
         match Cluster::start(temp.path()) {
             Ok(cluster) => {
-                rows.extend(cluster_rows(&tools, &cluster, temp.path(), runs, &wanted));
+                for n in CLUSTER_RELEASES {
+                    rows.extend(cluster_rows(&tools, &cluster, temp.path(), n, runs, &wanted));
+                }
                 cluster.stop();
             }
             Err(why) => {
-                for op in cluster_ops.into_iter().filter(|op| wanted(op)) {
-                    let cell = || Cell::NotMeasured(format!("no test cluster: {why}"));
-                    rows.push(Row { op, n: CLUSTER_RELEASES, helmfire: cell(), helmfile: cell() });
+                for n in CLUSTER_RELEASES {
+                    for op in cluster_ops.into_iter().filter(|op| wanted(op)) {
+                        let cell = || Cell::NotMeasured(format!("no test cluster: {why}"));
+                        rows.push(Row { op, n, helmfire: cell(), helmfile: cell() });
+                    }
                 }
             }
         }
@@ -440,10 +449,17 @@ impl Cluster {
 /// diff, apply and sync of 50 releases against the cluster, each tool in its
 /// own namespace (so one tool's changes are never the other's no-op). The
 /// releases are installed first and destroyed at the end, unmeasured.
-fn cluster_rows(tools: &Tools, cluster: &Cluster, temp: &Path, runs: usize, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
-    let n = CLUSTER_RELEASES;
-    let ns =
-        |tool: Tool| format!("bench-{}-{}", std::process::id(), if tool == Tool::Helmfire { "hfire" } else { "hfile" });
+fn cluster_rows(
+    tools: &Tools,
+    cluster: &Cluster,
+    temp: &Path,
+    n: usize,
+    runs: usize,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Vec<Row> {
+    let ns = |tool: Tool| {
+        format!("bench-{}-{n}-{}", std::process::id(), if tool == Tool::Helmfire { "hfire" } else { "hfile" })
+    };
     let dir = |tool: Tool| temp.join(format!("cluster-{}", ns(tool)));
     let kc = &cluster.kubeconfig;
     let run = |tool: Tool, args: &[&str], ok: &[i32]| measure::run(&mut tools.command(tool, &dir(tool), kc, args), ok);
