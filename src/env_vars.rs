@@ -38,6 +38,11 @@ pub const HELMFILE_TEMPDIR: &str = "HELMFILE_TEMPDIR";
 /// helmfile's cache directory: helmfire's cache goes under it (in
 /// `helmfire/`) when HELMFIRE_CACHE_HOME is not set.
 pub const HELMFILE_CACHE_HOME: &str = "HELMFILE_CACHE_HOME";
+/// When set to anything, every object of a diff gets its dry-run apply:
+/// no-change proofs (docs/ARCHITECTURE.md, "Read-only phases") are neither
+/// used nor kept. For clusters whose admission webhooks answer differently
+/// while their configuration stays the same.
+pub const HELMFIRE_NO_DIFF_PROOFS: &str = "HELMFIRE_NO_DIFF_PROOFS";
 /// When true, any hook that would run is an error instead, as in helmfile.
 pub const HELMFILE_DISABLE_HOOKS: &str = "HELMFILE_DISABLE_HOOKS";
 

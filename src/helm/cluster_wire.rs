@@ -286,6 +286,18 @@ pub struct DiffRequest {
     /// Skip OpenAPI validation when the release is not installed yet.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub disable_validation_on_install: bool,
+    /// The read-only phase the diff belongs to: diffs of one phase, between
+    /// which nothing in the cluster is changed by helmfire, share what the
+    /// shim reads about the cluster's shape (its version, API groups and
+    /// release storage) instead of reading it again for every release.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub phase: String,
+    /// helmfire's cache, where the shim keeps, per release, which objects'
+    /// dry runs showed no change and under what conditions, so that an
+    /// unchanged object skips its dry run in a later phase
+    /// (go-shim/internal/diff/proofs.go).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cache_dir: String,
 }
 
 /// One object that would change.

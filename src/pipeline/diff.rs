@@ -115,6 +115,12 @@ pub(crate) async fn diff(
     })
 }
 
+/// A name no earlier read-only phase of this process had.
+fn read_only_phase() -> String {
+    static PHASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!("diff-{}", PHASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+}
+
 /// The diff of every selected release that is to be installed, in order.
 pub(crate) async fn diff_releases(
     session: &Session,
@@ -124,6 +130,14 @@ pub(crate) async fn diff_releases(
     options: &DiffOptions,
 ) -> Vec<(Release, Result<DiffOutput, ReleaseError>)> {
     let ctx = &session.ctx;
+    // No hook runs and nothing is written while the diffs run: they form
+    // one read-only phase (go-shim/internal/kube/phase.go).
+    let phase = read_only_phase();
+    let proofs_dir = if std::env::var_os(crate::env_vars::HELMFIRE_NO_DIFF_PROOFS).is_some() {
+        String::new()
+    } else {
+        session.global.cache_dir.display().to_string()
+    };
     let requests: Vec<(Release, DiffRequest)> = selected
         .iter()
         .flat_map(|s| s.releases.iter().filter(|r| r.installed))
@@ -138,6 +152,8 @@ pub(crate) async fn diff_releases(
                 disable_validation_on_install: options.skip_validation_on_install
                     || release.spec.deferred_value("disableValidationOnInstall").and_then(|v| v.as_bool())
                         == Some(true),
+                phase: phase.clone(),
+                cache_dir: proofs_dir.clone(),
             };
             ((*release).clone(), request)
         })

@@ -7,6 +7,7 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/chartcache"
 
 	"github.com/helmfire/helmfire/go-shim/internal/fault"
+	"github.com/helmfire/helmfire/go-shim/internal/proofstore"
 	"github.com/helmfire/helmfire/go-shim/internal/remote"
 )
 
@@ -66,6 +67,11 @@ func CleanupCache(ctx context.Context, p CacheParams) (CacheCleanupResult, error
 	sources, err := remote.Cleanup(ctx, p.CacheDir, cutoff)
 	if err != nil {
 		return CacheCleanupResult{}, fault.Newf(fault.KindIO, "cleaning the remote sources of %s: %v", p.CacheDir, err)
+	}
+	// The diff's no-change proofs (internal/proofstore) are dropped with
+	// the rest: without them the next diff only runs every dry run.
+	if _, err := proofstore.Cleanup(p.CacheDir, cutoff); err != nil {
+		return CacheCleanupResult{}, fault.Newf(fault.KindIO, "cleaning the diff proofs of %s: %v", p.CacheDir, err)
 	}
 	return CacheCleanupResult{RemovedArchives: removed, RemovedBytes: bytes, RemovedSources: sources}, nil
 }

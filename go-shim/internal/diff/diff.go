@@ -34,6 +34,15 @@ type Params struct {
 	// is not installed yet (helmfile's --skip-diff-validation-on-install):
 	// its CRDs may not exist before the first install.
 	DisableValidationOnInstall bool `json:"disable_validation_on_install,omitempty"`
+	// Phase names the caller's read-only phase (kube/phase.go): diffs of
+	// one phase, between which the caller changes nothing in the cluster,
+	// share the server's version, API groups and release storage reads.
+	Phase string `json:"phase,omitempty"`
+	// CacheDir is helmfire's cache, where the diff keeps between runs
+	// which objects' dry runs showed no change and under what conditions
+	// (proofs.go), so that an unchanged object skips its dry run. Used only
+	// within a phase; empty: every object gets its dry run.
+	CacheDir string `json:"cache_dir,omitempty"`
 }
 
 // Result is the changes of one release, in helm-diff's order.
@@ -83,6 +92,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 	if p.ContextLines != nil {
 		contextLines = *p.ContextLines
 	}
+	p.Kube.Phase = p.Phase // a dry run writes nothing
 	s, err := p.OpenSession(ctx)
 	if err != nil {
 		return nil, err
@@ -133,6 +143,7 @@ func Run(ctx context.Context, p Params) (*Result, error) {
 		context:     contextLines,
 		showSecrets: p.ShowSecrets,
 		stripCR:     p.StripTrailingCR,
+		proofs:      loadProofs(p.CacheDir, s.Server(), rel.Namespace, p.ReleaseName, s.ClusterFingerprint(ctx)),
 	}
 	serverSide := rel.ApplyMethod == string(releasev1.ApplyMethodServerSideApply)
 	d.strategy = ApplyStrategy{

@@ -29,6 +29,7 @@ type differ struct {
 	context     int
 	showSecrets bool
 	stripCR     bool
+	proofs      *proofs
 }
 
 func (d *differ) run(ctx context.Context, rel *releasev1.Release, exists bool, last *releasev1.Release, includeTests bool) (*Result, error) {
@@ -95,6 +96,7 @@ func (d *differ) run(ctx context.Context, rel *releasev1.Release, exists bool, l
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	d.proofs.save()
 
 	result := &Result{Release: d.release, Namespace: d.namespace, Exists: exists, Changes: []Change{}}
 	for i, change := range outcomes {
@@ -143,11 +145,19 @@ func (d *differ) compare(ctx context.Context, info, original *resource.Info) (*C
 		// pkg/kube Update refuses the combination before touching anything.
 		return nil, errors.New("the upgrade would fail: invalid operation: cannot use server-side apply and force replace together")
 	}
+	proof := d.proofs.key(info, original, live, d.strategy, d.stripCR)
+	if d.proofs.holds(proof) {
+		return nil, nil
+	}
 	predicted, conflict, err := Predict(ctx, info, original, live, d.strategy)
 	if err != nil {
 		return nil, err
 	}
-	return d.change(live, actionUpdate, live.Object, predicted.Object, conflict)
+	change, err := d.change(live, actionUpdate, live.Object, predicted.Object, conflict)
+	if err == nil && change == nil {
+		d.proofs.add(proof)
+	}
+	return change, err
 }
 
 // deletion is one object of the current revision the new one lacks: the

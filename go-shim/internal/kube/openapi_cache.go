@@ -226,6 +226,7 @@ func (cv *perCallVerifier) HasSupport(gvk schema.GroupVersionKind) error {
 type sharedSchemaFactory struct {
 	cmdutil.Factory
 	server string
+	facts  *serverFacts // the read-only phase's, nil outside one
 }
 
 // Validator composes the validators kubectl's Factory composes (schema
@@ -248,12 +249,18 @@ func (f *sharedSchemaFactory) Validator(validationDirective string) (validation.
 	if err != nil {
 		return nil, err
 	}
+	var documents openapi.Client = cached.NewClient(discoveryClient.OpenAPIV3())
+	if f.facts != nil {
+		// Within a phase the list of documents (and their hashes) is the
+		// one the phase read first.
+		documents = &phaseOpenAPI{Client: documents, facts: f.facts}
+	}
 	queryParam := resource.QueryParamFieldValidation
 	primary := &perCallVerifier{
 		cache: map[schema.GroupVersionKind]error{},
 		next: &sharedVerifierV3{
 			server: f.server,
-			client: cached.NewClient(discoveryClient.OpenAPIV3()),
+			client: documents,
 			finder: resource.NewCRDFinder(resource.CRDFromDynamic(dynamicClient)),
 			cache:  openAPIVerdicts,
 		},

@@ -33,6 +33,11 @@ type Settings struct {
 	// Namespace is the release namespace; empty means the context's
 	// namespace, else "default".
 	Namespace string `json:"namespace"`
+	// Phase names the read-only phase the call belongs to (phase.go):
+	// calls of one phase share what they read about the cluster's shape.
+	// Not read from requests: only callers that never write (the diff)
+	// set it.
+	Phase string `json:"-"`
 }
 
 // reachabilityTimeout bounds the check run before any action, so an
@@ -50,10 +55,11 @@ type Session struct {
 	// Namespace is the release namespace.
 	Namespace string
 
-	contexts   []string // the kubeconfig's contexts, sorted
-	context    string   // the context in use, for messages
-	kubeconfig string   // where the kubeconfig came from, for messages
-	server     string   // the API server URL, for messages
+	facts      *serverFacts // the read-only phase's, nil outside one
+	contexts   []string     // the kubeconfig's contexts, sorted
+	context    string       // the context in use, for messages
+	kubeconfig string       // where the kubeconfig came from, for messages
+	server     string       // the API server URL, for messages
 }
 
 // Open checks that the context exists and the API server answers, then
@@ -81,8 +87,19 @@ func Open(ctx context.Context, k Settings) (*Session, error) {
 		return nil, s.Fail(fault.KindKube, "cannot use kube context %q of %s: %v", s.context, s.kubeconfig, err)
 	}
 	s.server = restConfig.Host
-	if err := s.checkReachable(ctx, restConfig); err != nil {
-		return nil, err
+	var facts *serverFacts
+	if k.Phase != "" {
+		// Per context, not per server: two contexts of one server may
+		// have different credentials, and one must not read for the other.
+		facts = phases.server(k.Phase, restConfig.Host+"\x00"+s.kubeconfig+"\x00"+s.context)
+	}
+	if facts == nil || !facts.reachable.Load() {
+		if err := s.checkReachable(ctx, restConfig); err != nil {
+			return nil, err
+		}
+		if facts != nil {
+			facts.reachable.Store(true)
+		}
 	}
 
 	// The default slog handler is the shim's log sink (set up by main).
@@ -101,8 +118,17 @@ func Open(ctx context.Context, k Settings) (*Session, error) {
 	// them, the standard logger, which the log sink receives.
 	cfg.SetHookOutputFunc(func(_, _, _ string) io.Writer { return log.Writer() })
 	s.Config = cfg
+	if facts != nil {
+		s.facts = facts
+		if err := s.joinPhase(facts); err != nil {
+			return nil, s.Fail(fault.KindKube, "reading the API groups of context %q: %v", s.context, err)
+		}
+	}
 	return s, nil
 }
+
+// Server is the API server's URL.
+func (s *Session) Server() string { return s.server }
 
 // checkContext reads the kubeconfig as helm would and fails, naming the
 // contexts that exist, when the requested (or current) one is missing.

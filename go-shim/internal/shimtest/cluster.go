@@ -14,6 +14,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -45,14 +46,20 @@ func Namespace(t testing.TB, kubeconfig, prefix string) string {
 	return ns
 }
 
-// AdminClient is a clientset for the kubeconfig's current context.
-func AdminClient(t testing.TB, kubeconfig string) kubernetes.Interface {
+// AdminConfig is the REST config of the kubeconfig's current context.
+func AdminConfig(t testing.TB, kubeconfig string) *rest.Config {
 	t.Helper()
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := kubernetes.NewForConfig(cfg)
+	return cfg
+}
+
+// AdminClient is a clientset for the kubeconfig's current context.
+func AdminClient(t testing.TB, kubeconfig string) kubernetes.Interface {
+	t.Helper()
+	client, err := kubernetes.NewForConfig(AdminConfig(t, kubeconfig))
 	if err != nil {
 		t.Fatal(err)
 	}
