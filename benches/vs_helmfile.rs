@@ -119,12 +119,14 @@ fn main() {
 
 /// The smoke run: a 3-release workload rendered once by helmfire.
 fn smoke(temp: &Path) {
-    workload::write(temp, 3, "bench", 0);
+    // A bigger workload to keep for profiling: HELMFIRE_BENCH_SMOKE_RELEASES.
+    let n = std::env::var("HELMFIRE_BENCH_SMOKE_RELEASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    workload::write(temp, n, "bench", 0);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_helmfire"));
     cmd.args(["-e", workload::ENVIRONMENT, "template"]).current_dir(temp);
     match measure::run(&mut cmd, &[0]) {
         Ok(s) => {
-            println!("vs_helmfile smoke: helmfire template of 3 releases: {:?}, peak RSS {} kB", s.wall, s.rss / 1000)
+            println!("vs_helmfile smoke: helmfire template of {n} releases: {:?}, peak RSS {} kB", s.wall, s.rss / 1000)
         }
         Err(e) => panic!("vs_helmfile smoke run failed: {e}"),
     }
