@@ -44,6 +44,8 @@ var methods = map[string]method{
 	"lock_resolve":  typed(charts.ResolveLock),
 	"cache_info":    typed(charts.CacheInfo),
 	"cache_cleanup": typed(charts.CleanupCache),
+	// helmfire run by kustomize as its helm, to inflate `helmCharts:`.
+	"kustomize_helm": typed(charts.KustomizeHelm),
 
 	// Releases in a cluster (internal/release, internal/diff, internal/drift).
 	"upgrade":   typed(release.Upgrade),

@@ -24,6 +24,11 @@ use helmfire::notify::Outbox;
 use helmfire::output::{ColorChoice, Printer, Verbosity, exit_code_for, report};
 
 fn main() -> ExitCode {
+    // Started by kustomize as its helm (to inflate `helmCharts:`): that
+    // and nothing else.
+    if let Some(args) = helmfire::commands::invoked_as_kustomize_helm(std::env::args_os()) {
+        return helmfire::commands::run_as_kustomize_helm(&ShimBackend::new(), args);
+    }
     // Signals first: from here on, SIGINT and SIGTERM have one owner for the
     // whole run (start-up and state loading included).
     let backend: Arc<dyn HelmBackend> = Arc::new(ShimBackend::new());

@@ -3,7 +3,8 @@
 //! with helmfile v1.8.0 (which runs chartify with the kustomize CLI of the
 //! kustomize library helmfire embeds).
 
-use crate::util::{Workspace, helm_cli, helmfile_command, kustomize_cli};
+use crate::chart_repo::ChartRepo;
+use crate::util::{Workspace, chart, helm_cli, helmfile_command, kustomize_cli};
 
 /// Two ConfigMaps from the `raw` chart, one with a namespace of its own.
 const VALUES: &str = "  values:\n  - templates:\n    - |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: first\n        annotations:\n          drop: me\n      data:\n        a: one\n    - |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: second\n        namespace: elsewhere\n      data:\n        b: two\n";
@@ -19,15 +20,15 @@ fn workspace(release_keys: &str) -> Workspace {
 /// both succeeding.
 fn both(ws: &Workspace) -> (String, String) {
     let ours = assert_success!(ws.run(&["template", "--skip-deps"]));
-    let path = format!(
-        "{}:{}:/usr/bin:/bin",
-        kustomize_cli().parent().unwrap().display(),
-        helm_cli().parent().unwrap().display()
-    );
     let theirs = assert_success!(
-        helmfile_command(ws.path()).env("PATH", path).args(["template", "--skip-deps"]).output().unwrap()
+        helmfile_command(ws.path()).env("PATH", oracle_path()).args(["template", "--skip-deps"]).output().unwrap()
     );
     (ours, theirs)
+}
+
+/// A PATH with the kustomize and helm CLIs helmfile runs.
+fn oracle_path() -> String {
+    format!("{}:{}:/usr/bin:/bin", kustomize_cli().parent().unwrap().display(), helm_cli().parent().unwrap().display())
 }
 
 #[test]
@@ -166,12 +167,46 @@ fn templated_patch_files_are_rendered_only_by_commands_that_build_charts() {
 }
 
 #[test]
-fn a_kustomization_that_inflates_helm_charts_is_refused_in_one_sentence() {
+fn a_kustomization_inflating_helm_charts_renders_as_helmfile_with_helm_renders_it() {
+    // kustomize pulls and renders `helmCharts:` with a helm command; helmfire
+    // is that command itself (no helm binary), helmfile runs the helm CLI.
+    let repo = ChartRepo::serve(&[chart("raw-0.1.0")], None);
+    let ws = Workspace::new();
+    ws.write(
+        "base/kustomization.yaml",
+        &format!(
+            "helmCharts:\n- name: raw\n  repo: {}\n  version: 0.1.0\n  releaseName: inflated\n  valuesInline:\n    templates:\n    - |\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: {{{{ .Release.Name }}}}-in-{{{{ .Release.Namespace }}}}\n      data:\n        chart: {{{{ .Chart.Name }}}}\nresources:\n- extra.yaml\n",
+            repo.url
+        ),
+    );
+    ws.write("base/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: beside\n");
+    ws.write("overlay/kustomization.yaml", "resources: [../base]\ncommonLabels:\n  tier: web\n");
+    ws.write("helmfile.yaml", "releases:\n- name: app\n  namespace: shop\n  chart: ./overlay\n");
+
+    let ours = assert_success!(ws.run(&["template", "--skip-deps"]));
+    // kustomize untars the chart beside the kustomization, as helm pull does
+    // for it; removed so that helmfile's run pulls it too.
+    let pulled = ws.path().join("base/charts/raw-0.1.0/raw");
+    assert!(pulled.join("Chart.yaml").is_file(), "{}", pulled.display());
+    std::fs::remove_dir_all(ws.path().join("base/charts")).unwrap();
+    let theirs = assert_success!(
+        helmfile_command(ws.path()).env("PATH", oracle_path()).args(["template", "--skip-deps"]).output().unwrap()
+    );
+    similar_asserts::assert_eq!(theirs.strip_prefix('\n').unwrap_or(&theirs), ours);
+    assert!(ours.contains("name: inflated-in-shop") && ours.contains("chart: raw"), "{ours}");
+    assert!(ours.contains("name: beside") && ours.contains("tier: web"), "{ours}");
+
+    // Run again, the chart is already beside the kustomization: no pull.
+    drop(repo);
+    assert_eq!(assert_success!(ws.run(&["template", "--skip-deps"])), ours);
+}
+
+#[test]
+fn a_helm_chart_kustomize_cannot_pull_is_one_error_naming_it() {
     let ws = Workspace::new();
     ws.write("base/kustomization.yaml", "helmCharts:\n- name: x\n  repo: http://127.0.0.1:1\n  version: 1.0.0\n");
     ws.write("overlay/kustomization.yaml", "resources: [../base]\n");
     ws.write("helmfile.yaml", "releases:\n- name: app\n  chart: ./overlay\n");
     let out = ws.run(&["template", "--skip-deps"]);
-    assert_clean_failure!(out, "release app", "helmCharts", "helm binary", "declare those charts as helmfile releases");
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("--enable-helm"));
+    assert_clean_failure!(out, "release app", "helmCharts", "pulling chart x", "127.0.0.1:1");
 }

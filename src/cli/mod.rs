@@ -10,7 +10,7 @@ pub use args::{
 };
 pub use compat::move_command_flags;
 pub use grammar::{DiffFormat, OutputFormat, parse_age};
-pub use settings::{DeploySettings, GlobalSettings, NoMatch, StateValueFlags, TemplateSettings, TrackFlags};
+pub use settings::{DeploySettings, GlobalSettings, NoMatch, StateValueFlags, TemplateSettings, TrackFlags, cache_dir};
 
 mod args;
 mod compat;

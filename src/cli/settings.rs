@@ -209,7 +209,7 @@ fn state_dir(source: &StateSource) -> PathBuf {
 /// The chart cache: HELMFIRE_CACHE_HOME, else `helmfire` under
 /// HELMFILE_CACHE_HOME, else under the user's cache directory (XDG_CACHE_HOME, else ~/.cache). Made absolute, since
 /// the shim requires it.
-fn cache_dir() -> anyhow::Result<PathBuf> {
+pub fn cache_dir() -> anyhow::Result<PathBuf> {
     let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     let dir = if let Some(dir) = non_empty(env_vars::HELMFIRE_CACHE_HOME) {
         dir

@@ -213,6 +213,23 @@ pub struct CacheEntry {
     pub fetched: String,
 }
 
+/// `kustomize_helm`: one helm command line kustomize ran to inflate a
+/// kustomization's `helmCharts:` (go-shim/internal/charts/kustomize_helm.go).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KustomizeHelmRequest {
+    /// helm's arguments, the command first (`version`, `pull`, `template`).
+    pub args: Vec<String>,
+    /// The chart cache directory, which `pull` goes through.
+    pub cache_dir: String,
+}
+
+/// What helm would have printed on stdout.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct KustomizeHelmOutput {
+    /// helm's standard output.
+    pub stdout: String,
+}
+
 /// What cleanup removed.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CacheCleanupOutput {

@@ -7,8 +7,9 @@
 //! `exec`). This layer knows nothing of helmfile's state model.
 
 pub use chart_wire::{
-    CacheCleanupOutput, CacheEntry, CacheInfoOutput, CacheRequest, ChartPullOutput, ChartPullRequest, LockDependency,
-    LockResolveOutput, LockResolveRequest, LockedDependency, RegistryAccess, RegistryHost,
+    CacheCleanupOutput, CacheEntry, CacheInfoOutput, CacheRequest, ChartPullOutput, ChartPullRequest,
+    KustomizeHelmOutput, KustomizeHelmRequest, LockDependency, LockResolveOutput, LockResolveRequest, LockedDependency,
+    RegistryAccess, RegistryHost,
 };
 pub use cluster_wire::{
     ClusterProbeOutput, ClusterProbeRequest, DiffChange, DiffOutput, DiffRequest, DriftField, DriftObject, DriftOutput,
@@ -64,6 +65,9 @@ pub trait HelmBackend: Send + Sync {
     fn cache_info(&self, request: &CacheRequest) -> Result<CacheInfoOutput, HelmError>;
     /// Empties the chart cache (or its older part).
     fn cache_cleanup(&self, request: &CacheRequest) -> Result<CacheCleanupOutput, HelmError>;
+    /// One helm command that kustomize runs to inflate `helmCharts:`, with
+    /// helmfire standing in for the helm binary.
+    fn kustomize_helm(&self, request: &KustomizeHelmRequest) -> Result<KustomizeHelmOutput, HelmError>;
     /// `helm upgrade --install` of one release.
     fn upgrade(&self, call: CallId, request: &UpgradeRequest) -> Result<UpgradeOutput, HelmError>;
     /// `helm uninstall` of one release.

@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::chart_wire::{
-    CacheCleanupOutput, CacheInfoOutput, CacheRequest, ChartPullOutput, ChartPullRequest, LockResolveOutput,
-    LockResolveRequest,
+    CacheCleanupOutput, CacheInfoOutput, CacheRequest, ChartPullOutput, ChartPullRequest, KustomizeHelmOutput,
+    KustomizeHelmRequest, LockResolveOutput, LockResolveRequest,
 };
 use super::cluster_wire::{
     ClusterProbeOutput, ClusterProbeRequest, DiffOutput, DiffRequest, DriftOutput, DriftRequest, KubectlApplyOutput,
@@ -100,6 +100,10 @@ impl HelmBackend for ShimBackend {
 
     fn cache_cleanup(&self, request: &CacheRequest) -> Result<CacheCleanupOutput, HelmError> {
         self.invoke(CallId(0), "cache_cleanup", request)
+    }
+
+    fn kustomize_helm(&self, request: &KustomizeHelmRequest) -> Result<KustomizeHelmOutput, HelmError> {
+        self.invoke(CallId(0), "kustomize_helm", request)
     }
 
     fn upgrade(&self, call: CallId, request: &UpgradeRequest) -> Result<UpgradeOutput, HelmError> {

@@ -142,6 +142,15 @@ impl StateError {
                 "defined environments: {}",
                 defined.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
             )),
+            // helmfile's `managed: acr` runs `az acr helm repo add`, for
+            // Azure Container Registry's Helm repositories, which Azure
+            // retired in favour of OCI artifacts.
+            StateError::NotSupportedYet { key, section, .. } if key == "managed" && section.contains("repositor") => Some(
+                "it makes helmfile run the Azure CLI's `az acr helm repo add`, for Azure Container Registry's Helm \
+                 repositories, which Azure has retired; push the charts to the registry as OCI artifacts and declare \
+                 the repository with `oci: true` (credentials from `helm registry login`, the state or the environment)"
+                    .into(),
+            ),
             StateError::NotSupportedYet { .. } => {
                 Some("remove the key for now, or use helmfile for this state file".into())
             }

@@ -639,9 +639,11 @@ mod tests {
         let err = parse("releases: []\n---\nrepositories:\n- name: r\n  url: https://charts.example\n  managed: acr\n")
             .unwrap_err();
         match err {
-            StateError::NotSupportedYet { key, location, .. } => {
+            ref e @ StateError::NotSupportedYet { ref key, ref location, .. } => {
                 assert_eq!(key, "managed");
                 assert!(location.line.is_some(), "{location:?}");
+                let hint = e.hint().unwrap_or_default();
+                assert!(hint.contains("az acr helm repo add") && hint.contains("oci: true"), "{hint}");
             }
             other => panic!("unexpected {other:?}"),
         }

@@ -1,6 +1,7 @@
 package charts
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -204,14 +205,19 @@ func kustomizeDir(p *ChartifyParams, chartDir string) error {
 	kopts := krusty.MakeDefaultOptions()
 	kopts.LoadRestrictions = types.LoadRestrictionsNone
 	kopts.Reorder = krusty.ReorderOptionUnspecified
+	// chartify runs `kustomize build --enable-helm`: `helmCharts:` are
+	// inflated by a helm command, which here is helmfire itself
+	// (kustomize_helm.go).
+	helm, err := kustomizeHelmCommand(scratch)
+	if err != nil {
+		return fault.Newf(fault.KindIO, "release %s: preparing kustomize to inflate `helmCharts:`: %v", p.ReleaseName, err).With("chart", p.Chart)
+	}
+	kopts.PluginConfig.HelmConfig = types.HelmConfig{Enabled: true, Command: helm}
 	kustomizeMu.Lock()
 	m, err := krusty.MakeKustomizer(kopts).Run(filesys.MakeFsOnDisk(), scratch)
 	kustomizeMu.Unlock()
-	if err != nil && strings.Contains(err.Error(), "--enable-helm") {
-		// kustomize inflates `helmCharts:` by running a helm binary, which
-		// helmfire does not have; its own message names a flag the user
-		// cannot pass.
-		return fault.Newf(fault.KindChart, "release %s: the kustomization in %s (or one it includes) inflates Helm charts with `helmCharts:`, which kustomize does by running a helm binary, and helmfire has none; declare those charts as helmfile releases instead", p.ReleaseName, p.Chart).
+	if reason, ok := kustomizeHelmFailure(err, helm); ok {
+		return fault.Newf(fault.KindChart, "release %s: kustomize could not inflate the `helmCharts:` of %s (or of a kustomization it includes): %s", p.ReleaseName, p.Chart, reason).
 			With("chart", p.Chart)
 	}
 	if err != nil {
@@ -226,4 +232,39 @@ func kustomizeDir(p *ChartifyParams, chartDir string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(templates, "kustomized.yaml"), out, 0o644)
+}
+
+// kustomizeHelmCommand makes a link named KustomizeHelmCommand to the
+// running helmfire binary in dir, for kustomize to run as its helm.
+func kustomizeHelmCommand(dir string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("cannot find helmfire's own executable: %w", err)
+	}
+	bin := filepath.Join(dir, ".bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		return "", err
+	}
+	link := filepath.Join(bin, KustomizeHelmCommand)
+	return link, os.Symlink(self, link)
+}
+
+// kustomizeHelmFailure finds, in kustomize's error, what helmfire said when
+// kustomize ran it as helm (kustomize puts the command's stderr in front of
+// "unable to run: 'COMMAND ...", behind its own chain of accumulation
+// errors), so that the user reads that and not the chain.
+func kustomizeHelmFailure(err error, command string) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	msg := err.Error()
+	end := strings.Index(msg, "\n: unable to run: '"+command+" ")
+	if end < 0 {
+		return "", false
+	}
+	start := strings.LastIndex(msg[:end], kustomizeHelmErrorPrefix)
+	if start < 0 {
+		return "", false
+	}
+	return strings.TrimSpace(msg[start+len(kustomizeHelmErrorPrefix) : end]), true
 }
