@@ -58,7 +58,13 @@ fn a_helmfile_key_not_implemented_yet_is_not_silently_ignored() {
         chart("files").display()
     ));
     let out = ws.run(&["template"]);
-    assert_clean_failure!(out, "helmfile.yaml:4: `managed`", "is not supported by helmfire yet", "az acr helm repo add", "oci: true");
+    assert_clean_failure!(
+        out,
+        "helmfile.yaml:4: `managed`",
+        "is not supported by helmfire yet",
+        "az acr helm repo add",
+        "oci: true"
+    );
 }
 
 #[test]

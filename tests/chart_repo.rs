@@ -30,8 +30,19 @@ impl ChartRepo {
         Self::serve_on(charts, auth, 0)
     }
 
+    /// Same, with an index whose chart URLs are relative, so that a client
+    /// given another address for the repository (a proxy) downloads
+    /// through it too.
+    pub fn serve_with_relative_urls(charts: &[PathBuf]) -> ChartRepo {
+        Self::serve_indexed(charts, None, 0, false)
+    }
+
     /// Same, on a fixed port (the conformance suite names its ports).
     pub fn serve_on(charts: &[PathBuf], auth: Option<(&str, &str)>, port: u16) -> ChartRepo {
+        Self::serve_indexed(charts, auth, port, true)
+    }
+
+    fn serve_indexed(charts: &[PathBuf], auth: Option<(&str, &str)>, port: u16, absolute_urls: bool) -> ChartRepo {
         let dir = tempfile::tempdir().unwrap();
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind a loopback port for the chart repository");
         let port = listener.local_addr().unwrap().port();
@@ -39,7 +50,11 @@ impl ChartRepo {
         for chart in charts {
             helm(dir.path(), &["package", chart.to_str().unwrap(), "-d", dir.path().to_str().unwrap()]);
         }
-        helm(dir.path(), &["repo", "index", dir.path().to_str().unwrap(), "--url", &url]);
+        let mut index = vec!["repo", "index", dir.path().to_str().unwrap()];
+        if absolute_urls {
+            index.extend(["--url", &url]);
+        }
+        helm(dir.path(), &index);
 
         let expected_auth = auth.map(|(user, pass)| {
             format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")))

@@ -23,6 +23,8 @@ mod daemon;
 mod deploy;
 mod diff_apply;
 mod drift;
+mod fault_proxy;
+mod faults;
 mod helmfile_semantics;
 mod http_proxy;
 #[cfg(helmfire_static)] // a scratch image needs the static binary

@@ -1,7 +1,9 @@
 package charts
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -31,7 +33,7 @@ func pullOCI(src chartSource, version string, p PullParams, out *syncbuf.Buffer)
 				return nil, "", noSuchVersion(src, version, tags)
 			}
 		}
-		return nil, "", repoFailf(fault.KindRepository, "pulling %s: %s", ref, p.Registry.describeError(src.ref, err)).With("chart", src.ref)
+		return nil, "", repoFailf(fault.KindRepository, "pulling %s: %s%s", ref, p.Registry.describeError(src.ref, err), cutShort(err)).With("chart", src.ref)
 	}
 	return result.Chart.Data, result.Chart.Digest, nil
 }
@@ -64,9 +66,18 @@ func downloadFromRepository(src chartSource, version, url string, p PullParams, 
 	}
 	path, _, err := d.DownloadTo(ref, version, tmp)
 	if err != nil {
-		return nil, repoFailf(fault.KindRepository, "downloading chart %s version %s from %s: %v", src.name, version, url, err).
+		return nil, repoFailf(fault.KindRepository, "downloading chart %s version %s from %s: %v%s", src.name, version, url, err, cutShort(err)).
 			With("chart", src.ref).With("repository", src.entry.Name)
 	}
 	fmt.Fprintf(out, "Downloaded %s version %s from %s\n", src.name, version, url)
 	return os.ReadFile(path)
+}
+
+// cutShort explains a download the server ended early: nothing of it was
+// kept, and running again fetches it whole.
+func cutShort(err error) string {
+	if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected EOF") {
+		return " (the server closed the connection before the chart was complete; nothing of it was cached, so running again downloads it anew)"
+	}
+	return ""
 }

@@ -3,9 +3,11 @@ package charts
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 
 	"helm.sh/helm/v4/pkg/chart/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
@@ -237,8 +239,12 @@ func pullIntoCache(ctx context.Context, store *chartcache.Store, src chartSource
 	}
 	e, err := store.Put(ref, src.name, data, digest)
 	if err != nil {
-		return PullResult{}, repoFailf(fault.KindChart, "chart %s version %s from %s: %v; nothing was cached",
-			src.name, version, src.repository, err).With("chart", src.ref)
+		hint := ""
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || strings.Contains(err.Error(), "no space left on device") {
+			hint = fmt.Sprintf("; free space there, or point HELMFIRE_CACHE_HOME at a disk with room (%s now)", p.CacheDir)
+		}
+		return PullResult{}, repoFailf(fault.KindChart, "chart %s version %s from %s: %v; nothing was cached%s",
+			src.name, version, src.repository, err, hint).With("chart", src.ref)
 	}
 	res := cachedResult(src, e)
 	res.Cached = false

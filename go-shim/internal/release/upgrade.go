@@ -116,6 +116,7 @@ func Upgrade(ctx context.Context, p UpgradeParams) (UpgradeResult, error) {
 		if tracker != nil {
 			e.Message += tracker.Diagnose()
 		}
+		e = leaveNothingPending(ctx, s, p.ReleaseName, last, e)
 		return UpgradeResult{}, s.WithReleaseState(e, p.ReleaseName)
 	}
 	if err := p.convergeTracking(ctx, s, tracker); err != nil {
