@@ -4,11 +4,12 @@
 //! (the real servers keep running for the other tests).
 //!
 //! It forwards bytes both ways without looking at them (TLS passes
-//! through), except that it reads the first bytes a client sends to pick
-//! out the request a truncation rule names.
+//! through), except that it reads what a client sends to pick out the
+//! request a truncation rule names (plain HTTP only).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -103,37 +104,37 @@ fn connect(client: TcpStream, upstream: &str, rules: &Arc<Mutex<Rules>>) {
         }
     }
     let (client_read, server_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-    let limit = Arc::new(Mutex::new(None::<usize>));
+    // Where the response stream is cut (bytes since the connection
+    // opened), once a request names what a truncation rule looks for.
+    let cut_at = Arc::new(Mutex::new(None::<usize>));
+    let sent = Arc::new(AtomicUsize::new(0));
     let upward = {
-        let (rules, limit) = (Arc::clone(rules), Arc::clone(&limit));
+        let (rules, cut_at, sent) = (Arc::clone(rules), Arc::clone(&cut_at), Arc::clone(&sent));
         std::thread::spawn(move || {
-            relay(client_read, server_write, &rules, |first| {
+            relay(client_read, server_write, &rules, |request| {
                 let r = rules.lock().unwrap();
                 if let Some((needle, bytes)) = &r.truncate
-                    && String::from_utf8_lossy(first).contains(needle.as_str())
+                    && String::from_utf8_lossy(request).contains(needle.as_str())
                 {
-                    *limit.lock().unwrap() = Some(*bytes);
+                    *cut_at.lock().unwrap() = Some(sent.load(Ordering::SeqCst).saturating_add(*bytes));
                 }
             })
         })
     };
-    relay_limited(server, client, rules, &limit);
+    relay_limited(server, client, rules, &cut_at, &sent);
     let _ = upward.join();
 }
 
-/// Copies `from` to `to` while the mode lets bytes pass; `first` sees the
-/// first chunk.
-fn relay(mut from: TcpStream, mut to: TcpStream, rules: &Mutex<Rules>, first: impl FnOnce(&[u8])) {
-    let mut first = Some(first);
+/// Copies `from` to `to` while the mode lets bytes pass; `seen` sees each
+/// chunk (requests, in the client's direction).
+fn relay(mut from: TcpStream, mut to: TcpStream, rules: &Mutex<Rules>, seen: impl Fn(&[u8])) {
     let mut buf = [0u8; 16 * 1024];
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        if let Some(f) = first.take() {
-            f(&buf[..n]);
-        }
+        seen(&buf[..n]);
         if !wait_to_pass(rules) || to.write_all(&buf[..n]).is_err() {
             break;
         }
@@ -141,10 +142,14 @@ fn relay(mut from: TcpStream, mut to: TcpStream, rules: &Mutex<Rules>, first: im
     let _ = to.shutdown(Shutdown::Write);
 }
 
-/// The response direction: as `relay`, cut after the limit a truncation
-/// rule set for this connection.
-fn relay_limited(mut from: TcpStream, mut to: TcpStream, rules: &Mutex<Rules>, limit: &Mutex<Option<usize>>) {
-    let mut sent = 0usize;
+/// The response direction: as `relay`, cut where a truncation rule says.
+fn relay_limited(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    rules: &Mutex<Rules>,
+    cut_at: &Mutex<Option<usize>>,
+    sent: &AtomicUsize,
+) {
     let mut buf = [0u8; 16 * 1024];
     loop {
         let n = match from.read(&mut buf) {
@@ -154,11 +159,12 @@ fn relay_limited(mut from: TcpStream, mut to: TcpStream, rules: &Mutex<Rules>, l
         if !wait_to_pass(rules) {
             break;
         }
-        let allowed = limit.lock().unwrap().map_or(n, |max| n.min(max.saturating_sub(sent)));
+        let so_far = sent.load(Ordering::SeqCst);
+        let allowed = cut_at.lock().unwrap().map_or(n, |cut| n.min(cut.saturating_sub(so_far)));
         if to.write_all(&buf[..allowed]).is_err() {
             break;
         }
-        sent += allowed;
+        sent.fetch_add(allowed, Ordering::SeqCst);
         if allowed < n {
             let _ = to.shutdown(Shutdown::Both);
             let _ = from.shutdown(Shutdown::Both);

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use crate::chart_repo::ChartRepo;
 use crate::cluster::{api, helm_list, helmfire, kubeconfig, namespace};
 use crate::fault_proxy::FaultProxy;
-use crate::util::{Workspace, chart, host_program};
+use crate::oci_registry::Registry;
+use crate::util::{Workspace, chart, helm_cli, host_program, repo_root};
 
 /// `host:port` of the test cluster's API server.
 fn api_host() -> String {
@@ -163,6 +164,80 @@ fn assert_next_sync_runs(ws: &Workspace, ns: &str) {
 }
 
 #[test]
+fn an_etcd_restart_in_the_middle_of_a_sync_leaves_no_release_pending() {
+    let cluster = OwnCluster::start();
+    let ws = Workspace::new();
+    let ns = namespace("etcd_restart");
+    waiting_release(&ws, &ns, 20);
+    let child = spawn(&ws, &cluster.kubeconfig, &["sync"]);
+    wait_until("the release pending while Helm waits", Duration::from_secs(60), || {
+        cluster.status_of(&ws, &ns, "stuck").as_deref() == Some("pending-install")
+    });
+    std::thread::sleep(Duration::from_secs(2)); // Helm is waiting now
+    cluster.restart_etcd(6);
+    let out = finish(&ws, child, Duration::from_secs(180));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("error: ").count(), 1, "one error: {stderr}");
+    assert!(stderr.contains("release `stuck`") && !stderr.contains("panic"), "{stderr}");
+    assert_eq!(cluster.status_of(&ws, &ns, "stuck").as_deref(), Some("failed"), "{stderr}");
+
+    let state = std::fs::read_to_string(ws.path().join("helmfile.yaml")).unwrap();
+    ws.write("helmfile.yaml", &state.replace("wait: true", "wait: false"));
+    assert_success!(ws.helmfire().env("KUBECONFIG", &cluster.kubeconfig).args(["sync"]).output().unwrap());
+    assert_eq!(cluster.status_of(&ws, &ns, "stuck").as_deref(), Some("deployed"));
+}
+
+/// A control plane of the test's own (scripts/test-cluster), for faults
+/// the shared one must not suffer; stopped when dropped.
+struct OwnCluster {
+    dir: tempfile::TempDir,
+    kubeconfig: PathBuf,
+}
+
+impl OwnCluster {
+    fn start() -> OwnCluster {
+        kubeconfig(); // the shared cluster's start builds the binaries when needed
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(repo_root().join("scripts/test-cluster")).arg("start").arg(dir.path()).output().unwrap();
+        assert!(out.status.success(), "starting a cluster: {}", String::from_utf8_lossy(&out.stderr));
+        let kubeconfig = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+        OwnCluster { dir, kubeconfig }
+    }
+
+    fn restart_etcd(&self, seconds_down: u64) {
+        let out = Command::new(repo_root().join("scripts/test-cluster"))
+            .arg("restart-etcd")
+            .arg(self.dir.path())
+            .arg(seconds_down.to_string())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "restarting etcd: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn status_of(&self, ws: &Workspace, ns: &str, name: &str) -> Option<String> {
+        let out = Command::new(helm_cli())
+            .args(["list", "-n", ns, "--deployed", "--failed", "--pending", "-o", "json"])
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HELM_CONFIG_HOME", ws.path().join(".helm/config"))
+            .env("HELM_CACHE_HOME", ws.path().join(".helm/cache"))
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            return None; // etcd or the API server not answering yet
+        }
+        let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        list.into_iter().find(|r| r["name"] == name).map(|r| r["status"].as_str().unwrap().to_string())
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = Command::new(repo_root().join("scripts/test-cluster")).arg("stop").arg(self.dir.path()).output();
+    }
+}
+
+#[test]
 fn a_chart_download_cut_short_is_named_and_leaves_the_cache_clean() {
     let repo = ChartRepo::serve_with_relative_urls(&[chart("raw-0.1.0")]);
     let proxy = FaultProxy::start(repo.url.trim_start_matches("http://").trim_end_matches('/'));
@@ -185,7 +260,7 @@ fn a_chart_download_cut_short_is_named_and_leaves_the_cache_clean() {
         "closed the connection before the chart was complete",
         "nothing of it was cached"
     );
-    let archives = files_under(&cache).into_iter().filter(|p| p.extension().is_some_and(|e| e == "tgz")).count();
+    let archives = files_under(&cache).into_iter().filter(|p| p.to_string_lossy().contains(".tgz")).count();
     assert_eq!(archives, 0, "a partial archive was kept: {:?}", files_under(&cache));
 
     // The repository is whole again: the same command works.
@@ -247,6 +322,34 @@ fn a_full_disk_under_the_chart_cache_is_named_and_leaves_nothing_half_written() 
 
     assert_eq!(read("freed.rc").trim(), "0", "{}", read("freed.err"));
     assert!(read("freed.out").contains("name: cm"));
+}
+
+#[test]
+fn a_registry_that_stops_in_the_middle_of_a_pull_is_named_and_leaves_the_cache_clean() {
+    let registry = Registry::start();
+    registry.push_charts("myrepo", &[chart("raw-0.1.0")]);
+    let layer = registry.chart_digests.lock().unwrap()[0].clone();
+    let proxy = FaultProxy::start(&registry.host);
+    proxy.truncate_responses(&format!("/blobs/sha256:{layer}"), 200);
+    let ws = Workspace::new();
+    let cache = ws.path().join("cache");
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: app\n  chart: oci://{}/myrepo/raw\n  version: 0.1.0\n  values:\n  - templates: [\"apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: cm\\n\"]\n",
+            proxy.addr
+        ),
+    );
+    let run =
+        || ws.helmfire().env("HELMFIRE_CACHE_HOME", &cache).args(["--oci-plain-http", "template"]).output().unwrap();
+    let out = run();
+    assert_clean_failure!(out, "raw:0.1.0", "closed the connection before the chart was complete");
+    let archives = files_under(&cache).into_iter().filter(|p| p.to_string_lossy().contains(".tgz")).count();
+    assert_eq!(archives, 0, "a partial archive was kept: {:?}", files_under(&cache));
+
+    proxy.truncate_responses("/blobs/", usize::MAX);
+    let rendered = assert_success!(run());
+    assert!(rendered.contains("name: cm"), "{rendered}");
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
