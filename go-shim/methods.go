@@ -6,6 +6,7 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/drift"
 	"github.com/helmfire/helmfire/go-shim/internal/kube"
 	"github.com/helmfire/helmfire/go-shim/internal/kubectl"
+	"github.com/helmfire/helmfire/go-shim/internal/lease"
 	"github.com/helmfire/helmfire/go-shim/internal/release"
 	"github.com/helmfire/helmfire/go-shim/internal/remote"
 	"github.com/helmfire/helmfire/go-shim/internal/render"
@@ -58,6 +59,11 @@ var methods = map[string]method{
 
 	// A cluster checked once per run, before its releases (internal/kube).
 	"cluster_probe": typed(kube.Probe),
+
+	// The daemon's leader election over a Lease (internal/lease).
+	"lease_start":   typed(lease.Start),
+	"lease_status":  typed(lease.StatusOf),
+	"lease_release": typed(lease.Release),
 
 	// helmfile's kubectlApply hooks (internal/kubectl).
 	"kubectl_apply": typed(kubectl.Apply),

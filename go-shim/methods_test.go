@@ -12,7 +12,7 @@ import (
 func TestMethodTableIsTheRustSurface(t *testing.T) {
 	want := []string{
 		"cache_cleanup", "cache_info", "chart_pull", "chartify", "cluster_probe", "decrypt", "deps_build", "diff", "drift", "hcl_values",
-		"kubectl_apply",
+		"kubectl_apply", "kustomize_helm", "lease_release", "lease_start", "lease_status",
 		"lint", "lock_resolve", "recover", "remote_fetch", "render", "repos", "status", "template", "test", "uninstall",
 		"upgrade", "vals", "version",
 	}

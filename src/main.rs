@@ -245,6 +245,10 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
                 sync_interval: args.sync_interval,
                 drift_interval: args.drift_every.or(settings.drift_interval_seconds),
                 heal: args.heal_drift || settings.heal,
+                election: args.leader_elect.then(|| helmfire::daemon::ElectionOptions {
+                    namespace: args.lease_namespace.clone(),
+                    name: args.lease_name.clone(),
+                }),
             };
             settings.watch = true;
             runtime()?.block_on(DaemonCommand { global, settings, options, action, ctx }.run())

@@ -331,3 +331,86 @@ fn concurrent_substitution_changes_through_the_api_are_all_kept() {
     let subs: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(subs["images"].as_object().map(|m| m.len()), Some(60), "{subs}");
 }
+
+/// Daemons sharing one Lease: `state` is the helmfile all of them serve.
+fn candidate(state: &str, ns: &str) -> (Workspace, Daemon) {
+    let ws = Workspace::new();
+    ws.write("helmfile.yaml", state);
+    let mut daemon = Daemon::start(&ws, &["--leader-elect", "--lease-namespace", ns, "--lease-name", "helmfire"]);
+    daemon.expect("campaigning for Lease");
+    (ws, daemon)
+}
+
+fn ready(daemon: &Daemon) -> (u16, serde_json::Value) {
+    let (code, body) = get(&format!("{}/ready", daemon.address()), None);
+    (code, serde_json::from_str(&body).unwrap())
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    start.elapsed()
+}
+
+#[test]
+fn daemons_sharing_a_lease_act_one_at_a_time_and_hand_over() {
+    let ns = namespace("lease");
+    api("POST", "/api/v1/namespaces", &format!(r#"{{"metadata":{{"name":"{ns}"}}}}"#));
+    let state = format!(
+        "releases:\n- name: web\n  namespace: {ns}\n  chart: {}\n  values:\n  - templates: [\"apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: cm\\ndata:\\n  k: v\\n\"]\n",
+        chart("raw-0.1.0").display()
+    );
+    let (_wa, mut a) = candidate(&state, &ns);
+    a.expect("leading: this daemon holds the Lease");
+    a.expect("sync (start): ok");
+    let (_wb, mut b) = candidate(&state, &ns);
+
+    // b follows: ready, knows the leader, syncs nothing, changes nothing.
+    wait_for("b ready as a follower", Duration::from_secs(30), || ready(&b).0 == 200);
+    let (_, body) = ready(&b);
+    assert_eq!(body["role"], "follower", "{body}");
+    let (_, a_ready) = ready(&a);
+    assert_eq!(a_ready["role"], "leader", "{a_ready}");
+    let (_, a_status) = get(&format!("{}/v1/status", a.address()), Some(&a.token()));
+    let a_status: serde_json::Value = serde_json::from_str(&a_status).unwrap();
+    let a_identity = a_status["leader"]["identity"].as_str().unwrap().to_string();
+    assert_eq!(body["leader"], a_identity.as_str(), "{body}");
+    let (code, answer) = post(&format!("{}/v1/sync", b.address()), &b.token(), "");
+    assert_eq!(code, 503, "{answer}");
+    assert!(answer.contains("follower") && answer.contains(&a_identity), "{answer}");
+    let (code, _) = get(&format!("{}/v1/status", b.address()), Some(&b.token()));
+    assert_eq!(code, 200, "a follower answers reads");
+    let (_, metrics) = get(&format!("{}/metrics", b.address()), None);
+    assert!(
+        metrics.contains(&format!("helmfire_leader_info{{lease=\"{ns}/helmfire\",leader=\"{a_identity}\"}} 1")),
+        "{metrics}"
+    );
+    let (_, b_status) = get(&format!("{}/v1/status", b.address()), Some(&b.token()));
+    let b_status: serde_json::Value = serde_json::from_str(&b_status).unwrap();
+    assert!(b_status["last_sync"].is_null(), "a follower synced: {b_status}");
+    let revisions = || crate::cluster::revision(&_wa, &ns, "web");
+    assert_eq!(revisions(), 1);
+
+    // The leader is killed: b takes over within the lease duration and
+    // syncs (nothing to change: the revision stays).
+    let _ = a.child.kill();
+    let _ = a.child.wait();
+    let killed = Instant::now();
+    b.expect("leading: this daemon holds the Lease");
+    assert!(killed.elapsed() < Duration::from_secs(45), "took over after {:?}", killed.elapsed());
+    b.expect("sync (start): ok");
+    assert_eq!(revisions(), 1);
+
+    // SIGTERM gives the Lease up: a waiting candidate leads at once.
+    let (_wc, mut c) = candidate(&state, &ns);
+    wait_for("c ready as a follower", Duration::from_secs(30), || ready(&c).0 == 200);
+    let terminated = Instant::now();
+    std::process::Command::new("kill").args(["-TERM", &b.child.id().to_string()]).status().unwrap();
+    c.expect("leading: this daemon holds the Lease");
+    let gap = terminated.elapsed();
+    assert!(gap < Duration::from_secs(8), "the handover took {gap:?} (the lease lasts 15 s)");
+    assert!(b.child.wait().unwrap().code().is_some());
+}

@@ -280,6 +280,16 @@ pub struct DaemonArgs {
     /// Take back the drift it finds.
     #[arg(long = "heal-drift")]
     pub heal_drift: bool,
+    /// Run as one of several replicas: act only while holding a
+    /// coordination.k8s.io Lease (the others answer reads and say who leads).
+    #[arg(long)]
+    pub leader_elect: bool,
+    /// The Lease's namespace (default: the Pod's in a cluster, else the kube context's).
+    #[arg(long, value_name = "NAMESPACE", requires = "leader_elect")]
+    pub lease_namespace: Option<String>,
+    /// The Lease's name.
+    #[arg(long, value_name = "NAME", default_value = "helmfire", requires = "leader_elect")]
+    pub lease_name: String,
 }
 
 /// What `helmfire daemon` does.

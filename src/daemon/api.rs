@@ -35,18 +35,23 @@ pub struct ApiState {
 
 /// The API's routes.
 pub fn router(state: ApiState) -> Router {
-    let protected = Router::new()
-        .route("/v1/status", get(status))
-        .route("/v1/substitutions", get(list_substitutions))
+    // What changes the cluster or the state: the leader's alone.
+    let leader_only = Router::new()
         .route("/v1/substitutions/charts", post(add_chart).delete(remove_chart))
         .route("/v1/substitutions/images", post(add_image).delete(remove_image))
         .route("/v1/sync", post(sync_now))
         .route("/v1/drift", post(drift_now))
         .route("/v1/reload", post(reload))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_leader));
+    let protected = Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/substitutions", get(list_substitutions))
         .route("/v1/shutdown", post(shutdown))
+        .merge(leader_only)
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(|| async { Json(openapi()) }))
         .merge(protected)
@@ -73,13 +78,50 @@ async fn require_token(State(state): State<ApiState>, headers: HeaderMap, reques
     }
 }
 
+/// A follower (`--leader-elect`, not holding the Lease) answers reads
+/// only, and says who leads.
+async fn require_leader(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let leader = state.status.lock().ok().and_then(|s| s.leader.clone());
+    match leader {
+        Some(l) if !l.leading => {
+            let who = l.leader.as_deref().map_or("not known yet".to_string(), |id| format!("`{id}`"));
+            let body = json!({
+                "error": format!("this daemon ({}) is a follower and does not change anything; the leader of Lease {} is {who}: send this to it", l.identity, l.lease),
+                "leader": l.leader,
+            });
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// Readiness: the state has loaded, and with `--leader-elect` the daemon
+/// knows whether it leads or who does.
+async fn ready(State(state): State<ApiState>) -> Response {
+    let status = state.status.lock().map(|s| s.clone()).unwrap_or_default();
+    let (role, known) = match &status.leader {
+        None => ("single", true),
+        Some(l) if l.leading => ("leader", true),
+        Some(l) => ("follower", l.leader.is_some()),
+    };
+    let body =
+        json!({"loaded": status.loaded, "role": role, "leader": status.leader.as_ref().and_then(|l| l.leader.clone())});
+    let code = if status.loaded && known { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(body)).into_response()
+}
+
 /// Compares in time independent of where the inputs differ.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn metrics(State(state): State<ApiState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    let leader = state.status.lock().ok().and_then(|s| s.leader.clone());
+    let mut text = state.metrics.render();
+    if let Some(leader) = leader {
+        text += &super::metrics::leadership(&leader);
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn status(State(state): State<ApiState>) -> Response {
@@ -223,9 +265,10 @@ pub fn openapi() -> Value {
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "paths": {
             "/health": {"get": op("Liveness", false)},
+            "/ready": {"get": op("Readiness: the state loaded, and with --leader-elect the leader known (503 until then)", false)},
             "/metrics": {"get": op("Prometheus metrics", false)},
             "/openapi.json": {"get": op("This document", false)},
-            "/v1/status": {"get": op("Releases, last sync, last drift check, last error", true)},
+            "/v1/status": {"get": op("Releases, last sync, last drift check, last error, leader", true)},
             "/v1/substitutions": {"get": op("Chart and image substitutions", true)},
             "/v1/substitutions/charts": {"post": add_chart, "delete": remove_chart},
             "/v1/substitutions/images": {"post": add_image, "delete": remove_image},
@@ -253,6 +296,7 @@ mod tests {
         let doc = openapi();
         for path in [
             "/health",
+            "/ready",
             "/metrics",
             "/v1/status",
             "/v1/substitutions/charts",

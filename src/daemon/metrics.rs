@@ -76,6 +76,26 @@ impl Metrics {
     }
 }
 
+/// The election's gauges (`--leader-elect`): whether this daemon leads,
+/// and who does.
+pub fn leadership(l: &super::Leadership) -> String {
+    let label = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    let mut out = format!(
+        "# HELP helmfire_leader Whether this daemon holds the Lease.\n# TYPE helmfire_leader gauge\nhelmfire_leader{{lease=\"{}\",identity=\"{}\"}} {}\n",
+        label(&l.lease),
+        label(&l.identity),
+        u8::from(l.leading)
+    );
+    if let Some(leader) = &l.leader {
+        out += &format!(
+            "# HELP helmfire_leader_info The daemon holding the Lease, as this one last saw it.\n# TYPE helmfire_leader_info gauge\nhelmfire_leader_info{{lease=\"{}\",leader=\"{}\"}} 1\n",
+            label(&l.lease),
+            label(leader)
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +117,18 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
         }
+    }
+
+    #[test]
+    fn the_leader_is_named_in_label_values() {
+        let l = super::super::Leadership {
+            lease: "ops/helmfire".into(),
+            identity: "pod-a_1f".into(),
+            leading: false,
+            leader: Some("pod-\"b\"".into()),
+        };
+        let text = leadership(&l);
+        assert!(text.contains("helmfire_leader{lease=\"ops/helmfire\",identity=\"pod-a_1f\"} 0\n"), "{text}");
+        assert!(text.contains("helmfire_leader_info{lease=\"ops/helmfire\",leader=\"pod-\\\"b\\\"\"} 1\n"), "{text}");
     }
 }

@@ -7,11 +7,13 @@
 pub mod api;
 mod connections;
 pub mod files;
+pub mod leader;
 pub mod metrics;
 mod run;
 pub mod status;
 
 pub use files::{DaemonFiles, Running};
+pub use leader::{ElectionOptions, Leadership};
 pub use metrics::Metrics;
 pub use run::{Daemon, DaemonOptions};
 pub use status::{DaemonStatus, RunRecord};

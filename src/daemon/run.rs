@@ -18,6 +18,7 @@ use hyper_util::rt::TokioTimer;
 
 use super::api::{ApiState, router};
 use super::connections::{HEADER_TIMEOUT, Limited, MAX_CONNECTIONS};
+use super::leader::{Campaign, ElectionOptions, Elector, Role};
 use super::status::{RunRecord, now};
 use super::{Control, DaemonFiles, DaemonStatus, Metrics};
 use crate::cli::{DeploySettings, GlobalSettings};
@@ -46,6 +47,8 @@ pub struct DaemonOptions {
     pub drift_interval: Option<u64>,
     /// Heal the drift found.
     pub heal: bool,
+    /// `--leader-elect`: act only while holding this Lease.
+    pub election: Option<ElectionOptions>,
 }
 
 /// A daemon about to run.
@@ -96,12 +99,19 @@ impl Daemon {
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
         let address = format!("{}://{local}", if tls.is_some() { "https" } else { "http" });
+        let elector = match &self.options.election {
+            Some(options) => Some(Elector::start(Arc::clone(&self.ctx.backend), &self.global, options).await?),
+            None => None,
+        };
         let token = files.create_token().context("writing the daemon's token")?;
         files.record(&address).context("writing the daemon's pid and address")?;
         let to_clear = files.clone();
         self.ctx.shutdown.on_forced_exit(move || to_clear.clear());
+        let electing = elector.as_ref().map_or(String::new(), |e| {
+            format!("; campaigning for Lease {} as {}", e.leadership.lease, e.leadership.identity)
+        });
         self.ctx.printer.always(&format!(
-            "{} helmfire daemon (pid {}) listening on {address}; token in {}",
+            "{} helmfire daemon (pid {}) listening on {address}; token in {}{electing}",
             clock(),
             std::process::id(),
             files.token().display()
@@ -112,6 +122,14 @@ impl Daemon {
             state: self.global.substitutions_file.parent().map(|p| p.display().to_string()).unwrap_or_default(),
             ..DaemonStatus::default()
         }));
+        let mut campaign = elector.map(|elector| {
+            let status = Arc::clone(&status);
+            Campaign::follow(elector, move |leadership| {
+                if let Ok(mut s) = status.lock() {
+                    s.leader = Some(leadership.clone());
+                }
+            })
+        });
         let metrics = Arc::new(Metrics::default());
         let (control_tx, mut control) = mpsc::channel(16);
         let api = ApiState {
@@ -141,7 +159,10 @@ impl Daemon {
             }
         };
 
-        let result = self.control_loop(&status, &metrics, &mut control).await;
+        let result = self.control_loop(&status, &metrics, &mut control, campaign.as_mut()).await;
+        if let Some(campaign) = campaign {
+            campaign.end().await;
+        }
         handle.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = server.await;
         files.clear();
@@ -154,7 +175,16 @@ impl Daemon {
         status: &Arc<Mutex<DaemonStatus>>,
         metrics: &Arc<Metrics>,
         control: &mut mpsc::Receiver<Control>,
+        mut campaign: Option<&mut Campaign>,
     ) -> anyhow::Result<ExitStatus> {
+        if let Some(campaign) = campaign.as_deref_mut() {
+            match self.until_leading(campaign, status, control).await? {
+                Some(Role::Leader) => {
+                    self.ctx.printer.always(&format!("{} leading: this daemon holds the Lease", clock()))
+                }
+                _ => return Ok(ExitStatus::Success),
+            }
+        }
         let mut settings = self.settings.clone();
         settings.watch = true;
         settings.heal = self.options.heal;
@@ -189,8 +219,17 @@ impl Daemon {
                     None => std::future::pending().await,
                 }
             };
+            let lost = async {
+                match campaign.as_deref_mut() {
+                    Some(campaign) => campaign.lost().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = shutdown.wait() => return Ok(ExitStatus::Success),
+                _ = lost => anyhow::bail!(
+                    "this daemon lost the Lease (it could not renew it in time): it cancelled what was in flight and stops, so that only the new leader acts; restarted, it campaigns again"
+                ),
                 _ = due(next_sync) => {
                     self.sync_round("interval", status, metrics, &settings, &quiet).await;
                     next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
@@ -224,6 +263,36 @@ impl Daemon {
                         let result = watch.on_change(&changed, &reload_settings, &mut fingerprints, &mut deps).await;
                         let record = record_sync(status, metrics, "api", result, started, "reloaded the state");
                         let _ = reply.send(serde_json::to_value(record)?);
+                    }
+                },
+            }
+        }
+    }
+
+    /// A candidate's wait: answers the API's shutdown, checks once that
+    /// the state loads (for `/ready`), and returns the role once the
+    /// election decides it (None: asked to stop first).
+    async fn until_leading(
+        &self,
+        campaign: &mut Campaign,
+        status: &Arc<Mutex<DaemonStatus>>,
+        control: &mut mpsc::Receiver<Control>,
+    ) -> anyhow::Result<Option<Role>> {
+        let loaded = Session::open(&self.global, &self.ctx.with_verbosity(Verbosity::Quiet));
+        if let Err(e) = &loaded {
+            record_error(status, &format!("{e:#}"));
+        }
+        mark_loaded(status, loaded.is_ok());
+        loop {
+            tokio::select! {
+                _ = self.ctx.shutdown.wait() => return Ok(None),
+                role = campaign.decided() => return Ok(Some(role)),
+                request = control.recv() => match request {
+                    None | Some(Control::Shutdown) => return Ok(None),
+                    // The API refuses these on a follower; one that raced
+                    // the refusal gets the same answer.
+                    Some(Control::SyncNow(reply) | Control::DriftNow(reply) | Control::Reload(reply)) => {
+                        let _ = reply.send(serde_json::json!({"error": "this daemon is not the leader"}));
                     }
                 },
             }
@@ -266,6 +335,7 @@ impl Daemon {
     ) -> RunRecord {
         let started = Instant::now();
         let session = Session::open(&self.global, quiet);
+        mark_loaded(status, session.is_ok());
         let result = match &session {
             Ok(session) => crate::pipeline::apply::apply(session, settings, &DiffOptions::quiet()).await,
             Err(e) => Err(anyhow::anyhow!("{e:#}")),
@@ -324,6 +394,12 @@ impl Daemon {
             s.last_drift = Some(record.clone());
         }
         record
+    }
+}
+
+fn mark_loaded(status: &Arc<Mutex<DaemonStatus>>, loaded: bool) {
+    if let Ok(mut s) = status.lock() {
+        s.loaded |= loaded;
     }
 }
 

@@ -17,6 +17,12 @@ pub struct DaemonStatus {
     pub last_drift: Option<RunRecord>,
     /// The last error, if the last run of anything failed.
     pub last_error: Option<String>,
+    /// The state has loaded at least once (`/ready`).
+    pub loaded: bool,
+    /// With `--leader-elect`: the Lease, this daemon's identity, whether it
+    /// leads and who does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leader: Option<super::leader::Leadership>,
 }
 
 /// One run of something.

@@ -482,3 +482,37 @@ pub struct RecoverOutput {
     #[serde(default)]
     pub was: String,
 }
+
+/// `lease_start`: campaign for a coordination.k8s.io Lease
+/// (go-shim/internal/lease).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LeaseStartRequest {
+    /// The cluster holding the Lease; its namespace is the Lease's.
+    pub kube: KubeTarget,
+    /// The Lease's name.
+    pub name: String,
+    /// This candidate's identity, unique among the candidates.
+    pub identity: String,
+}
+
+/// A running election.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseHandle {
+    /// The shim's id for it.
+    pub id: String,
+}
+
+/// What an election knows now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct LeaseStatus {
+    /// This candidate.
+    pub identity: String,
+    /// It holds the Lease.
+    pub leading: bool,
+    /// Who holds the Lease, as last seen ("" before anyone is seen).
+    pub holder: String,
+    /// It led and could not renew in time: it must stop acting.
+    pub lost: bool,
+    /// The election is over (lost or released).
+    pub ended: bool,
+}

@@ -13,9 +13,9 @@ pub use chart_wire::{
 };
 pub use cluster_wire::{
     ClusterProbeOutput, ClusterProbeRequest, DiffChange, DiffOutput, DiffRequest, DriftField, DriftObject, DriftOutput,
-    DriftRequest, KubeTarget, KubectlApplyOutput, KubectlApplyRequest, RecoverOutput, RecoverRequest, StatusOutput,
-    StatusRequest, TestHook, TestOutput, TestRequest, TrackOptions, TrackResource, UninstallOutput, UninstallRequest,
-    UpgradeOptions, UpgradeOutput, UpgradeRequest,
+    DriftRequest, KubeTarget, KubectlApplyOutput, KubectlApplyRequest, LeaseHandle, LeaseStartRequest, LeaseStatus,
+    RecoverOutput, RecoverRequest, StatusOutput, StatusRequest, TestHook, TestOutput, TestRequest, TrackOptions,
+    TrackResource, UninstallOutput, UninstallRequest, UpgradeOptions, UpgradeOutput, UpgradeRequest,
 };
 pub use error::HelmError;
 pub use flags::{HelmFlags, parse_duration};
@@ -83,6 +83,13 @@ pub trait HelmBackend: Send + Sync {
     /// Checks a cluster once per run: context, reachability, credentials,
     /// access to Helm's release storage.
     fn cluster_probe(&self, call: CallId, request: &ClusterProbeRequest) -> Result<ClusterProbeOutput, HelmError>;
+    /// Starts campaigning for a Lease in the background (the daemon's
+    /// leader election).
+    fn lease_start(&self, call: CallId, request: &LeaseStartRequest) -> Result<LeaseHandle, HelmError>;
+    /// What a running election knows now.
+    fn lease_status(&self, handle: &LeaseHandle) -> Result<LeaseStatus, HelmError>;
+    /// Ends an election, giving the Lease up if it is held.
+    fn lease_release(&self, handle: &LeaseHandle) -> Result<LeaseStatus, HelmError>;
     /// `kubectl apply` of a helmfile `kubectlApply` hook.
     fn kubectl_apply(&self, call: CallId, request: &KubectlApplyRequest) -> Result<KubectlApplyOutput, HelmError>;
     /// `helm test` of one release.

@@ -11,8 +11,8 @@ use super::chart_wire::{
 };
 use super::cluster_wire::{
     ClusterProbeOutput, ClusterProbeRequest, DiffOutput, DiffRequest, DriftOutput, DriftRequest, KubectlApplyOutput,
-    KubectlApplyRequest, RecoverOutput, RecoverRequest, StatusOutput, StatusRequest, TestOutput, TestRequest,
-    UninstallOutput, UninstallRequest, UpgradeOutput, UpgradeRequest,
+    KubectlApplyRequest, LeaseHandle, LeaseStartRequest, LeaseStatus, RecoverOutput, RecoverRequest, StatusOutput,
+    StatusRequest, TestOutput, TestRequest, UninstallOutput, UninstallRequest, UpgradeOutput, UpgradeRequest,
 };
 use super::error::HelmError;
 use super::wire::{
@@ -132,6 +132,18 @@ impl HelmBackend for ShimBackend {
 
     fn cluster_probe(&self, call: CallId, request: &ClusterProbeRequest) -> Result<ClusterProbeOutput, HelmError> {
         self.invoke(call, "cluster_probe", request)
+    }
+
+    fn lease_start(&self, call: CallId, request: &LeaseStartRequest) -> Result<LeaseHandle, HelmError> {
+        self.invoke(call, "lease_start", request)
+    }
+
+    fn lease_status(&self, handle: &LeaseHandle) -> Result<LeaseStatus, HelmError> {
+        self.invoke(CallId(0), "lease_status", handle)
+    }
+
+    fn lease_release(&self, handle: &LeaseHandle) -> Result<LeaseStatus, HelmError> {
+        self.invoke(CallId(0), "lease_release", handle)
     }
 
     fn kubectl_apply(&self, call: CallId, request: &KubectlApplyRequest) -> Result<KubectlApplyOutput, HelmError> {
