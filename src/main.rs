@@ -242,6 +242,8 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
                 allow_remote: args.allow_remote,
                 tls_cert: args.tls_cert.map(|p| cwd.join(p)),
                 tls_key: args.tls_key.map(|p| cwd.join(p)),
+                token_file: args.token_file.map(|p| cwd.join(p)),
+                probe_listen: args.probe_listen,
                 sync_interval: args.sync_interval,
                 drift_interval: args.drift_every.or(settings.drift_interval_seconds),
                 heal: args.heal_drift || settings.heal,

@@ -414,3 +414,32 @@ fn daemons_sharing_a_lease_act_one_at_a_time_and_hand_over() {
     assert!(gap < Duration::from_secs(8), "the handover took {gap:?} (the lease lasts 15 s)");
     assert!(b.child.wait().unwrap().code().is_some());
 }
+
+#[test]
+fn a_token_from_a_file_and_open_probes_on_an_address_of_their_own() {
+    let ws = Workspace::new();
+    ws.write("helmfile.yaml", "releases: []\n");
+    ws.write("token", "too-short\n");
+    let out = ws
+        .helmfire()
+        .env("KUBECONFIG", kubeconfig())
+        .args(["daemon", "--listen", "127.0.0.1:0", "--token-file", "token"])
+        .output()
+        .unwrap();
+    assert_clean_failure!(out, "token", "at least 32 characters");
+
+    let token = "0123456789abcdef".repeat(3);
+    ws.write("token", &format!("{token}\n"));
+    let mut daemon = Daemon::start(&ws, &["--token-file", "token", "--probe-listen", "127.0.0.1:0"]);
+    let line = daemon.expect("probes and metrics on http://");
+    let probes = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    daemon.expect("sync (start)");
+    let (code, body) = get(&format!("{probes}/ready"), None);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains(r#""role":"single""#), "{body}");
+    assert_eq!(get(&format!("{probes}/health"), None).0, 200);
+    assert!(get(&format!("{probes}/metrics"), None).1.contains("helmfire_syncs_total 1"));
+    assert_eq!(get(&format!("{probes}/v1/status"), Some(&token)).0, 404, "the probe address serves nothing else");
+    assert_eq!(get(&format!("{}/v1/status", daemon.address()), Some(&token)).0, 200, "the API takes the given token");
+    assert_eq!(daemon.token(), token);
+}

@@ -271,6 +271,15 @@ pub struct DaemonArgs {
     /// TLS private key (PEM) for the API.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Read the API's bearer token from this file (a mounted Secret)
+    /// instead of generating one.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Also serve /health, /ready and /metrics, read-only and without a
+    /// token, on this address (any interface, plain HTTP): for kubelet
+    /// probes and Prometheus.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub probe_listen: Option<String>,
     /// Sync (apply what differs) this often: 30s, 5m, 1h.
     #[arg(long, value_name = "AGE", value_parser = super::grammar::parse_age)]
     pub sync_interval: Option<u64>,

@@ -59,6 +59,17 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
+/// The open, read-only routes (`--probe-listen`): liveness, readiness and
+/// metrics, for kubelet probes and Prometheus on any interface.
+pub fn probe_router(state: ApiState) -> Router {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "this address serves /health, /ready and /metrics only") })
+        .with_state(state)
+}
+
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
 }

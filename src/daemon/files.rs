@@ -52,10 +52,16 @@ impl DaemonFiles {
 
     /// Generates a new token (32 random bytes, hex) and stores it 0600.
     pub fn create_token(&self) -> std::io::Result<String> {
-        std::fs::create_dir_all(&self.dir)?;
         let mut bytes = [0u8; 32];
         std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        self.store_token(token)
+    }
+
+    /// Stores a given token (`--token-file`, a mounted Secret) 0600, for
+    /// the local CLI to find as it finds a generated one.
+    pub fn store_token(&self, token: String) -> std::io::Result<String> {
+        std::fs::create_dir_all(&self.dir)?;
         let _ = std::fs::remove_file(self.token());
         let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(self.token())?;
         file.write_all(token.as_bytes())?;

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use hyper_util::rt::TokioTimer;
 
-use super::api::{ApiState, router};
+use super::api::{ApiState, probe_router, router};
 use super::connections::{HEADER_TIMEOUT, Limited, MAX_CONNECTIONS};
 use super::leader::{Campaign, ElectionOptions, Elector, Role};
 use super::status::{RunRecord, now};
@@ -41,6 +41,10 @@ pub struct DaemonOptions {
     pub tls_cert: Option<PathBuf>,
     /// TLS key (PEM).
     pub tls_key: Option<PathBuf>,
+    /// The API token, read from this file instead of generated.
+    pub token_file: Option<PathBuf>,
+    /// Where the open, read-only probes and metrics listen.
+    pub probe_listen: Option<String>,
     /// Sync every this many seconds.
     pub sync_interval: Option<u64>,
     /// Check drift every this many seconds.
@@ -95,6 +99,21 @@ impl Daemon {
             }
             None => None,
         };
+        let given_token = match &self.options.token_file {
+            Some(path) => Some(read_token(path)?),
+            None => None,
+        };
+        let probes = match &self.options.probe_listen {
+            Some(at) => {
+                let at: SocketAddr = at.parse().with_context(|| {
+                    format!("--probe-listen {at} is not an address; write host:port, like 0.0.0.0:8081")
+                })?;
+                let probes = std::net::TcpListener::bind(at).with_context(|| format!("listening on {at}"))?;
+                probes.set_nonblocking(true)?;
+                Some(probes)
+            }
+            None => None,
+        };
         let listener = std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
@@ -103,7 +122,11 @@ impl Daemon {
             Some(options) => Some(Elector::start(Arc::clone(&self.ctx.backend), &self.global, options).await?),
             None => None,
         };
-        let token = files.create_token().context("writing the daemon's token")?;
+        let token = match given_token {
+            Some(token) => files.store_token(token),
+            None => files.create_token(),
+        }
+        .context("writing the daemon's token")?;
         files.record(&address).context("writing the daemon's pid and address")?;
         let to_clear = files.clone();
         self.ctx.shutdown.on_forced_exit(move || to_clear.clear());
@@ -140,6 +163,21 @@ impl Daemon {
             substitutions_file: self.global.substitutions_file.clone(),
         };
         let handle = axum_server::Handle::new();
+        let probe_server = match probes {
+            Some(probes) => {
+                let at = probes.local_addr()?;
+                let mut server = axum_server::from_tcp(probes)?
+                    .acceptor(Limited::new(MAX_CONNECTIONS))
+                    .handle(handle.clone())
+                    .http1_only();
+                server.http_builder().http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+                self.ctx
+                    .printer
+                    .always(&format!("{} probes and metrics on http://{at} (/health, /ready, /metrics)", clock()));
+                Some(tokio::spawn(server.serve(probe_router(api.clone()).into_make_service())))
+            }
+            None => None,
+        };
         let app = router(api).into_make_service();
         let limited = Limited::new(MAX_CONNECTIONS);
         let server = match tls {
@@ -165,6 +203,9 @@ impl Daemon {
         }
         handle.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = server.await;
+        if let Some(probe_server) = probe_server {
+            let _ = probe_server.await;
+        }
         files.clear();
         self.ctx.printer.always(&format!("{} daemon stopped", clock()));
         result
@@ -395,6 +436,21 @@ impl Daemon {
         }
         record
     }
+}
+
+/// The token in `path` (a mounted Secret): one line, long enough to guess
+/// at no better than a generated one.
+fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading the API token from {}", path.display()))?;
+    let token = text.trim().to_string();
+    if token.len() < 32 || token.chars().any(char::is_whitespace) {
+        anyhow::bail!(
+            "the API token in {} must be one word of at least 32 characters (for example `openssl rand -hex 32`)",
+            path.display()
+        );
+    }
+    Ok(token)
 }
 
 fn mark_loaded(status: &Arc<Mutex<DaemonStatus>>, loaded: bool) {
