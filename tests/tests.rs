@@ -26,6 +26,7 @@ mod drift;
 mod fault_proxy;
 mod faults;
 mod helmfile_semantics;
+mod helmfire_chart;
 mod http_proxy;
 #[cfg(helmfire_static)] // a scratch image needs the static binary
 mod image;

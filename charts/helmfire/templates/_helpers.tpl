@@ -1,0 +1,36 @@
+{{- define "helmfire.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "helmfire.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "helmfire.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "helmfire.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "helmfire.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "helmfire.tokenSecret" -}}
+{{- default (printf "%s-token" (include "helmfire.fullname" .)) .Values.api.existingSecret -}}
+{{- end -}}
+
+{{- define "helmfire.stateConfigMap" -}}
+{{- default (printf "%s-state" (include "helmfire.fullname" .)) .Values.state.existingConfigMap -}}
+{{- end -}}
