@@ -227,6 +227,7 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
             runtime()?.block_on(command.run())
         }
         Command::Daemon(args) => {
+            let args = *args;
             let action = match args.action {
                 DaemonActionArg::Run => DaemonAction::Run,
                 DaemonActionArg::Start => DaemonAction::Start,
@@ -247,6 +248,10 @@ fn run(command: Command, global: GlobalSettings, cwd: &std::path::Path, ctx: Con
                 sync_interval: args.sync_interval,
                 drift_interval: args.drift_every.or(settings.drift_interval_seconds),
                 heal: args.heal_drift || settings.heal,
+                source: args
+                    .source
+                    .clone()
+                    .map(|url| helmfire::daemon::SourceOptions { url, every_seconds: args.source_interval.max(1) }),
                 election: args.leader_elect.then(|| helmfire::daemon::ElectionOptions {
                     namespace: args.lease_namespace.clone(),
                     name: args.lease_name.clone(),

@@ -332,11 +332,23 @@ fn concurrent_substitution_changes_through_the_api_are_all_kept() {
     assert_eq!(subs["images"].as_object().map(|m| m.len()), Some(60), "{subs}");
 }
 
-/// Daemons sharing one Lease: `state` is the helmfile all of them serve.
-fn candidate(state: &str, ns: &str) -> (Workspace, Daemon) {
+/// Daemons sharing one Lease, all serving the state of `source`.
+fn candidate(source: &str, ns: &str) -> (Workspace, Daemon) {
     let ws = Workspace::new();
-    ws.write("helmfile.yaml", state);
-    let mut daemon = Daemon::start(&ws, &["--leader-elect", "--lease-namespace", ns, "--lease-name", "helmfire"]);
+    let mut daemon = Daemon::start(
+        &ws,
+        &[
+            "--leader-elect",
+            "--lease-namespace",
+            ns,
+            "--lease-name",
+            "helmfire",
+            "--source",
+            source,
+            "--source-interval",
+            "2s",
+        ],
+    );
     daemon.expect("campaigning for Lease");
     (ws, daemon)
 }
@@ -359,14 +371,20 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Dura
 fn daemons_sharing_a_lease_act_one_at_a_time_and_hand_over() {
     let ns = namespace("lease");
     api("POST", "/api/v1/namespaces", &format!(r#"{{"metadata":{{"name":"{ns}"}}}}"#));
-    let state = format!(
-        "releases:\n- name: web\n  namespace: {ns}\n  chart: {}\n  values:\n  - templates: [\"apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: cm\\ndata:\\n  k: v\\n\"]\n",
-        chart("raw-0.1.0").display()
-    );
-    let (_wa, mut a) = candidate(&state, &ns);
+    let state = |value: &str| {
+        format!(
+            "releases:\n- name: web\n  namespace: {ns}\n  chart: {}\n  values:\n  - templates: [\"apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: cm\\ndata:\\n  k: {value}\\n\"]\n",
+            chart("raw-0.1.0").display()
+        )
+    };
+    let repo = crate::remote_sources::GitRepo::new();
+    repo.write("helmfile.yaml", &state("first"));
+    repo.commit("first");
+    let state_source = repo.source("helmfile.yaml", "main");
+    let (_wa, mut a) = candidate(&state_source, &ns);
     a.expect("leading: this daemon holds the Lease");
     a.expect("sync (start): ok");
-    let (_wb, mut b) = candidate(&state, &ns);
+    let (_wb, mut b) = candidate(&state_source, &ns);
 
     // b follows: ready, knows the leader, syncs nothing, changes nothing.
     wait_for("b ready as a follower", Duration::from_secs(30), || ready(&b).0 == 200);
@@ -403,9 +421,16 @@ fn daemons_sharing_a_lease_act_one_at_a_time_and_hand_over() {
     assert!(killed.elapsed() < Duration::from_secs(45), "took over after {:?}", killed.elapsed());
     b.expect("sync (start): ok");
     assert_eq!(revisions(), 1);
+    // The new leader applies the next commit of the state's repository.
+    repo.write("helmfile.yaml", &state("second"));
+    repo.commit("second");
+    b.expect("sync (source): ok");
+    assert_eq!(revisions(), 2);
+    let live = api("GET", &format!("/api/v1/namespaces/{ns}/configmaps/cm"), "");
+    assert!(live.contains(r#""k": "second""#), "{live}");
 
     // SIGTERM gives the Lease up: a waiting candidate leads at once.
-    let (_wc, mut c) = candidate(&state, &ns);
+    let (_wc, mut c) = candidate(&state_source, &ns);
     wait_for("c ready as a follower", Duration::from_secs(30), || ready(&c).0 == 200);
     let terminated = Instant::now();
     std::process::Command::new("kill").args(["-TERM", &b.child.id().to_string()]).status().unwrap();
@@ -442,4 +467,49 @@ fn a_token_from_a_file_and_open_probes_on_an_address_of_their_own() {
     assert_eq!(get(&format!("{probes}/v1/status"), Some(&token)).0, 404, "the probe address serves nothing else");
     assert_eq!(get(&format!("{}/v1/status", daemon.address()), Some(&token)).0, 200, "the API takes the given token");
     assert_eq!(daemon.token(), token);
+}
+
+#[test]
+fn a_daemon_applies_each_new_commit_of_its_git_source() {
+    let ns = namespace("daemon-source");
+    let repo = crate::remote_sources::GitRepo::new();
+    let state = |value: &str| {
+        format!(
+            "releases:\n- name: app\n  namespace: {ns}\n  createNamespace: true\n  chart: ./charts/raw\n  values:\n  - templates: [\"apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: from-git\\ndata:\\n  k: {value}\\n\"]\n"
+        )
+    };
+    repo.copy_dir(&chart("raw-0.1.0"), "charts/raw");
+    repo.write("helmfile.yaml", &state("first"));
+    repo.commit("first");
+    let ws = Workspace::new();
+    let source = repo.source("helmfile.yaml", "main");
+    let mut daemon = Daemon::start(&ws, &["--source", &source, "--source-interval", "2s"]);
+    daemon.expect("sync (start): ok");
+    let live = || api("GET", &format!("/api/v1/namespaces/{ns}/configmaps/from-git"), "");
+    assert!(live().contains(r#""k": "first""#), "{}", live());
+    let (base, token) = (daemon.address(), daemon.token());
+    let status =
+        || -> serde_json::Value { serde_json::from_str(&get(&format!("{base}/v1/status"), Some(&token)).1).unwrap() };
+    let first = repo.head();
+    assert_eq!(status()["source"]["applied"], first.as_str(), "{}", status());
+
+    repo.write("helmfile.yaml", &state("second"));
+    repo.commit("second");
+    let second = repo.head();
+    daemon.expect(&format!("source: revision {second} fetched"));
+    daemon.expect("sync (source): ok");
+    assert!(live().contains(r#""k": "second""#), "{}", live());
+    assert_eq!(status()["source"]["applied"], second.as_str(), "{}", status());
+    let (_, metrics) = get(&format!("{base}/metrics"), None);
+    assert!(metrics.contains(&format!("revision=\"{second}\",state=\"applied\"}} 1")), "{metrics}");
+
+    // A source that cannot be fetched at start is an error, not an empty
+    // daemon.
+    let out = Workspace::new()
+        .helmfire()
+        .env("KUBECONFIG", kubeconfig())
+        .args(["daemon", "--listen", "127.0.0.1:0", "--source", &repo.source("helmfile.yaml", "no-such-branch")])
+        .output()
+        .unwrap();
+    assert_clean_failure!(out, "--source", "no-such-branch");
 }

@@ -46,9 +46,23 @@ fn the_chart_renders_as_helm_renders_it_and_lints() {
     }
     assert_success!(ws.run(&["lint", "--skip-deps"]));
 
+    // The state from git instead: fetched by the daemon, no ConfigMap.
+    ws.write(
+        "values.yaml",
+        "state:\n  source:\n    url: git::https://git.example/org/state.git@helmfile.yaml?ref=main\n",
+    );
+    let sourced = assert_success!(ws.run(&["template", "--skip-deps"]));
+    assert!(sourced.contains("- --source\n") && sourced.contains("?ref=main\""), "{sourced}");
+    assert!(!sourced.contains("kind: ConfigMap"), "{sourced}");
+
     // No state to serve is said at render time, not by a crash-looping Pod.
     ws.write("values.yaml", "replicas: 1\n");
-    assert_clean_failure!(ws.run(&["template", "--skip-deps"]), "state.files", "state.existingConfigMap");
+    assert_clean_failure!(
+        ws.run(&["template", "--skip-deps"]),
+        "state.files",
+        "state.existingConfigMap",
+        "state.source.url"
+    );
 }
 
 #[test]

@@ -10,22 +10,22 @@ use std::process::Command;
 use crate::util::{Workspace, chart, copy_dir, helmfile_command};
 
 /// A git repository with a tag `v1` and a later commit on `main`.
-struct GitRepo {
+pub(crate) struct GitRepo {
     dir: tempfile::TempDir,
 }
 
 impl GitRepo {
-    fn new() -> GitRepo {
+    pub(crate) fn new() -> GitRepo {
         let repo = GitRepo { dir: tempfile::tempdir().unwrap() };
         repo.git(&["init", "-q", "-b", "main"]);
         repo
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    fn git(&self, args: &[&str]) {
+    pub(crate) fn git(&self, args: &[&str]) {
         let out = Command::new("git")
             .args(args)
             .current_dir(self.path())
@@ -39,23 +39,29 @@ impl GitRepo {
         assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
-    fn write(&self, rel: &str, text: &str) {
+    pub(crate) fn write(&self, rel: &str, text: &str) {
         let path = self.path().join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     }
 
-    fn copy_dir(&self, from: &Path, rel: &str) {
+    pub(crate) fn copy_dir(&self, from: &Path, rel: &str) {
         copy_dir(from, &self.path().join(rel));
     }
 
-    fn commit(&self, message: &str) {
+    pub(crate) fn commit(&self, message: &str) {
         self.git(&["add", "-A"]);
         self.git(&["commit", "-q", "-m", message]);
     }
 
+    /// The commit `main` is at.
+    pub(crate) fn head(&self) -> String {
+        let out = Command::new("git").args(["rev-parse", "HEAD"]).current_dir(self.path()).output().expect("run git");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
     /// `git::file://<repo>@<file>?ref=<rf>`
-    fn source(&self, file: &str, rf: &str) -> String {
+    pub(crate) fn source(&self, file: &str, rf: &str) -> String {
         format!("git::file://{}@{file}?ref={rf}", self.path().display())
     }
 }

@@ -205,7 +205,7 @@ pub enum Command {
     /// Hold the cluster at the declared state: sync, watch files, check
     /// drift, and serve an HTTP API on loopback. In the foreground unless
     /// `start`; `stop`, `status` and `logs` manage a background one.
-    Daemon(DaemonArgs),
+    Daemon(Box<DaemonArgs>),
     /// Print a shell completion script: `source <(helmfire completion bash)`.
     Completion {
         /// The shell.
@@ -289,6 +289,14 @@ pub struct DaemonArgs {
     /// Take back the drift it finds.
     #[arg(long = "heal-drift")]
     pub heal_drift: bool,
+    /// Take the state from this remote source (go-getter, as `-f` takes
+    /// one: git::https://host/org/repo.git@path/helmfile.yaml?ref=main),
+    /// fetched again every --source-interval and applied when it changes.
+    #[arg(long, value_name = "URL")]
+    pub source: Option<String>,
+    /// How often to fetch --source again: 30s, 5m, 1h.
+    #[arg(long, value_name = "AGE", default_value = "1m", value_parser = super::grammar::parse_age, requires = "source")]
+    pub source_interval: u64,
     /// Run as one of several replicas: act only while holding a
     /// coordination.k8s.io Lease (the others answer reads and say who leads).
     #[arg(long)]

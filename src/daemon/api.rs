@@ -127,10 +127,13 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 async fn metrics(State(state): State<ApiState>) -> Response {
-    let leader = state.status.lock().ok().and_then(|s| s.leader.clone());
+    let (leader, source) = state.status.lock().map(|s| (s.leader.clone(), s.source.clone())).unwrap_or_default();
     let mut text = state.metrics.render();
     if let Some(leader) = leader {
         text += &super::metrics::leadership(&leader);
+    }
+    if let Some(source) = source {
+        text += &super::metrics::source(&source);
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -96,6 +96,25 @@ pub fn leadership(l: &super::Leadership) -> String {
     out
 }
 
+/// The state's source (`--source`): the revision fetched and the one
+/// applied.
+pub fn source(s: &super::SourceStatus) -> String {
+    let label = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    let mut out = String::from(
+        "# HELP helmfire_source_info The revision of --source fetched last, and the one the last good sync applied.\n# TYPE helmfire_source_info gauge\n",
+    );
+    for (what, revision) in [("fetched", &s.revision), ("applied", &s.applied)] {
+        if let Some(revision) = revision {
+            out += &format!(
+                "helmfire_source_info{{url=\"{}\",revision=\"{}\",state=\"{what}\"}} 1\n",
+                label(&s.url),
+                label(revision)
+            );
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,12 +10,15 @@ pub mod files;
 pub mod leader;
 pub mod metrics;
 mod run;
+pub mod source;
 pub mod status;
 
 pub use files::{DaemonFiles, Running};
 pub use leader::{ElectionOptions, Leadership};
 pub use metrics::Metrics;
+pub use run::SourceOptions;
 pub use run::{Daemon, DaemonOptions};
+pub use source::SourceStatus;
 pub use status::{DaemonStatus, RunRecord};
 
 /// What the API asks of the daemon's loop; each carries where to answer.

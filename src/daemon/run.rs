@@ -19,6 +19,7 @@ use hyper_util::rt::TokioTimer;
 use super::api::{ApiState, probe_router, router};
 use super::connections::{HEADER_TIMEOUT, Limited, MAX_CONNECTIONS};
 use super::leader::{Campaign, ElectionOptions, Elector, Role};
+use super::source::Source;
 use super::status::{RunRecord, now};
 use super::{Control, DaemonFiles, DaemonStatus, Metrics};
 use crate::cli::{DeploySettings, GlobalSettings};
@@ -53,6 +54,18 @@ pub struct DaemonOptions {
     pub heal: bool,
     /// `--leader-elect`: act only while holding this Lease.
     pub election: Option<ElectionOptions>,
+    /// `--source`: the state from a remote source, fetched again on an
+    /// interval.
+    pub source: Option<SourceOptions>,
+}
+
+/// `--source` and `--source-interval`.
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    /// The remote reference of the state.
+    pub url: String,
+    /// Fetch it again this often.
+    pub every_seconds: u64,
 }
 
 /// A daemon about to run.
@@ -71,7 +84,7 @@ impl Daemon {
     /// Runs in the foreground until a signal or the API's shutdown: holds
     /// `files` (pid, address, token) while it runs, and removes them when
     /// it stops, also when a second signal makes it exit at once.
-    pub async fn serve(self, files: DaemonFiles) -> anyhow::Result<ExitStatus> {
+    pub async fn serve(mut self, files: DaemonFiles) -> anyhow::Result<ExitStatus> {
         let addr: SocketAddr = self.options.listen.parse().with_context(|| {
             format!("--listen {} is not an address; write host:port, like 127.0.0.1:7474", self.options.listen)
         })?;
@@ -118,6 +131,18 @@ impl Daemon {
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
         let address = format!("{}://{local}", if tls.is_some() { "https" } else { "http" });
+        // The state's first fetch: a source that cannot be read is an
+        // error now, not a daemon serving nothing.
+        let mut source = match &self.options.source {
+            Some(options) => {
+                let mut source = Source::new(Arc::clone(&self.ctx.backend), &options.url, &self.global.cache_dir)?;
+                let (path, revision) = source.fetch().await?;
+                self.ctx.outbox.annotate("source_revision", serde_json::Value::String(revision));
+                self.global.source = crate::state::StateSource::Path(path);
+                Some(source)
+            }
+            None => None,
+        };
         let elector = match &self.options.election {
             Some(options) => Some(Elector::start(Arc::clone(&self.ctx.backend), &self.global, options).await?),
             None => None,
@@ -143,6 +168,7 @@ impl Daemon {
         let status = Arc::new(Mutex::new(DaemonStatus {
             started_at: now(),
             state: self.global.substitutions_file.parent().map(|p| p.display().to_string()).unwrap_or_default(),
+            source: source.as_ref().map(|s| s.status.clone()),
             ..DaemonStatus::default()
         }));
         let mut campaign = elector.map(|elector| {
@@ -197,7 +223,7 @@ impl Daemon {
             }
         };
 
-        let result = self.control_loop(&status, &metrics, &mut control, campaign.as_mut()).await;
+        let result = self.control_loop(&status, &metrics, &mut control, campaign.as_mut(), source.as_mut()).await;
         if let Some(campaign) = campaign {
             campaign.end().await;
         }
@@ -217,6 +243,7 @@ impl Daemon {
         metrics: &Arc<Metrics>,
         control: &mut mpsc::Receiver<Control>,
         mut campaign: Option<&mut Campaign>,
+        mut source: Option<&mut Source>,
     ) -> anyhow::Result<ExitStatus> {
         if let Some(campaign) = campaign.as_deref_mut() {
             match self.until_leading(campaign, status, control).await? {
@@ -234,7 +261,10 @@ impl Daemon {
         let shutdown = Arc::clone(&self.ctx.shutdown);
 
         self.recover_pending().await;
-        self.sync_round("start", status, metrics, &settings, &quiet).await;
+        let record = self.sync_round("start", status, metrics, &settings, &quiet).await;
+        if let Some(source) = source.as_deref_mut() {
+            self.source_applied(source, &record, status);
+        }
         let mut reload_settings = settings.clone();
         reload_settings.render.skip_refresh = true;
         let (mut fingerprints, mut deps) = match watch.fingerprint(&reload_settings).await {
@@ -253,6 +283,8 @@ impl Daemon {
         let (sync_every, drift_every) = (every(self.options.sync_interval), every(self.options.drift_interval));
         let mut next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
         let mut next_drift = drift_every.map(|d| tokio::time::Instant::now() + d);
+        let source_every = self.options.source.as_ref().map(|s| Duration::from_secs(s.every_seconds));
+        let mut next_source = source_every.map(|d| tokio::time::Instant::now() + d);
         loop {
             let due = |at: Option<tokio::time::Instant>| async move {
                 match at {
@@ -278,6 +310,12 @@ impl Daemon {
                 _ = due(next_drift) => {
                     self.drift_round("interval", &watch, status, metrics).await;
                     next_drift = drift_every.map(|d| tokio::time::Instant::now() + d);
+                }
+                _ = due(next_source) => {
+                    if let Some(source) = source.as_deref_mut() {
+                        self.source_round(source, status, metrics, &settings, &quiet).await;
+                    }
+                    next_source = source_every.map(|d| tokio::time::Instant::now() + d);
                 }
                 change = stream.next() => {
                     let Some(paths) = change else { return Ok(ExitStatus::Success) };
@@ -337,6 +375,43 @@ impl Daemon {
                     }
                 },
             }
+        }
+    }
+
+    /// Fetches the source again and syncs when its revision is not the
+    /// one applied last (a new commit, or one whose sync failed).
+    async fn source_round(
+        &self,
+        source: &mut Source,
+        status: &Arc<Mutex<DaemonStatus>>,
+        metrics: &Arc<Metrics>,
+        settings: &DeploySettings,
+        quiet: &Context,
+    ) {
+        let fetched = source.fetch().await;
+        if let Ok(mut s) = status.lock() {
+            s.source = Some(source.status.clone());
+        }
+        match fetched {
+            Err(e) => self.ctx.printer.warn(&format!("{} {e:#}; the state applied last stays", clock())),
+            Ok((_, revision)) if source.status.applied.as_deref() != Some(revision.as_str()) => {
+                self.ctx.printer.always(&format!("{} source: revision {revision} fetched", clock()));
+                self.ctx.outbox.annotate("source_revision", serde_json::Value::String(revision));
+                let record = self.sync_round("source", status, metrics, settings, quiet).await;
+                self.source_applied(source, &record, status);
+            }
+            Ok(_) => {}
+        }
+    }
+
+    /// Records the fetched revision as applied when `record`'s sync went
+    /// through.
+    fn source_applied(&self, source: &mut Source, record: &RunRecord, status: &Arc<Mutex<DaemonStatus>>) {
+        if record.result == "ok" {
+            source.status.applied = source.status.revision.clone();
+        }
+        if let Ok(mut s) = status.lock() {
+            s.source = Some(source.status.clone());
         }
     }
 

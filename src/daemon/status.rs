@@ -23,6 +23,10 @@ pub struct DaemonStatus {
     /// leads and who does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leader: Option<super::leader::Leadership>,
+    /// With `--source`: where the state comes from and which revision was
+    /// fetched and applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<super::source::SourceStatus>,
 }
 
 /// One run of something.

@@ -25,16 +25,35 @@ pub struct Outbox {
     warn: Warn,
     sender: OnceLock<SyncSender<(Webhook, serde_json::Value)>>,
     pending: Arc<(Mutex<usize>, Condvar)>,
+    context: Mutex<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Outbox {
     /// An outbox that warns through `warn`.
     pub fn new(warn: Warn) -> Outbox {
-        Outbox { warn, sender: OnceLock::new(), pending: Arc::new((Mutex::new(0), Condvar::new())) }
+        Outbox {
+            warn,
+            sender: OnceLock::new(),
+            pending: Arc::new((Mutex::new(0), Condvar::new())),
+            context: Mutex::new(serde_json::Map::new()),
+        }
+    }
+
+    /// Adds `key: value` to every event sent from now on (the daemon's
+    /// source revision), where the event has no such key of its own.
+    pub fn annotate(&self, key: &str, value: serde_json::Value) {
+        if let Ok(mut context) = self.context.lock() {
+            context.insert(key.to_string(), value);
+        }
     }
 
     /// Queues one event for `hook`; never blocks.
-    pub fn send(&self, hook: Webhook, event: serde_json::Value) {
+    pub fn send(&self, hook: Webhook, mut event: serde_json::Value) {
+        if let (Some(fields), Ok(context)) = (event.as_object_mut(), self.context.lock()) {
+            for (key, value) in context.iter() {
+                fields.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
         let sender = self.sender.get_or_init(|| self.start());
         let (count, _) = &*self.pending;
         if let Ok(mut n) = count.lock() {
