@@ -160,6 +160,52 @@ fn no_kubeconfig_at_all_is_an_error_never_localhost() {
 }
 
 #[test]
+fn in_a_pod_the_service_account_is_used_when_no_kubeconfig_is_given() {
+    // A Pod as Kubernetes makes it: KUBERNETES_SERVICE_HOST/PORT, and the
+    // ServiceAccount's token, CA and namespace under
+    // /var/run/secrets/kubernetes.io/serviceaccount (a tmpfs over /run, in
+    // a mount namespace of the test's own).
+    let probe = std::process::Command::new(crate::util::host_program("unshare")).args(["-rm", "true"]).output();
+    assert!(probe.as_ref().is_ok_and(|o| o.status.success()), "this test needs unshare -rm: {probe:?}");
+    let cluster = kubeconfig().parent().unwrap();
+    let server = std::fs::read_to_string(cluster.join("server")).unwrap();
+    let port = server.trim().rsplit(':').next().unwrap().to_string();
+    let ns = namespace("in-cluster");
+    api("POST", "/api/v1/namespaces", &format!(r#"{{"metadata":{{"name":"{ns}"}}}}"#));
+    let ws = Workspace::new();
+    ws.write(
+        "helmfile.yaml",
+        &format!(
+            "releases:\n- name: app\n  chart: {}\n  values:\n  - templates: [\"apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: from-a-pod\\n\"]\n",
+            chart("raw-0.1.0").display()
+        ),
+    );
+    let sa = "/run/secrets/kubernetes.io/serviceaccount";
+    let script = format!(
+        "mount -t tmpfs tmpfs /run || exit 90\n\
+         mkdir -p {sa} && cp '{token}' {sa}/token && cp '{ca}' {sa}/ca.crt && echo {ns} >{sa}/namespace\n\
+         exec '{helmfire}' sync\n",
+        token = cluster.join("token").display(),
+        ca = cluster.join("pki/ca.crt").display(),
+        helmfire = env!("CARGO_BIN_EXE_helmfire"),
+    );
+    let out = std::process::Command::new(crate::util::host_program("unshare"))
+        .args(["-rm", "sh", "-c", &script])
+        .current_dir(ws.path())
+        .env_remove("KUBECONFIG")
+        .env("HOME", ws.path())
+        .env("HELMFIRE_CACHE_HOME", ws.path().join(".helmfire-cache"))
+        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .env("KUBERNETES_SERVICE_PORT", &port)
+        .output()
+        .unwrap();
+    assert_success!(out);
+    // The release went to the Pod's namespace, through its ServiceAccount.
+    let live = api("GET", &format!("/api/v1/namespaces/{ns}/configmaps/from-a-pod"), "");
+    assert!(live.contains("\"name\": \"from-a-pod\""), "{live}");
+}
+
+#[test]
 fn a_missing_kube_context_names_the_ones_that_exist() {
     let ws = Workspace::new();
     ws.write(
