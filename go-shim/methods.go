@@ -20,6 +20,8 @@ import (
 // tags) are the wire contract; src/helm/shim.rs is the other side.
 var methods = map[string]method{
 	"version": typed(runVersion),
+	// Ends HELMFIRE_SHIM_CPUPROFILE's profile (profile.go).
+	"profile_stop": typed(stopProfile),
 
 	// Helmfile's state files (internal/state).
 	"render":     typed(state.Render),

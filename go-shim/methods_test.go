@@ -13,7 +13,7 @@ func TestMethodTableIsTheRustSurface(t *testing.T) {
 	want := []string{
 		"cache_cleanup", "cache_info", "chart_pull", "chartify", "cluster_probe", "decrypt", "deps_build", "diff", "drift", "hcl_values",
 		"kubectl_apply", "kustomize_helm", "lease_release", "lease_start", "lease_status",
-		"lint", "lock_resolve", "recover", "remote_fetch", "render", "repos", "status", "template", "test", "uninstall",
+		"lint", "lock_resolve", "profile_stop", "recover", "remote_fetch", "render", "repos", "status", "template", "test", "uninstall",
 		"upgrade", "vals", "version",
 	}
 	var got []string

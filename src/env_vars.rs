@@ -8,6 +8,9 @@ pub const HELMFILE_DISABLE_INSECURE_FEATURES: &str = "HELMFILE_DISABLE_INSECURE_
 pub const HELMFILE_RENDER_YAML: &str = "HELMFILE_RENDER_YAML";
 /// helmfile's default environment when `-e` is not given.
 pub const HELMFILE_ENVIRONMENT: &str = "HELMFILE_ENVIRONMENT";
+/// A file to write a CPU profile of the Go half to (go-shim/profile.go);
+/// for finding where time goes, nothing else.
+pub const HELMFIRE_SHIM_CPUPROFILE: &str = "HELMFIRE_SHIM_CPUPROFILE";
 /// Where helmfire's chart cache lives (default: `$XDG_CACHE_HOME/helmfire`,
 /// else `~/.cache/helmfire`).
 pub const HELMFIRE_CACHE_HOME: &str = "HELMFIRE_CACHE_HOME";

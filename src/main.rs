@@ -81,7 +81,11 @@ fn main() -> ExitCode {
             printer.info(&notice);
         }
     }
+    let profiled = std::env::var_os(env_vars::HELMFIRE_SHIM_CPUPROFILE).map(|_| Arc::clone(&ctx.backend));
     let result = run(cli.command, global, &cwd, ctx);
+    if let Some(backend) = profiled {
+        let _ = backend.stop_profile();
+    }
     // A signal decides the exit code, whatever the command made of the
     // cancellation (an error, usually).
     if let Some(signal) = shutdown.signal() {

@@ -51,6 +51,8 @@ pub trait HelmBackend: Send + Sync {
     fn cancel_all(&self);
     /// Versions of the embedded SDK.
     fn version(&self) -> Result<SdkVersion, HelmError>;
+    /// Ends the shim's CPU profile (HELMFIRE_SHIM_CPUPROFILE), if one runs.
+    fn stop_profile(&self) -> Result<(), HelmError>;
     /// Registers chart repositories and refreshes their indexes.
     fn repos(&self, call: CallId, request: &ReposRequest) -> Result<ReposOutput, HelmError>;
     /// `helm dependency build` of a local chart.

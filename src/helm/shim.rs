@@ -70,6 +70,10 @@ impl HelmBackend for ShimBackend {
         ffi::cancel(u64::MAX);
     }
 
+    fn stop_profile(&self) -> Result<(), HelmError> {
+        self.invoke::<_, serde_json::Value>(CallId(0), "profile_stop", &serde_json::json!({})).map(|_| ())
+    }
+
     fn version(&self) -> Result<SdkVersion, HelmError> {
         self.invoke(CallId(0), "version", &serde_json::json!({}))
     }

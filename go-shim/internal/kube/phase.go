@@ -244,10 +244,7 @@ func (s *Session) ClusterFingerprint(ctx context.Context) string {
 	if f.admissionKnown {
 		return f.admission
 	}
-	restConfig, err := s.Env.RESTClientGetter().ToRESTConfig()
-	if err != nil {
-		return ""
-	}
+	restConfig := s.RESTConfig()
 	client, err := metadata.NewForConfig(restConfig)
 	if err != nil {
 		return ""

@@ -32,10 +32,7 @@ func Probe(ctx context.Context, p ProbeParams) (ProbeResult, error) {
 	if err != nil {
 		return ProbeResult{}, err
 	}
-	restConfig, err := s.Env.RESTClientGetter().ToRESTConfig()
-	if err != nil {
-		return ProbeResult{}, s.Fail(fault.KindKube, "cannot use kube context %q: %v", s.context, err)
-	}
+	restConfig := s.RESTConfig()
 	client, err := kubernetes.NewForConfig(restConfig)
 	if err != nil {
 		return ProbeResult{}, s.Fail(fault.KindKube, "cannot build a client for %s (context %q): %v", s.server, s.context, err)

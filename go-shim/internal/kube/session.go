@@ -60,6 +60,7 @@ type Session struct {
 	context    string       // the context in use, for messages
 	kubeconfig string       // where the kubeconfig came from, for messages
 	server     string       // the API server URL, for messages
+	getter     *sharingGetter
 }
 
 // Open checks that the context exists and the API server answers, then
@@ -81,11 +82,12 @@ func Open(ctx context.Context, k Settings) (*Session, error) {
 	env.SetNamespace(namespace)
 	s.Namespace = namespace
 
-	getter := env.RESTClientGetter()
-	restConfig, err := getter.ToRESTConfig()
+	getter, err := shareClients(env.RESTClientGetter(), k.Kubeconfig, k.Context)
 	if err != nil {
 		return nil, s.Fail(fault.KindKube, "cannot use kube context %q of %s: %v", s.context, s.kubeconfig, err)
 	}
+	s.getter = getter
+	restConfig, _ := getter.ToRESTConfig()
 	s.server = restConfig.Host
 	var facts *serverFacts
 	if k.Phase != "" {
@@ -125,6 +127,12 @@ func Open(ctx context.Context, k Settings) (*Session, error) {
 		}
 	}
 	return s, nil
+}
+
+// RESTConfig is a copy of the cluster's REST config (clients.go).
+func (s *Session) RESTConfig() *rest.Config {
+	c, _ := s.getter.ToRESTConfig()
+	return c
 }
 
 // Server is the API server's URL.

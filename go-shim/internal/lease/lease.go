@@ -25,7 +25,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
@@ -96,11 +95,7 @@ func Start(ctx context.Context, p StartParams) (Handle, error) {
 	if err != nil {
 		return Handle{}, err
 	}
-	restConfig, err := s.Env.RESTClientGetter().ToRESTConfig()
-	if err != nil {
-		return Handle{}, s.Fail(fault.KindKube, "cannot use the kube context for the lease: %v", err)
-	}
-	restConfig = rest.CopyConfig(restConfig)
+	restConfig := s.RESTConfig()
 	// Renewals must not hang: a request that does not answer within the
 	// renew deadline is a failed renewal.
 	restConfig.Timeout = renewFor / 2

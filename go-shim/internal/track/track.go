@@ -109,10 +109,7 @@ type Tracker struct {
 // Start begins tracking release (whose last revision before this deployment
 // is previous) until Stop.
 func Start(ctx context.Context, s *kube.Session, release string, previous int, opts Options) (*Tracker, error) {
-	restConfig, err := s.Env.RESTClientGetter().ToRESTConfig()
-	if err != nil {
-		return nil, err
-	}
+	restConfig := s.RESTConfig()
 	dyn, err := dynamic.NewForConfig(restConfig)
 	if err != nil {
 		return nil, err
