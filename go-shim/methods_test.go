@@ -48,7 +48,7 @@ func TestEveryMethodDecodesItsParamsStrictly(t *testing.T) {
 					t.Errorf("%s: %+v", request, env.Error)
 				}
 			}
-			if name == "version" {
+			if name == "version" || name == "profile_stop" { // no params to give
 				return
 			}
 			env := call(t, `{"method":"`+name+`"}`, 0)
