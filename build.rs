@@ -16,6 +16,37 @@ const GO_MOD: &str = "go-shim/go.mod";
 const PREBUILT_ENV: &str = "HELMFIRE_SHIM_PREBUILT";
 /// Set to the go binary to use when it is not `go` on PATH.
 const GO_ENV: &str = "HELMFIRE_GO";
+/// Set to a comma-separated list of vals provider groups (`aws,gcp,vault`)
+/// to compile only those secret backends, leaving the others' cloud SDKs
+/// out of the binary; `none` keeps only echo, file, envsubst and exec.
+/// Unset or `all`: every provider, as helmfile has.
+const SECRET_PROVIDERS_ENV: &str = "HELMFIRE_SECRET_PROVIDERS";
+/// The groups vals compiles in by build tag (its register_*.go files).
+const SECRET_PROVIDER_GROUPS: &[&str] = &[
+    "aws",
+    "azure",
+    "bitwarden",
+    "conjur",
+    "doppler",
+    "gcp",
+    "gitlab",
+    "hcpvaultsecrets",
+    "httpjson",
+    "infisical",
+    "k8s",
+    "keychain",
+    "oci",
+    "onepassword",
+    "openbao",
+    "pulumi",
+    "scaleway",
+    "secretserver",
+    "servercore",
+    "sops",
+    "terraform",
+    "vault",
+    "yandex",
+];
 
 struct BuildError(String);
 
@@ -31,6 +62,7 @@ fn main() -> Result<(), BuildError> {
         PathBuf::from(env::var("OUT_DIR").map_err(|_| BuildError("OUT_DIR is not set; run through cargo".into()))?);
     println!("cargo:rerun-if-env-changed={PREBUILT_ENV}");
     println!("cargo:rerun-if-env-changed={GO_ENV}");
+    println!("cargo:rerun-if-env-changed={SECRET_PROVIDERS_ENV}");
 
     let lib_dir = match env::var_os(PREBUILT_ENV) {
         Some(dir) => PathBuf::from(dir),
@@ -78,14 +110,17 @@ fn build_shim(out_dir: &Path) -> Result<(), BuildError> {
     let (goos, goarch) = go_target()?;
     // A static binary has no NSS modules to load: Go's own resolver and user
     // lookup replace glibc's, which would otherwise dlopen them at run time.
-    let tags = if static_crt() { "netgo,osusergo" } else { "" };
+    let mut tags: Vec<&str> = if static_crt() { vec!["netgo", "osusergo"] } else { vec![] };
+    let providers = env::var(SECRET_PROVIDERS_ENV).unwrap_or_default();
+    tags.extend(secret_provider_tags(&providers)?);
+    let tags = tags.join(",");
     let archive = out_dir.join("libhelmshim.a");
     // The SDK reports its own version from a variable helm's release builds
     // set at link time; set it the same way so .Capabilities.HelmVersion in
     // templates matches the helm CLI of the same version.
     let ldflags = format!("-X helm.sh/helm/v4/internal/version.version={helm_version}");
     let status = Command::new(&go)
-        .args(["build", "-trimpath", "-buildmode=c-archive", "-tags", tags, "-ldflags", &ldflags, "-o"])
+        .args(["build", "-trimpath", "-buildmode=c-archive", "-tags", &tags, "-ldflags", &ldflags, "-o"])
         .arg(&archive)
         .arg(".")
         .current_dir("go-shim")
@@ -100,6 +135,30 @@ fn build_shim(out_dir: &Path) -> Result<(), BuildError> {
         )));
     }
     Ok(())
+}
+
+/// The Go build tags that select vals' providers from the value of
+/// HELMFIRE_SECRET_PROVIDERS: none for every provider, `custom_providers`
+/// and one tag per listed group otherwise.
+fn secret_provider_tags(value: &str) -> Result<Vec<&str>, BuildError> {
+    let value = value.trim();
+    if value.is_empty() || value == "all" {
+        return Ok(vec![]);
+    }
+    let mut tags = vec!["custom_providers"];
+    if value == "none" {
+        return Ok(tags);
+    }
+    for group in value.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+        let Some(known) = SECRET_PROVIDER_GROUPS.iter().find(|known| **known == group) else {
+            return Err(BuildError(format!(
+                "{SECRET_PROVIDERS_ENV} names `{group}`, which is not a secret provider group; use `all`, `none` or a comma-separated list of: {}",
+                SECRET_PROVIDER_GROUPS.join(", ")
+            )));
+        };
+        tags.push(*known);
+    }
+    Ok(tags)
 }
 
 /// Whether the binary links the C library statically

@@ -33,16 +33,27 @@ impl VersionCommand {
         let text = match self.format {
             OutputFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
             OutputFormat::Text => format!(
-                "helmfire {} ({} binary)\nHelm SDK {}\nGo {}\nclient-go {}\ndefault Kubernetes version {}\n",
+                "helmfire {} ({} binary)\nHelm SDK {}\nGo {}\nclient-go {}\ndefault Kubernetes version {}\nsecret providers (ref+): {}\n",
                 report.helmfire,
                 report.linked,
                 report.sdk.helm_sdk,
                 report.sdk.go.trim_start_matches("go"),
                 report.sdk.kube_client,
                 report.sdk.default_kube_version,
+                secret_providers_line(report.sdk.secret_providers.as_deref()),
             ),
         };
         self.ctx.printer.stdout(&text)?;
         Ok(ExitStatus::Success)
+    }
+}
+
+/// The `secret providers` line: `all`, or the groups this build carries
+/// beside the built-in echo, file, envsubst and exec.
+fn secret_providers_line(groups: Option<&[String]>) -> String {
+    match groups {
+        None => "all".to_string(),
+        Some([]) => "echo, file, envsubst, exec only".to_string(),
+        Some(groups) => format!("{} (and echo, file, envsubst, exec)", groups.join(", ")),
     }
 }

@@ -248,6 +248,9 @@ pub struct SdkVersion {
     pub kube_client: String,
     /// The Kubernetes version offline rendering assumes by default.
     pub default_kube_version: String,
+    /// The vals secret provider groups compiled in; `None` when every one
+    /// is (build.rs, HELMFIRE_SECRET_PROVIDERS).
+    pub secret_providers: Option<Vec<String>>,
 }
 
 /// A Go template to render with helmfile's functions (`.gotmpl` files,

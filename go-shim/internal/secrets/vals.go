@@ -77,6 +77,9 @@ func Eval(ctx context.Context, values map[string]any, baseDir string, run uint64
 		return nil, fault.Newf(fault.KindCancelled, "resolving secret references was cancelled")
 	}
 	if err != nil {
+		if leftOut := leftOutProvider(err); leftOut != nil {
+			return nil, leftOut
+		}
 		// vals names the reference (`expand vault://...: ...`), never the value.
 		return nil, fault.Newf(fault.KindValues, "resolving a secret reference failed: %v", err)
 	}
