@@ -130,6 +130,30 @@ fn sub_helmfiles_values_environments_and_charts_come_from_git_as_in_helmfile() {
     similar_asserts::assert_eq!(ours, assert_success!(again));
 }
 
+/// `depth` on the default branch reads as in helmfile. With a tag or
+/// another branch helmfile fails (its go-getter clones the default branch
+/// shallow, then cannot check the ref out); helmfire clones that ref
+/// shallow (`git clone --depth 1 --branch v1`) and reads it.
+#[test]
+fn a_shallow_source_reads_as_in_helmfile_and_at_a_tag_where_helmfile_fails() {
+    let repo = repository();
+    let ws = Workspace::new();
+    let state = |values: &str| {
+        format!("releases:\n- name: app\n  chart: {}\n  values:\n  - {values}\n", chart("kinds").display())
+    };
+    ws.write("helmfile.yaml", &state(&repo.source("values/app.yaml", "main&depth=1")));
+    let (ours, theirs) = both(&ws, &["template", "--skip-deps"]);
+    let ours = assert_success!(ours);
+    similar_asserts::assert_eq!(assert_success!(theirs), ours);
+    assert!(ours.contains("origin: \"string=git-main\""), "{ours}");
+
+    ws.write("helmfile.yaml", &state(&repo.source("values/app.yaml", "v1&depth=1")));
+    let (ours, theirs) = both(&ws, &["template", "--skip-deps"]);
+    assert!(String::from_utf8_lossy(&theirs.stderr).contains("pathspec 'v1' did not match"), "{theirs:?}");
+    let ours = assert_success!(ours);
+    assert!(ours.contains("origin: \"string=git-v1\""), "{ours}");
+}
+
 #[test]
 fn a_source_that_cannot_be_fetched_is_an_error_naming_it() {
     let repo = repository();

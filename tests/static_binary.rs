@@ -73,6 +73,7 @@ mod empty_root {
     use std::process::{Command, Output};
 
     use crate::cluster;
+    use crate::remote_sources::GitRepo;
     use crate::util::{Workspace, copy_dir, host_program, repo_root};
 
     /// A directory holding only the helmfire binary (and what tests add).
@@ -154,11 +155,35 @@ mod empty_root {
     fn template_renders_the_example_in_an_empty_root_as_on_the_host() {
         let root = EmptyRoot::new().with_example();
         let inside = assert_success!(root.run(&["--file", "/example/helmfile.yaml", "template"]));
+        assert_renders_as_on_the_host(&inside);
+    }
+
+    /// `template` of the example inside the root printed what it prints on
+    /// the host.
+    fn assert_renders_as_on_the_host(inside: &str) {
         let ws = Workspace::new();
         let host_example = repo_root().join("examples/quickstart/helmfile.yaml");
         let outside = assert_success!(ws.run(&["--file", host_example.to_str().unwrap(), "template"]));
         assert!(inside.contains("name: frontend-hello"), "{inside}");
-        assert_eq!(inside, outside, "the same example renders differently inside the empty root");
+        assert_eq!(inside, outside, "the example renders differently inside the empty root");
+    }
+
+    /// The image has no git command: a `git::` source is cloned in-process
+    /// (go-git), at its ref, and renders as the same files do on the host.
+    #[test]
+    fn a_git_source_is_fetched_in_an_empty_root_without_the_git_command() {
+        let root = EmptyRoot::new();
+        let repo = GitRepo::new();
+        repo.copy_dir(&repo_root().join("examples/quickstart"), "");
+        repo.commit("the example");
+        repo.git(&["tag", "v1"]);
+        repo.write("helmfile.yaml", "releases: []\n");
+        repo.commit("nothing on main");
+        copy_dir(repo.path(), &root.root().join("repo"));
+        assert!(!root.root().join("usr").exists() && !root.root().join("bin").exists());
+
+        let inside = assert_success!(root.run(&["--file", "git::file:///repo@helmfile.yaml?ref=v1", "template"]));
+        assert_renders_as_on_the_host(&inside);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! otherwise. The fetch is the same code as every remote source
 //! (go-shim/internal/remote), into the same cache; credentials come as
 //! they do there (the git command's environment and helpers, userinfo in
-//! the URL, which is never shown).
+//! the URL, which is never shown; go-git where there is no git command).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -100,14 +100,8 @@ impl Source {
 /// state file (or of the files of a state directory).
 fn revision_of(path: &Path, ceiling: &Path) -> anyhow::Result<String> {
     let dir = if path.is_dir() { path } else { path.parent().unwrap_or(path) };
-    if let Ok(out) = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .current_dir(dir)
-        .env("GIT_CEILING_DIRECTORIES", ceiling)
-        .output()
-        && out.status.success()
-    {
-        return Ok(String::from_utf8_lossy(&out.stdout).trim().to_string());
+    if let Some(commit) = checked_out_commit(dir, ceiling) {
+        return Ok(commit);
     }
     let mut hasher = sha2::Sha256::new();
     let mut files = vec![path.to_path_buf()];
@@ -121,6 +115,29 @@ fn revision_of(path: &Path, ceiling: &Path) -> anyhow::Result<String> {
     }
     let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("sha256:{digest}"))
+}
+
+/// The commit checked out in the git repository holding `dir`, found no
+/// higher than `ceiling`, read from its `.git` directory as `git rev-parse
+/// HEAD` would: the daemon's image has no git command, and a source fetched
+/// with git or with go-git leaves the same `.git` behind.
+fn checked_out_commit(dir: &Path, ceiling: &Path) -> Option<String> {
+    let git_dir =
+        dir.ancestors().take_while(|d| d.starts_with(ceiling)).map(|d| d.join(".git")).find(|g| g.is_dir())?;
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = head.trim();
+    let commit = match head.strip_prefix("ref: ") {
+        None => head.to_string(),
+        Some(name) => match std::fs::read_to_string(git_dir.join(name)) {
+            Ok(loose) => loose.trim().to_string(),
+            // A ref not stored loose is in packed-refs: `<hash> <name>`.
+            Err(_) => std::fs::read_to_string(git_dir.join("packed-refs"))
+                .ok()?
+                .lines()
+                .find_map(|line| line.strip_suffix(name)?.strip_suffix(' ').map(str::to_string))?,
+        },
+    };
+    (commit.len() >= 40 && commit.bytes().all(|b| b.is_ascii_hexdigit())).then_some(commit)
 }
 
 #[cfg(test)]
@@ -137,5 +154,44 @@ mod tests {
         assert_eq!(revision_of(&file, dir.path()).unwrap(), first);
         std::fs::write(&file, "releases: [] # changed\n").unwrap();
         assert_ne!(revision_of(&file, dir.path()).unwrap(), first);
+    }
+
+    /// What `git rev-parse HEAD` says, for a branch stored loose, a packed
+    /// one and a detached HEAD, read without the git command.
+    #[test]
+    fn a_checkout_is_identified_by_its_commit_as_git_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join("env")).unwrap();
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git")
+                .args(args)
+                .current_dir(&repo)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        };
+        git(&["init", "-q", "-b", "main"]);
+        let file = repo.join("env/helmfile.yaml");
+        std::fs::write(&file, "releases: []\n").unwrap();
+        git(&["add", "."]);
+        git(&["commit", "-q", "-m", "one"]);
+        std::fs::write(&file, "releases: [] # two\n").unwrap();
+        git(&["commit", "-q", "-am", "two"]);
+        let tip = git(&["rev-parse", "HEAD"]);
+        assert_eq!(revision_of(&file, dir.path()).unwrap(), tip);
+        git(&["pack-refs", "--all"]);
+        assert!(!repo.join(".git/refs/heads/main").exists());
+        assert_eq!(revision_of(&file, dir.path()).unwrap(), tip);
+        git(&["checkout", "-q", "--detach", "HEAD~1"]);
+        assert_eq!(revision_of(&file, dir.path()).unwrap(), git(&["rev-parse", "HEAD"]));
+        // No repository within the ceiling: the content decides.
+        assert!(revision_of(&file, &repo.join("env")).unwrap().starts_with("sha256:"));
     }
 }

@@ -12,8 +12,11 @@
 //     fetched afresh once per run), go-getter for directories and git,
 //     plain HTTP for one file, and errors that name the source;
 //   - s3.go: S3 objects through the AWS SDK (go-getter v2 has no S3 getter;
-//     helmfile brings its own too).
+//     helmfile brings its own too);
+//   - git.go: git:: sources with go-git where there is no git command (the
+//     FROM scratch image), doing what go-getter does with it.
 //
-// git:: sources run the git command, as go-getter does; everything else is
-// in-process.
+// git:: sources run the git command when it is on PATH, as helmfile's
+// go-getter does (so its credential helpers and configuration apply), and
+// go-git otherwise; everything else is in-process.
 package remote

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -199,8 +198,8 @@ func download(ctx context.Context, s Source, entry string) error {
 // directory.
 func getDir(ctx context.Context, s Source, dst string) error {
 	if s.Getter == "git" {
-		if _, err := exec.LookPath("git"); err != nil {
-			return errors.New("git:: sources need the git command, and it is not on PATH")
+		if clone := ownGitClone(s); clone != nil {
+			return clone(ctx, dst)
 		}
 	}
 	client := &getter.Client{Getters: getters(), Decompressors: getter.Decompressors}
