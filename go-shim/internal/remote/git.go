@@ -90,7 +90,7 @@ func ownGitClone(s Source) func(ctx context.Context, dst string) error {
 // submodules to the same depth.
 func shallowCloneWithGit(ctx context.Context, req gitRequest, dst string) error {
 	depth := strconv.Itoa(req.depth)
-	if err := runGit(ctx, "", "clone", "--depth", depth, "--branch", req.ref, req.repo, dst); err != nil {
+	if err := runGit(ctx, "", "clone", "--depth", depth, "--branch", req.ref, "--", req.repo, dst); err != nil {
 		return err
 	}
 	return runGit(ctx, dst, "submodule", "update", "--init", "--recursive", "--depth", depth)
@@ -109,7 +109,7 @@ func runGit(ctx context.Context, dir string, args ...string) error {
 }
 
 // cloneWithoutGit fetches a git:: source with go-git. It does what
-// helmfile's go-getter does with the git command: with `depth`, a shallow
+// helmfire does with the git command (ownGitClone): with `depth`, a shallow
 // clone of the ref (a branch or a tag); without, a full clone and the ref
 // (a branch, a tag or a commit) checked out; then the submodules.
 // Credentials come from the URL (https) or from `sshkey`, the SSH agent or
