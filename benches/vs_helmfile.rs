@@ -41,6 +41,12 @@ const HELMFILE_VERSION: &str = "v1.8.0";
 const NO_HELM_DIFF: &str = "helm-diff is not available from the Go module proxy (set HELM_DIFF_PLUGIN_DIR)";
 /// The workload sizes of the cluster rows.
 const CLUSTER_RELEASES: [usize; 2] = [50, 200];
+/// The scale rows (helmfire only): the first N of 1,000 releases spread over
+/// 20 namespaces, to show the cost per release stays flat as N grows.
+const SCALE_RELEASES: [usize; 3] = [250, 500, 1000];
+const SCALE_NAMESPACES: usize = 20;
+const SCALE_LIST: &str = "scale: list (load and plan), 20 namespaces (helmfire only)";
+const SCALE_APPLY: &str = "scale: apply (no-op), 20 namespaces (helmfire only)";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -81,17 +87,26 @@ fn main() {
     };
 
     let cluster_ops = ["diff (no-op)", "apply (no-op)", "sync (no-op)", "apply (10% changed)"];
-    if cluster_ops.iter().any(|op| wanted(op)) {
+    let compared = cluster_ops.iter().any(|op| wanted(op));
+    let scale = wanted(SCALE_LIST) || wanted(SCALE_APPLY);
+    if compared || scale {
         match Cluster::start(temp.path()) {
             Ok(cluster) => {
-                for n in CLUSTER_RELEASES {
+                for n in CLUSTER_RELEASES.into_iter().filter(|_| compared) {
                     rows.extend(cluster_rows(&tools, &cluster, temp.path(), n, runs, &wanted));
+                }
+                if scale {
+                    let scale_rows = scale_rows(&tools, &cluster, temp.path(), runs);
+                    checks.extend(per_release_cost(&scale_rows));
+                    rows.extend(scale_rows);
                 }
                 cluster.stop();
             }
             Err(why) => {
-                for n in CLUSTER_RELEASES {
-                    for op in cluster_ops.into_iter().filter(|op| wanted(op)) {
+                let scale_ops = [SCALE_LIST, SCALE_APPLY].map(|op| (op, SCALE_RELEASES.to_vec()));
+                let compared_ops = cluster_ops.map(|op| (op, CLUSTER_RELEASES.to_vec()));
+                for (op, sizes) in compared_ops.into_iter().chain(scale_ops).filter(|(op, _)| wanted(op)) {
+                    for n in sizes {
                         let cell = || Cell::NotMeasured(format!("no test cluster: {why}"));
                         rows.push(Row { op, n, helmfire: cell(), helmfile: cell() });
                     }
@@ -380,6 +395,78 @@ fn helmfire_capped_template(tools: &Tools, temp: &Path, n: usize, runs: usize) -
     compare("template --concurrency <CPUs> (helmfire only)", n, runs, available, |tool| {
         measure::run(&mut tools.command(tool, &dir, &kubeconfig, &["template", "--concurrency", &cpus]), &[0])
     })
+}
+
+/// The scale rows: SCALE_RELEASES' largest size installed once (unmeasured)
+/// across SCALE_NAMESPACES namespaces, then for each size `list` and a no-op
+/// `apply` of the first N releases (the rest are installed and untouched).
+fn scale_rows(tools: &Tools, cluster: &Cluster, temp: &Path, runs: usize) -> Vec<Row> {
+    let prefix = format!("scale-{}", std::process::id());
+    let dir = |n: usize| temp.join(format!("{prefix}-{n}"));
+    let kc = &cluster.kubeconfig;
+    let run = |n: usize, args: &[&str]| measure::run(&mut tools.command(Tool::Helmfire, &dir(n), kc, args), &[0]);
+    let biggest = SCALE_RELEASES[SCALE_RELEASES.len() - 1];
+    for n in SCALE_RELEASES {
+        workload::write_spread(&dir(n), n, &prefix, SCALE_NAMESPACES);
+    }
+    eprintln!("vs_helmfile: installing {biggest} releases across {SCALE_NAMESPACES} namespaces");
+    let installed = run(biggest, &["sync"]).map(|_| ()).map_err(|e| {
+        eprintln!("vs_helmfile: {e}");
+        format!("the first sync failed: {}", e.lines().last().unwrap_or(""))
+    });
+    let helmfire_only = || Err("helmfire only: the scale rows".to_string());
+    let mut rows = Vec::new();
+    for n in SCALE_RELEASES {
+        rows.push(compare(SCALE_LIST, n, runs, [Ok(()), helmfire_only()], |_| run(n, &["list"])));
+        // --detailed-exitcode: an apply that finds changes (exit 2) is a failure.
+        let available = [installed.clone(), helmfire_only()];
+        rows.push(compare(SCALE_APPLY, n, runs, available, |_| run(n, &["apply", "--detailed-exitcode"])));
+    }
+    if installed.is_ok()
+        && let Err(e) = run(biggest, &["destroy"])
+    {
+        eprintln!("vs_helmfile: cleaning up the scale releases: {e}");
+    }
+    rows
+}
+
+/// A note per scale operation: wall and CPU time per release at each size,
+/// and how the cost per release at the largest size compares with the
+/// smallest (1.0 is linear growth).
+fn per_release_cost(rows: &[Row]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for op in [SCALE_LIST, SCALE_APPLY] {
+        let measured: Vec<(usize, &Sample)> = rows
+            .iter()
+            .filter(|r| r.op == op)
+            .filter_map(|r| match &r.helmfire {
+                Cell::Measured { median, .. } => Some((r.n, median)),
+                Cell::NotMeasured(_) => None,
+            })
+            .collect();
+        let per = |n: usize, d: std::time::Duration| d.as_secs_f64() * 1000.0 / n as f64;
+        let sizes: Vec<String> = measured
+            .iter()
+            .map(|(n, s)| {
+                format!(
+                    "N={n}: {:.1} ms wall, {:.1} ms CPU, peak RSS {} MB",
+                    per(*n, s.wall),
+                    per(*n, s.cpu),
+                    s.rss / 1_000_000
+                )
+            })
+            .collect();
+        let growth = match (measured.first(), measured.last()) {
+            (Some((n0, s0)), Some((n1, s1))) if n1 > n0 => {
+                format!("; CPU per release at N={n1} is {:.2}x that at N={n0}", per(*n1, s1.cpu) / per(*n0, s0.cpu))
+            }
+            _ => String::new(),
+        };
+        if !sizes.is_empty() {
+            notes.push(format!("{op}, per release: {}{growth}", sizes.join("; ")));
+        }
+    }
+    notes
 }
 
 /// Checks (unmeasured) that both tools print the same manifests for the

@@ -29,6 +29,22 @@ pub const CHANGED_EVERY: usize = 10;
 /// `generation` is the `rollout` value of every tenth release: writing the
 /// workload again with another generation changes 10% of the releases.
 pub fn write(dir: &Path, releases: usize, namespace: &str, generation: u32) {
+    write_support_files(dir);
+    set_generation(dir, releases, namespace, generation);
+}
+
+/// Writes a workload of `releases` releases spread round-robin over
+/// `namespaces` namespaces named `<prefix>-00`, `<prefix>-01`, ... (the
+/// scale rows). The first N releases of a bigger spread workload are the
+/// N releases of a smaller one, with the same names and namespaces.
+pub fn write_spread(dir: &Path, releases: usize, prefix: &str, namespaces: usize) {
+    write_support_files(dir);
+    let namespace_of = |i: usize| format!("{prefix}-{:02}", i % namespaces);
+    write_file(dir, "helmfile.yaml", &helmfile(releases, &namespace_of, 0));
+}
+
+/// The charts, environments and values files every workload shares.
+fn write_support_files(dir: &Path) {
     for chart in ["web", "worker"] {
         write_chart(&dir.join("charts").join(chart), chart);
     }
@@ -39,12 +55,11 @@ pub fn write(dir: &Path, releases: usize, namespace: &str, generation: u32) {
     write_file(dir, "values/web.yaml", VALUES_WEB);
     write_file(dir, "values/worker.yaml", VALUES_WORKER);
     write_file(dir, "values/release.yaml.gotmpl", VALUES_GOTMPL);
-    set_generation(dir, releases, namespace, generation);
 }
 
 /// Rewrites only `helmfile.yaml` with another `rollout` generation.
 pub fn set_generation(dir: &Path, releases: usize, namespace: &str, generation: u32) {
-    write_file(dir, "helmfile.yaml", &helmfile(releases, namespace, generation));
+    write_file(dir, "helmfile.yaml", &helmfile(releases, &|_| namespace.to_string(), generation));
 }
 
 /// Release `i`'s name.
@@ -60,15 +75,16 @@ pub fn chart_of(i: usize) -> &'static str {
 /// The state file: environments in the first part (helmfile v1's layout),
 /// releases in the second. Releases alternate between the two charts; in
 /// each group of ten, the last five need the first five (a two-level DAG).
-fn helmfile(releases: usize, namespace: &str, generation: u32) -> String {
+fn helmfile(releases: usize, namespace_of: &dyn Fn(usize) -> String, generation: u32) -> String {
     let mut text = String::from(HELMFILE_HEAD);
     for i in 0..releases {
         let chart = chart_of(i);
         let tier = if i.is_multiple_of(2) { "frontend" } else { "backend" };
+        let namespace = namespace_of(i);
         writeln!(text, "- name: {}\n  namespace: {namespace}\n  chart: ./charts/{chart}", release_name(i)).unwrap();
         writeln!(text, "  labels:\n    tier: {tier}\n    group: g{:02}", i / 10).unwrap();
         if i % 10 >= 5 {
-            writeln!(text, "  needs:\n  - {namespace}/{}", release_name(i - 5)).unwrap();
+            writeln!(text, "  needs:\n  - {}/{}", namespace_of(i - 5), release_name(i - 5)).unwrap();
         }
         writeln!(text, "  values:\n  - values/common.yaml\n  - values/{chart}.yaml\n  - values/release.yaml.gotmpl")
             .unwrap();
