@@ -130,6 +130,12 @@ fn sub_helmfiles_values_environments_and_charts_come_from_git_as_in_helmfile() {
     similar_asserts::assert_eq!(ours, assert_success!(again));
 }
 
+/// A state with one release `app` of the local `kinds` chart and `values`
+/// as its values file.
+fn app_with_values(values: &str) -> String {
+    format!("releases:\n- name: app\n  chart: {}\n  values:\n  - {values}\n", chart("kinds").display())
+}
+
 /// `depth` on the default branch reads as in helmfile. With a tag or
 /// another branch helmfile fails (its go-getter clones the default branch
 /// shallow, then cannot check the ref out); helmfire clones that ref
@@ -138,16 +144,13 @@ fn sub_helmfiles_values_environments_and_charts_come_from_git_as_in_helmfile() {
 fn a_shallow_source_reads_as_in_helmfile_and_at_a_tag_where_helmfile_fails() {
     let repo = repository();
     let ws = Workspace::new();
-    let state = |values: &str| {
-        format!("releases:\n- name: app\n  chart: {}\n  values:\n  - {values}\n", chart("kinds").display())
-    };
-    ws.write("helmfile.yaml", &state(&repo.source("values/app.yaml", "main&depth=1")));
+    ws.write("helmfile.yaml", &app_with_values(&repo.source("values/app.yaml", "main&depth=1")));
     let (ours, theirs) = both(&ws, &["template", "--skip-deps"]);
     let ours = assert_success!(ours);
     similar_asserts::assert_eq!(assert_success!(theirs), ours);
     assert!(ours.contains("origin: \"string=git-main\""), "{ours}");
 
-    ws.write("helmfile.yaml", &state(&repo.source("values/app.yaml", "v1&depth=1")));
+    ws.write("helmfile.yaml", &app_with_values(&repo.source("values/app.yaml", "v1&depth=1")));
     let (ours, theirs) = both(&ws, &["template", "--skip-deps"]);
     assert!(String::from_utf8_lossy(&theirs.stderr).contains("pathspec 'v1' did not match"), "{theirs:?}");
     let ours = assert_success!(ours);
@@ -158,17 +161,14 @@ fn a_shallow_source_reads_as_in_helmfile_and_at_a_tag_where_helmfile_fails() {
 fn a_source_that_cannot_be_fetched_is_an_error_naming_it() {
     let repo = repository();
     let ws = Workspace::new();
-    let state = |values: &str| {
-        format!("releases:\n- name: app\n  chart: {}\n  values:\n  - {values}\n", chart("kinds").display())
-    };
     // A ref that does not exist.
-    ws.write("helmfile.yaml", &state(&repo.source("values/app.yaml", "no-such-ref")));
+    ws.write("helmfile.yaml", &app_with_values(&repo.source("values/app.yaml", "no-such-ref")));
     let (ours, theirs) = both(&ws, &["template", "--skip-deps"]);
     assert!(!theirs.status.success(), "helmfile fails too");
     assert_clean_failure!(ours, "release `app`", "cannot fetch git::file://", "no-such-ref");
 
     // A file the repository does not have.
-    ws.write("helmfile.yaml", &state(&repo.source("values/absent.yaml", "v1")));
+    ws.write("helmfile.yaml", &app_with_values(&repo.source("values/absent.yaml", "v1")));
     let (ours, theirs) = both(&ws, &["template", "--skip-deps"]);
     assert!(!theirs.status.success(), "helmfile fails too");
     assert_clean_failure!(ours, "values file matching", "values/absent.yaml");
@@ -184,7 +184,7 @@ fn a_source_that_cannot_be_fetched_is_an_error_naming_it() {
     assert_clean_failure!(out, "absent-repo");
 
     // Unreachable over HTTP.
-    ws.write("helmfile.yaml", &state("http://127.0.0.1:1/values.yaml"));
+    ws.write("helmfile.yaml", &app_with_values("http://127.0.0.1:1/values.yaml"));
     assert_clean_failure!(ws.run(&["template", "--skip-deps"]), "cannot fetch http://127.0.0.1:1/values.yaml");
 }
 
