@@ -7,7 +7,6 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::ordered::Concurrency;
@@ -83,21 +82,21 @@ where
     let mut outcomes: Vec<Option<TaskOutcome<R, E>>> = (0..count).map(|_| None).collect();
     let mut ready: VecDeque<usize> = (0..count).filter(|&i| needs_left[i] == 0).collect();
 
-    let semaphore = Arc::new(Semaphore::new(limit.permits(count)));
+    // A task starts only when a slot is free, in the order it became
+    // ready: declaration order among equals, and a stop seen before a task
+    // starts cancels it rather than letting it run later.
+    let permits = limit.permits(count);
     let mut running = JoinSet::new();
     loop {
-        while let Some(index) = ready.pop_front() {
+        while running.len() < permits {
+            let Some(index) = ready.pop_front() else { break };
             if stop.stopped() {
                 outcomes[index] = Some(TaskOutcome::Cancelled);
                 continue;
             }
             let Some(input) = inputs[index].take() else { continue };
             let fut = work(input);
-            let semaphore = Arc::clone(&semaphore);
-            running.spawn(async move {
-                let _permit = semaphore.acquire_owned().await.ok();
-                (index, fut.await)
-            });
+            running.spawn(async move { (index, fut.await) });
         }
         let Some(joined) = running.join_next().await else { break };
         let (index, result) = match joined {
@@ -149,6 +148,15 @@ mod tests {
 
     use super::*;
 
+    /// A stop signal a task can raise.
+    struct Flag(AtomicBool);
+
+    impl StopSignal for Flag {
+        fn stopped(&self) -> bool {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
     fn task(input: u32, needs: &[usize]) -> Task<u32> {
         Task { input, needs: needs.to_vec() }
     }
@@ -192,12 +200,6 @@ mod tests {
 
     #[tokio::test]
     async fn a_stop_lets_running_tasks_finish_and_starts_no_more() {
-        struct Flag(AtomicBool);
-        impl StopSignal for Flag {
-            fn stopped(&self) -> bool {
-                self.0.load(Ordering::SeqCst)
-            }
-        }
         let flag = Arc::new(Flag(AtomicBool::new(false)));
         let tasks = vec![task(0, &[]), task(1, &[0])];
         let setter = Arc::clone(&flag);
@@ -210,5 +212,29 @@ mod tests {
         })
         .await;
         assert_eq!(outcomes, vec![TaskOutcome::Done(0), TaskOutcome::Cancelled]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn with_a_limit_a_stop_cancels_the_tasks_still_waiting_for_a_slot() {
+        // Ten independent tasks, one at a time; the third stops the run.
+        // Tasks start in declaration order and the seven behind it never do.
+        let flag = Arc::new(Flag(AtomicBool::new(false)));
+        let started = Arc::new(Mutex::new(Vec::new()));
+        let (setter, log) = (Arc::clone(&flag), Arc::clone(&started));
+        let tasks = (0..10).map(|n| task(n, &[])).collect();
+        let outcomes = run_dag(tasks, Concurrency::from_flag(1), flag, move |n| {
+            let (setter, log) = (Arc::clone(&setter), Arc::clone(&log));
+            async move {
+                log.lock().unwrap().push(n);
+                if n == 2 {
+                    setter.0.store(true, Ordering::SeqCst);
+                }
+                Ok::<u32, ()>(n)
+            }
+        })
+        .await;
+        assert_eq!(*started.lock().unwrap(), vec![0, 1, 2]);
+        assert_eq!(outcomes[..3], [TaskOutcome::Done(0), TaskOutcome::Done(1), TaskOutcome::Done(2)]);
+        assert!(outcomes[3..].iter().all(|o| *o == TaskOutcome::Cancelled), "{outcomes:?}");
     }
 }

@@ -4,9 +4,6 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::ops::ControlFlow;
-use std::sync::Arc;
-
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// How many tasks may run at once. helmfile's `--concurrency 0` means no
@@ -81,20 +78,22 @@ pub async fn run_ordered_until<T, R, F, Fut>(
     F: Fn(T) -> Fut,
     Fut: Future<Output = R> + Send + 'static,
 {
-    let semaphore = Arc::new(Semaphore::new(limit.permits(items.len())));
+    // Tasks start in input order, one as another finishes: with a limit,
+    // the first results come first (a reader sees output at once and
+    // `| head` stops the run early) and finished results never pile up
+    // behind a straggler started late.
+    let permits = limit.permits(items.len());
+    let mut waiting = items.into_iter().enumerate();
     let mut running = JoinSet::new();
-    for (index, item) in items.into_iter().enumerate() {
-        let semaphore = Arc::clone(&semaphore);
-        let fut = task(item);
-        running.spawn(async move {
-            // The semaphore is never closed, so acquiring cannot fail.
-            let _permit = semaphore.acquire_owned().await.ok();
-            (index, fut.await)
-        });
-    }
     let mut pending = BTreeMap::new();
     let mut next = 0;
-    while let Some(joined) = running.join_next().await {
+    loop {
+        while running.len() < permits {
+            let Some((index, item)) = waiting.next() else { break };
+            let fut = task(item);
+            running.spawn(async move { (index, fut.await) });
+        }
+        let Some(joined) = running.join_next().await else { break };
         // A panicking task is a bug; surface it rather than dropping a result.
         let (index, result) = match joined {
             Ok(done) => done,
@@ -114,6 +113,7 @@ pub async fn run_ordered_until<T, R, F, Fut>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use std::time::Duration;
 
     #[tokio::test]
@@ -154,5 +154,33 @@ mod tests {
         )
         .await;
         assert_eq!(peak.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn with_a_limit_tasks_start_in_input_order() {
+        // Spawned all at once from a worker thread (as commands run), tasks
+        // would race for the permits, the newest first (tokio runs a
+        // worker's latest spawn next), and the first result could come
+        // last: a `template | head` rendering everything before printing.
+        let started = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = Arc::clone(&started);
+        tokio::spawn(async move {
+            run_ordered(
+                (0..40).collect::<Vec<_>>(),
+                Concurrency::from_flag(1),
+                |i| {
+                    let log = Arc::clone(&log);
+                    async move {
+                        log.lock().unwrap().push(i);
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                },
+                |_, _| {},
+            )
+            .await;
+        })
+        .await
+        .unwrap();
+        assert_eq!(*started.lock().unwrap(), (0..40).collect::<Vec<_>>());
     }
 }
