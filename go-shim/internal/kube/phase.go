@@ -21,8 +21,6 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
 	helmkube "helm.sh/helm/v4/pkg/kube"
-	"helm.sh/helm/v4/pkg/storage"
-	"helm.sh/helm/v4/pkg/storage/driver"
 )
 
 // A read-only phase is a stretch of calls, named by the caller, during
@@ -148,9 +146,7 @@ func (s *Session) joinPhase(facts *serverFacts) error {
 	if err != nil {
 		return fmt.Errorf("unable to generate a Kubernetes client: %w", err)
 	}
-	secrets := driver.NewSecrets(&phaseSecrets{SecretInterface: clients.CoreV1().Secrets(s.Namespace), namespace: s.Namespace, facts: facts})
-	secrets.SetLogger(slog.Default().Handler())
-	s.Config.Releases = storage.Init(secrets)
+	s.useSecrets(&phaseSecrets{SecretInterface: clients.CoreV1().Secrets(s.Namespace), namespace: s.Namespace, facts: facts})
 	return nil
 }
 

@@ -125,6 +125,8 @@ func Open(ctx context.Context, k Settings) (*Session, error) {
 		if err := s.joinPhase(facts); err != nil {
 			return nil, s.Fail(fault.KindKube, "reading the API groups of context %q: %v", s.context, err)
 		}
+	} else if err := s.useActionHistory(); err != nil {
+		return nil, s.Fail(fault.KindKube, "unable to generate a Kubernetes client for context %q: %v", s.context, err)
 	}
 	return s, nil
 }

@@ -106,6 +106,41 @@ func TestClusterReinstallAfterKeepHistory(t *testing.T) {
 	}
 }
 
+// Each upgrade reads the release's history once (kube/history.go) and
+// still leaves what helm leaves: revisions pruned to --history-max, the
+// older one superseded, the newest deployed.
+func TestClusterUpgradesReadTheHistoryOnceAndPruneItAsHelmDoes(t *testing.T) {
+	kubeconfig := shimtest.ClusterKubeconfig(t)
+	ns := shimtest.Namespace(t, kubeconfig, "prune")
+	chart := filepath.Join(shimtest.Charts, "named-templates")
+	before := kube.HistoryReads.Load()
+	var up UpgradeResult
+	for i := 1; i <= 4; i++ {
+		request := shimtest.UpgradeRequest(kubeconfig, ns, "web", chart, nil, map[string]any{"history_max": 2})
+		shimtest.MustResult(t, shimtest.Call(t, Upgrade, request), &up)
+		if up.Revision != i {
+			t.Fatalf("upgrade %d: %+v", i, up)
+		}
+	}
+	// Per upgrade: helm's Last, Deployed (not on install) and the history
+	// read to prune it come from helmfire's first read.
+	if got := kube.HistoryReads.Load() - before; got < 7 {
+		t.Fatalf("history queries answered from the action's read: %d, want at least 7", got)
+	}
+	secrets, err := shimtest.AdminClient(t, kubeconfig).CoreV1().Secrets(ns).List(context.Background(),
+		metav1.ListOptions{LabelSelector: "owner=helm,name=web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]string{}
+	for _, s := range secrets.Items {
+		stored[s.Labels["version"]] = s.Labels["status"]
+	}
+	if len(stored) != 2 || stored["3"] != "superseded" || stored["4"] != "deployed" {
+		t.Fatalf("revisions stored: %v, want 3 superseded and 4 deployed", stored)
+	}
+}
+
 // The subchart fixture has a Deployment: --wait waits for kwok's pods.
 func TestClusterInstallWaitsForWorkloads(t *testing.T) {
 	kubeconfig := shimtest.ClusterKubeconfig(t)
