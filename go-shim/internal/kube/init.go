@@ -3,6 +3,8 @@ package kube
 import (
 	// Auth plugins for kubeconfigs (exec, OIDC), as helm's CLI imports them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	// kubectl's message catalogues stay unloaded (17 ms at every start).
+	_ "github.com/helmfire/helmfire/go-shim/internal/kubectl/untranslated"
 
 	helmkube "helm.sh/helm/v4/pkg/kube"
 )
