@@ -12,6 +12,10 @@
 //   - releases.go: reading a release's revisions, helm's chart and time formats
 //   - wait.go: helm CLI's wait options, timeouts, cancellation of the SDK's runs
 //   - activity.go: tracking an Install/Upgrade the SDK goes on with after a cancel
+//   - clients.go: the REST config, discovery client and mapper shared by every Session of a cluster
+//   - phase.go: read-only phases (the diffs of one run share what they read of the cluster)
+//   - history.go: outside a phase, one read of a release's history per action
+//   - probe.go: the check of a cluster made once before any of its releases runs
 //   - openapi_cache.go: the process-wide cache of OpenAPI v3 verdicts
-//   - init.go: helm's field manager name and the kubeconfig auth plugins
+//   - init.go: helm's field manager name, the kubeconfig auth plugins, kubectl's catalogues left unloaded
 package kube
