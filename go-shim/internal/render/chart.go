@@ -9,7 +9,6 @@ import (
 
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart"
-	"helm.sh/helm/v4/pkg/chart/loader"
 	"helm.sh/helm/v4/pkg/cli"
 
 	"github.com/helmfire/helmfire/go-shim/internal/fault"
@@ -36,7 +35,7 @@ func LoadInstallableChart(opts *action.ChartPathOptions, ref string, settings *c
 			return nil, fault.Newf(fault.KindChart, "%s is not a chart: it has no Chart.yaml", ref).With("chart", ref)
 		}
 	}
-	loaded, err := loader.Load(path)
+	loaded, err := loadChart(path)
 	if err != nil {
 		return nil, fault.Newf(fault.KindChart, "loading chart %s: %v", ref, err).With("chart", ref)
 	}

@@ -9,6 +9,8 @@
 //   - template.go, manifests.go, outputdir.go: the template method and its output
 //   - lint.go: the lint method
 //   - chart.go: LoadInstallableChart, the checks helm makes before rendering
+//   - chart_cache.go, chart_stat_*.go: each chart loaded once per process and
+//     copied for every release that uses it, until one of its files changes
 //   - values.go: ValueSource, ValueOverrides, MergeValues
 //   - postrender.go: the exec post-renderer, PostRenderer for deploys
 //   - images.go, image_ref.go, image_rewrite.go: image substitution

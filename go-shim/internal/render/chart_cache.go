@@ -1,0 +1,259 @@
+package render
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"helm.sh/helm/v4/pkg/chart"
+	"helm.sh/helm/v4/pkg/chart/common"
+	"helm.sh/helm/v4/pkg/chart/loader"
+	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
+)
+
+// loadedCharts keeps each chart the process has loaded, so that the releases
+// of a run that share a chart parse its Chart.yaml, values.yaml and
+// templates once instead of once each (a third of a release's render time
+// for a chart with a large values.yaml). It lives as long as the process:
+// the daemon and watch mode keep it too, which is safe because an entry is
+// used only while no file of the chart has changed since the entry was
+// loaded (chartFingerprint).
+var loadedCharts = chartCache{entries: map[string]cachedChart{}}
+
+type chartCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedChart // by the chart's absolute path
+	// loads counts the charts read by helm's loader, cached or not.
+	loads atomic.Int64
+}
+
+type cachedChart struct {
+	fingerprint [sha256.Size]byte
+	// pristine is never handed out: every caller gets its own copy (an
+	// install or upgrade rewrites its chart's dependencies, metadata and
+	// values while it runs).
+	pristine *chartv2.Chart
+}
+
+// loadChart is loader.Load through the cache. Charts the cache cannot vouch
+// for (chartFingerprint) and chart formats other than apiVersion v1/v2 are
+// loaded as helm loads them, every time.
+func loadChart(path string) (chart.Charter, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return loadedCharts.load(path)
+	}
+	fingerprint, ok := chartFingerprint(abs)
+	if !ok {
+		return loadedCharts.load(path)
+	}
+	loadedCharts.mu.Lock()
+	entry, hit := loadedCharts.entries[abs]
+	loadedCharts.mu.Unlock()
+	if hit && entry.fingerprint == fingerprint {
+		return cloneChart(entry.pristine), nil
+	}
+	loaded, err := loadedCharts.load(path)
+	if err != nil {
+		return nil, err
+	}
+	v2, isV2 := loaded.(*chartv2.Chart)
+	if !isV2 {
+		return loaded, nil
+	}
+	// What the caller gets is a copy too: the entry must stay as loaded.
+	loadedCharts.mu.Lock()
+	loadedCharts.entries[abs] = cachedChart{fingerprint: fingerprint, pristine: v2}
+	loadedCharts.mu.Unlock()
+	return cloneChart(v2), nil
+}
+
+// load reads a chart with helm's loader.
+func (c *chartCache) load(path string) (chart.Charter, error) {
+	c.loads.Add(1)
+	return loader.Load(path)
+}
+
+// racyWindow is how recent a change to a chart file may be for the chart to
+// be kept. A file written twice within one tick of the file system's clock
+// (a second on some) can keep its time stamps and size while its bytes
+// change, so a chart changed that recently is loaded but not kept, as git
+// treats "racily clean" index entries. A variable for tests.
+var racyWindow = 3 * time.Second
+
+// chartFingerprint digests what the file system says of every file of a
+// chart (an archive, or a directory walked in name order): its path in the
+// chart, inode, size, and the time of the last change to its bytes or its
+// inode. Any write, rename or replacement changes it; reading the files is
+// not needed (an earlier version hashed their bytes, which cost a third of
+// what it saved). ok is false when the chart cannot be fingerprinted, holds
+// a symbolic link (helm's loader follows links, this walk does not) or was
+// changed within racyWindow.
+func chartFingerprint(path string) (sum [sha256.Size]byte, ok bool) {
+	digest := sha256.New()
+	recent := time.Now().Add(-racyWindow).UnixNano()
+	addFile := func(name string, info fs.FileInfo) bool {
+		inode, changed, ok := fileIdentity(info)
+		if !ok || changed > recent {
+			return false
+		}
+		var header [32]byte
+		binary.LittleEndian.PutUint64(header[0:], inode)
+		binary.LittleEndian.PutUint64(header[8:], uint64(changed))
+		binary.LittleEndian.PutUint64(header[16:], uint64(info.Size()))
+		binary.LittleEndian.PutUint64(header[24:], uint64(info.Mode()))
+		digest.Write([]byte(name))
+		digest.Write([]byte{0})
+		digest.Write(header[:])
+		return true
+	}
+	info, err := os.Lstat(path)
+	if err != nil || info.Mode()&fs.ModeSymlink != 0 {
+		return sum, false
+	}
+	if !info.IsDir() {
+		if !info.Mode().IsRegular() || !addFile("", info) {
+			return sum, false
+		}
+		return [sha256.Size]byte(digest.Sum(nil)), true
+	}
+	walkErr := filepath.WalkDir(path, func(file string, entry fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !entry.IsDir() && !entry.Type().IsRegular() {
+			return fs.ErrInvalid // a link, a socket: load uncached
+		}
+		info, err := entry.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(path, file)
+		if !addFile(rel, info) {
+			return fs.ErrInvalid
+		}
+		return nil
+	})
+	if walkErr != nil {
+		return sum, false
+	}
+	return [sha256.Size]byte(digest.Sum(nil)), true
+}
+
+// cloneChart copies a chart and its subcharts deeply enough that an install,
+// an upgrade or a render may change the copy without touching the original:
+// helm rewrites a chart's subchart list, its metadata's dependencies (their
+// names, enabled flags and import-values), sanitises metadata strings when
+// validating, and replaces its values. Template and file contents are
+// shared: nothing in helm writes to them.
+func cloneChart(c *chartv2.Chart) *chartv2.Chart {
+	copied := *c
+	copied.Metadata = cloneMetadata(c.Metadata)
+	copied.Lock = cloneLock(c.Lock)
+	copied.Values = cloneValues(c.Values)
+	copied.Templates = slices.Clone(c.Templates)
+	copied.Files = slices.Clone(c.Files)
+	copied.Raw = slices.Clone(c.Raw)
+	subcharts := make([]*chartv2.Chart, 0, len(c.Dependencies()))
+	for _, sub := range c.Dependencies() {
+		subcharts = append(subcharts, cloneChart(sub))
+	}
+	// SetDependencies also points each copied subchart at this copy.
+	copied.SetDependencies(subcharts...)
+	return &copied
+}
+
+func cloneMetadata(m *chartv2.Metadata) *chartv2.Metadata {
+	if m == nil {
+		return nil
+	}
+	copied := *m
+	copied.Sources = slices.Clone(m.Sources)
+	copied.Keywords = slices.Clone(m.Keywords)
+	copied.Annotations = maps.Clone(m.Annotations)
+	copied.Maintainers = nil
+	for _, maintainer := range m.Maintainers {
+		if maintainer == nil {
+			copied.Maintainers = append(copied.Maintainers, nil)
+			continue
+		}
+		one := *maintainer
+		copied.Maintainers = append(copied.Maintainers, &one)
+	}
+	copied.Dependencies = cloneDependencies(m.Dependencies)
+	return &copied
+}
+
+func cloneLock(l *chartv2.Lock) *chartv2.Lock {
+	if l == nil {
+		return nil
+	}
+	copied := *l
+	copied.Dependencies = cloneDependencies(l.Dependencies)
+	return &copied
+}
+
+func cloneDependencies(deps []*chartv2.Dependency) []*chartv2.Dependency {
+	if deps == nil {
+		return nil
+	}
+	copied := make([]*chartv2.Dependency, len(deps))
+	for i, dep := range deps {
+		if dep == nil {
+			continue
+		}
+		one := *dep
+		one.Tags = slices.Clone(dep.Tags)
+		one.ImportValues = cloneList(dep.ImportValues)
+		copied[i] = &one
+	}
+	return copied
+}
+
+// cloneValues copies a tree of values as YAML and JSON decoding build it
+// (maps, lists, scalars); scalars are immutable and shared.
+func cloneValues(values map[string]any) map[string]any {
+	if values == nil {
+		return nil
+	}
+	copied := make(map[string]any, len(values))
+	for key, value := range values {
+		copied[key] = cloneValue(value)
+	}
+	return copied
+}
+
+func cloneList(list []any) []any {
+	if list == nil {
+		return nil
+	}
+	copied := make([]any, len(list))
+	for i, value := range list {
+		copied[i] = cloneValue(value)
+	}
+	return copied
+}
+
+func cloneValue(value any) any {
+	switch v := value.(type) {
+	case map[string]any:
+		return cloneValues(v)
+	case common.Values:
+		return common.Values(cloneValues(v))
+	case []any:
+		return cloneList(v)
+	case map[string]string:
+		return maps.Clone(v)
+	case []string:
+		return slices.Clone(v)
+	default:
+		return v
+	}
+}
