@@ -3,6 +3,7 @@ package render
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -81,37 +82,45 @@ func (c *chartCache) load(path string) (chart.Charter, error) {
 	return loader.Load(path)
 }
 
-// racyWindow is how recent a change to a chart file may be for the chart to
-// be kept. A file written twice within one tick of the file system's clock
-// (a second on some) can keep its time stamps and size while its bytes
-// change, so a chart changed that recently is loaded but not kept, as git
-// treats "racily clean" index entries. A variable for tests.
+// racyWindow is how recent a change to a chart file may be for its time
+// stamps to be trusted alone. A file written twice within one tick of the
+// file system's clock (a second on some) can keep its time stamps and size
+// while its bytes change, so the fingerprint of a file changed that recently
+// also covers its bytes, as git compares the contents of "racily clean"
+// index entries. A variable for tests.
 var racyWindow = 3 * time.Second
 
 // chartFingerprint digests what the file system says of every file of a
 // chart (an archive, or a directory walked in name order): its path in the
-// chart, inode, size, and the time of the last change to its bytes or its
-// inode. Any write, rename or replacement changes it; reading the files is
-// not needed (an earlier version hashed their bytes, which cost a third of
-// what it saved). ok is false when the chart cannot be fingerprinted, holds
-// a symbolic link (helm's loader follows links, this walk does not) or was
-// changed within racyWindow.
+// chart, inode, size, mode, and the time of the last change to its bytes or
+// its inode, plus the bytes of files changed within racyWindow. Any write,
+// rename or replacement changes it. Reading every file instead cost a third
+// of what the cache saved; a fresh checkout (a CI job) pays it for its first
+// seconds only. ok is false when the chart cannot be fingerprinted or holds a
+// symbolic link (helm's loader follows links, this walk does not).
 func chartFingerprint(path string) (sum [sha256.Size]byte, ok bool) {
 	digest := sha256.New()
 	recent := time.Now().Add(-racyWindow).UnixNano()
-	addFile := func(name string, info fs.FileInfo) bool {
+	addFile := func(name, file string, info fs.FileInfo) bool {
 		inode, changed, ok := fileIdentity(info)
-		if !ok || changed > recent {
+		if !ok {
 			return false
 		}
-		var header [32]byte
+		var header [33]byte
 		binary.LittleEndian.PutUint64(header[0:], inode)
 		binary.LittleEndian.PutUint64(header[8:], uint64(changed))
 		binary.LittleEndian.PutUint64(header[16:], uint64(info.Size()))
 		binary.LittleEndian.PutUint64(header[24:], uint64(info.Mode()))
+		racy := changed > recent && info.Mode().IsRegular()
+		if racy {
+			header[32] = 1
+		}
 		digest.Write([]byte(name))
 		digest.Write([]byte{0})
 		digest.Write(header[:])
+		if racy {
+			return hashContent(digest, file)
+		}
 		return true
 	}
 	info, err := os.Lstat(path)
@@ -119,7 +128,7 @@ func chartFingerprint(path string) (sum [sha256.Size]byte, ok bool) {
 		return sum, false
 	}
 	if !info.IsDir() {
-		if !info.Mode().IsRegular() || !addFile("", info) {
+		if !info.Mode().IsRegular() || !addFile("", path, info) {
 			return sum, false
 		}
 		return [sha256.Size]byte(digest.Sum(nil)), true
@@ -136,7 +145,7 @@ func chartFingerprint(path string) (sum [sha256.Size]byte, ok bool) {
 			return err
 		}
 		rel, _ := filepath.Rel(path, file)
-		if !addFile(rel, info) {
+		if !addFile(rel, file, info) {
 			return fs.ErrInvalid
 		}
 		return nil
@@ -145,6 +154,17 @@ func chartFingerprint(path string) (sum [sha256.Size]byte, ok bool) {
 		return sum, false
 	}
 	return [sha256.Size]byte(digest.Sum(nil)), true
+}
+
+// hashContent adds a file's bytes to a fingerprint.
+func hashContent(digest io.Writer, file string) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, err = io.Copy(digest, f)
+	return err == nil
 }
 
 // cloneChart copies a chart and its subcharts deeply enough that an install,
