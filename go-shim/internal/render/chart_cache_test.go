@@ -12,26 +12,12 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/shimtest"
 )
 
-// writeChartTree writes files (path in the chart -> text) under dir.
-func writeChartTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, text := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // aliasedChart is a chart whose render makes helm rewrite the chart it is
 // given: one subchart used twice under aliases, a condition and tags that
 // values switch, and import-values from both aliases.
 func aliasedChart(t *testing.T) string {
 	dir := filepath.Join(t.TempDir(), "parent")
-	writeChartTree(t, dir, map[string]string{
+	shimtest.WriteFiles(t, dir, map[string]string{
 		"Chart.yaml": `apiVersion: v2
 name: parent
 version: 1.0.0
@@ -180,7 +166,7 @@ func TestChangedChartIsLoadedAgain(t *testing.T) {
 	}
 
 	// A new template appears too.
-	writeChartTree(t, chart, map[string]string{"templates/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"})
+	shimtest.WriteFiles(t, chart, map[string]string{"templates/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"})
 	if third := renderWith(t, chart, 0); !strings.Contains(third, "name: extra") {
 		t.Fatalf("the render did not see the new template:\n%s", third)
 	}
@@ -200,7 +186,7 @@ func editKeepingSizeAndTime(t *testing.T, chart string) {
 	if len(changed) != len(text) {
 		t.Fatal("the edit must keep the length")
 	}
-	writeChartTree(t, chart, map[string]string{"charts/child/values.yaml": changed})
+	shimtest.WriteFiles(t, chart, map[string]string{"charts/child/values.yaml": changed})
 	if err := os.Chtimes(child, stat.ModTime(), stat.ModTime()); err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +198,7 @@ func TestChartWithSymlinkIsNotShared(t *testing.T) {
 	keepFreshCharts(t, 0)
 	chart := aliasedChart(t)
 	outside := filepath.Join(t.TempDir(), "linked.yaml")
-	writeChartTree(t, filepath.Dir(outside), map[string]string{"linked.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: linked-one\n"})
+	shimtest.WriteFiles(t, filepath.Dir(outside), map[string]string{"linked.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: linked-one\n"})
 	if err := os.Symlink(outside, filepath.Join(chart, "templates/linked.yaml")); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +208,7 @@ func TestChartWithSymlinkIsNotShared(t *testing.T) {
 	before := loadedCharts.loads.Load()
 	// The link's target changes; its time stamp is put back.
 	stat, _ := os.Stat(outside)
-	writeChartTree(t, filepath.Dir(outside), map[string]string{"linked.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: linked-two\n"})
+	shimtest.WriteFiles(t, filepath.Dir(outside), map[string]string{"linked.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: linked-two\n"})
 	_ = os.Chtimes(outside, stat.ModTime(), stat.ModTime().Add(-time.Second))
 	if out := renderWith(t, chart, 0); !strings.Contains(out, "name: linked-two") {
 		t.Fatalf("the changed link target was not rendered:\n%s", out)
