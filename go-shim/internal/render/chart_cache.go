@@ -25,7 +25,7 @@ import (
 // for a chart with a large values.yaml). It lives as long as the process:
 // the daemon and watch mode keep it too, which is safe because an entry is
 // used only while no file of the chart has changed since the entry was
-// loaded (chartFingerprint).
+// loaded (chartFingerprint), and bounded (maxCachedCharts).
 var loadedCharts = chartCache{entries: map[string]cachedChart{}}
 
 type chartCache struct {
@@ -70,10 +70,27 @@ func loadChart(path string) (chart.Charter, error) {
 		return loaded, nil
 	}
 	// What the caller gets is a copy too: the entry must stay as loaded.
-	loadedCharts.mu.Lock()
-	loadedCharts.entries[abs] = cachedChart{fingerprint: fingerprint, pristine: v2}
-	loadedCharts.mu.Unlock()
+	loadedCharts.keep(abs, cachedChart{fingerprint: fingerprint, pristine: v2})
 	return cloneChart(v2), nil
+}
+
+// maxCachedCharts bounds the cache for processes that live long (the
+// daemon, watch mode) while the charts they use change versions, each
+// version a directory of its own in the chart cache.
+const maxCachedCharts = 256
+
+// keep stores an entry, first dropping an arbitrary one (Go's map order is
+// random) when the cache is full.
+func (c *chartCache) keep(path string, entry cachedChart) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, replacing := c.entries[path]; !replacing && len(c.entries) >= maxCachedCharts {
+		for victim := range c.entries {
+			delete(c.entries, victim)
+			break
+		}
+	}
+	c.entries[path] = entry
 }
 
 // load reads a chart with helm's loader.

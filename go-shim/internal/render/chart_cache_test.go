@@ -235,3 +235,17 @@ func TestRecentlyChangedChartIsKeptByContent(t *testing.T) {
 		t.Fatalf("the render did not see the edited subchart values:\n%s", out)
 	}
 }
+
+// The cache holds at most maxCachedCharts charts, however many a
+// long-running process has used.
+func TestChartCacheIsBounded(t *testing.T) {
+	forgetLoadedCharts()
+	t.Cleanup(forgetLoadedCharts)
+	for i := range maxCachedCharts + 10 {
+		loadedCharts.keep(fmt.Sprintf("/charts/%d", i), cachedChart{})
+	}
+	loadedCharts.keep("/charts/0", cachedChart{}) // replacing does not evict
+	if n := len(loadedCharts.entries); n != maxCachedCharts {
+		t.Errorf("the cache holds %d charts, want %d", n, maxCachedCharts)
+	}
+}
