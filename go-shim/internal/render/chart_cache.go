@@ -107,20 +107,31 @@ func (c *chartCache) load(path string) (chart.Charter, error) {
 // index entries. A variable for tests.
 var racyWindow = 3 * time.Second
 
+// A chart directory with more entries, or more bytes of recently changed
+// files, than these (a chart at the root of a repository, its .git ignored
+// by .helmignore but walked here) is loaded uncached rather than walked or
+// read at every release.
+const (
+	fingerprintMaxEntries = 1024
+	fingerprintMaxBytes   = 16 << 20
+)
+
 // chartFingerprint digests what the file system says of every file of a
 // chart (an archive, or a directory walked in name order): its path in the
 // chart, inode, size, mode, and the time of the last change to its bytes or
 // its inode, plus the bytes of files changed within racyWindow. Any write,
 // rename or replacement changes it. Reading every file instead cost a third
 // of what the cache saved; a fresh checkout (a CI job) pays it for its first
-// seconds only. ok is false when the chart cannot be fingerprinted or holds a
-// symbolic link (helm's loader follows links, this walk does not).
+// seconds only. ok is false when the chart cannot be fingerprinted, is too
+// large to, or holds a symbolic link (helm's loader follows links, this walk
+// does not).
 func chartFingerprint(path string) (sum [sha256.Size]byte, ok bool) {
 	digest := sha256.New()
 	recent := time.Now().Add(-racyWindow).UnixNano()
+	var entries, hashed int64
 	addFile := func(name, file string, info fs.FileInfo) bool {
 		inode, changed, ok := fileIdentity(info)
-		if !ok {
+		if entries++; !ok || entries > fingerprintMaxEntries {
 			return false
 		}
 		var header [33]byte
@@ -136,6 +147,9 @@ func chartFingerprint(path string) (sum [sha256.Size]byte, ok bool) {
 		digest.Write([]byte{0})
 		digest.Write(header[:])
 		if racy {
+			if hashed += info.Size(); hashed > fingerprintMaxBytes {
+				return false
+			}
 			return hashContent(digest, file)
 		}
 		return true

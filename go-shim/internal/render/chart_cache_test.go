@@ -249,3 +249,22 @@ func TestChartCacheIsBounded(t *testing.T) {
 		t.Errorf("the cache holds %d charts, want %d", n, maxCachedCharts)
 	}
 }
+
+// A chart too large to fingerprint cheaply is read by helm's loader every
+// time, as before the cache.
+func TestLargeChartIsNotShared(t *testing.T) {
+	keepFreshCharts(t, 0)
+	chart := aliasedChart(t)
+	many := map[string]string{}
+	for i := range fingerprintMaxEntries {
+		many[fmt.Sprintf("files/f%04d.txt", i)] = "x"
+	}
+	shimtest.WriteFiles(t, chart, many)
+	before := loadedCharts.loads.Load()
+	for i := range 2 {
+		renderWith(t, chart, i)
+	}
+	if loads := loadedCharts.loads.Load() - before; loads != 2 {
+		t.Errorf("a chart of more than %d files was read %d times by 2 renders, want 2", fingerprintMaxEntries, loads)
+	}
+}
