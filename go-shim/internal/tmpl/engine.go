@@ -142,8 +142,12 @@ func (e *engine) render(name, text string, data any) (string, error) {
 // the functions, missingkey=error, include bound to this set, and the
 // helpers' defines.
 func (e *engine) newTemplate(name string) (*template.Template, error) {
-	t := template.New(name).Option("missingkey=error")
-	funcs := e.funcMap()
+	set, err := staticFuncs().Clone()
+	if err != nil {
+		return nil, err
+	}
+	t := set.New(name) // shares the set's functions and missingkey=error
+	funcs := e.boundFuncs()
 
 	included := map[string]int{}
 	funcs["include"] = func(name string, data any) (string, error) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
@@ -24,14 +25,34 @@ import (
 // return when insecure features are disabled; the message is helmfile's.
 var DisabledError = errors.New("HELMFILE_DISABLE_INSECURE_FEATURES or HELMFILE_DISABLE_INSECURE_TEMPLATE_FUNCTIONS is active, insecure function calls are disabled")
 
-// funcMap is sprig's TxtFuncMap overlaid with helmfile's functions, sprig's
-// `get` kept as `sprigGet` (helmfile's Context.CreateFuncMap). include is
-// added by newTemplate because it closes over the template set.
-func (e *engine) funcMap() template.FuncMap {
+// staticFuncs is sprig's TxtFuncMap overlaid with helmfile's functions
+// that depend on no render, sprig's `get` kept as `sprigGet` (helmfile's
+// Context.CreateFuncMap), in a template set of its own: text/template
+// checks and wraps each function (reflect) when it is added, about 230 of
+// them, which was most of the cost of a small `.gotmpl` values file. Every
+// render clones it (newTemplate) and adds boundFuncs.
+var staticFuncs = sync.OnceValue(func() *template.Template {
 	funcs := sprig.TxtFuncMap()
-	sprigGet := funcs["get"]
+	funcs["sprigGet"] = funcs["get"]
+	for name, f := range (template.FuncMap{
+		"toYaml":         ToYaml,
+		"fromYaml":       FromYaml,
+		"setValueAtPath": SetValueAtPath,
+		"requiredEnv":    RequiredEnv,
+		"get":            Get,
+		"getOrNil":       GetOrNil,
+		"required":       Required,
+	}) {
+		funcs[name] = f
+	}
+	return template.New("").Option("missingkey=error").Funcs(funcs)
+})
 
-	own := template.FuncMap{
+// boundFuncs are helmfile's functions that depend on this render: its base
+// directory, context, run and whether insecure functions are disabled.
+// include is added by newTemplate because it closes over the template set.
+func (e *engine) boundFuncs() template.FuncMap {
+	funcs := template.FuncMap{
 		"envExec":          e.envExec,
 		"exec":             e.exec,
 		"isFile":           e.isFile,
@@ -39,30 +60,19 @@ func (e *engine) funcMap() template.FuncMap {
 		"readFile":         e.readFile,
 		"readDir":          e.readDir,
 		"readDirEntries":   e.readDirEntries,
-		"toYaml":           ToYaml,
-		"fromYaml":         FromYaml,
-		"setValueAtPath":   SetValueAtPath,
-		"requiredEnv":      RequiredEnv,
-		"get":              Get,
-		"getOrNil":         GetOrNil,
 		"tpl":              e.tpl,
-		"required":         Required,
 		"fetchSecretValue": e.fetchSecretValue,
 		"expandSecretRefs": e.expandSecretRefs,
 	}
 	if e.opts.DisableInsecure {
 		// Same signatures as the real functions, so a call with wrong
 		// arguments fails the same way whether or not they are disabled.
-		own["exec"] = func(string, []any, ...string) (string, error) { return "", DisabledError }
-		own["envExec"] = func(map[string]any, string, []any, ...string) (string, error) { return "", DisabledError }
-		own["readFile"] = func(string) (string, error) { return "", DisabledError }
-		own["readDir"] = func(string) ([]string, error) { return nil, DisabledError }
-		own["readDirEntries"] = func(string) ([]string, error) { return nil, DisabledError }
+		funcs["exec"] = func(string, []any, ...string) (string, error) { return "", DisabledError }
+		funcs["envExec"] = func(map[string]any, string, []any, ...string) (string, error) { return "", DisabledError }
+		funcs["readFile"] = func(string) (string, error) { return "", DisabledError }
+		funcs["readDir"] = func(string) ([]string, error) { return nil, DisabledError }
+		funcs["readDirEntries"] = func(string) ([]string, error) { return nil, DisabledError }
 	}
-	for name, f := range own {
-		funcs[name] = f
-	}
-	funcs["sprigGet"] = sprigGet
 	return funcs
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -417,5 +418,42 @@ func TestToYamlHelmfileCases(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("ToYaml(%#v) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// Renders share one set of sprig's and helmfile's pure functions
+// (staticFuncs) but each has its own bound functions and defines: concurrent
+// renders from different base directories read their own files, include
+// their own defines, and leave the shared set as it was.
+func TestConcurrentRendersKeepTheirOwnFunctionsAndDefines(t *testing.T) {
+	const renders = 32
+	dirs := make([]string, renders)
+	for i := range dirs {
+		dirs[i] = t.TempDir()
+		if err := os.WriteFile(filepath.Join(dirs[i], "id.txt"), []byte(strings.Repeat("x", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outs := make([]string, renders)
+	errs := make([]error, renders)
+	done := make(chan struct{})
+	for i := range renders {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			text := `{{ define "mine" }}{{ . }}{{ end }}{{ readFile "id.txt" | len }}-{{ include "mine" .n }}-{{ upper "a" }}`
+			outs[i], errs[i] = Render(fileName, text, map[string]any{"n": i}, Options{BaseDir: dirs[i]})
+		}()
+	}
+	for range renders {
+		<-done
+	}
+	for i := range renders {
+		want := strconv.Itoa(i) + "-" + strconv.Itoa(i) + "-A"
+		if errs[i] != nil || outs[i] != want {
+			t.Errorf("render %d: %q, %v; want %q", i, outs[i], errs[i], want)
+		}
+	}
+	if defined := staticFuncs().DefinedTemplates(); defined != "" {
+		t.Errorf("the shared function set gained templates: %s", defined)
 	}
 }
