@@ -22,6 +22,8 @@ var methods = map[string]method{
 	"version": typed(runVersion),
 	// Ends HELMFIRE_SHIM_CPUPROFILE's profile (profile.go).
 	"profile_stop": typed(stopProfile),
+	// The collector's heap growth for a command that runs once (gc.go).
+	"gc_tune": typed(tuneGC),
 
 	// Helmfile's state files (internal/state).
 	"render":     typed(state.Render),

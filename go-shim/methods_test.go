@@ -11,7 +11,7 @@ import (
 // The methods src/helm/shim.rs calls, and no other.
 func TestMethodTableIsTheRustSurface(t *testing.T) {
 	want := []string{
-		"cache_cleanup", "cache_info", "chart_pull", "chartify", "cluster_probe", "decrypt", "deps_build", "diff", "drift", "hcl_values",
+		"cache_cleanup", "cache_info", "chart_pull", "chartify", "cluster_probe", "decrypt", "deps_build", "diff", "drift", "gc_tune", "hcl_values",
 		"kubectl_apply", "kustomize_helm", "lease_release", "lease_start", "lease_status",
 		"lint", "lock_resolve", "profile_stop", "recover", "remote_fetch", "render", "repos", "status", "template", "test", "uninstall",
 		"upgrade", "vals", "version",

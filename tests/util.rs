@@ -226,6 +226,9 @@ pub fn helmfile_command(dir: &Path) -> Command {
         .env("HELM_CACHE_HOME", scratch.join("cache"))
         .env("HELM_DATA_HOME", scratch.join("data"))
         .env("HELMFILE_TEMPDIR", scratch.join("tmp"))
+        // chartify (linked into helmfile) makes its work directories in
+        // os.TempDir() and leaves them behind; keep them in the scratch.
+        .env("TMPDIR", scratch.join("tmp"))
         .env_remove("HELM_REPOSITORY_CONFIG")
         .stdin(Stdio::null());
     cmd

@@ -12,7 +12,7 @@ use crate::cli::GlobalSettings;
 use crate::pipeline::ShimEngine;
 use crate::pipeline::output_paths::{DEFAULT_OUTPUT_FILE_TEMPLATE, render_output_path};
 use crate::pipeline::{Context, Session};
-use crate::pipeline::{ResolvedValues, ValuesContext, release_documents};
+use crate::pipeline::{Notices, ResolvedValues, ValuesContext, release_documents};
 use crate::state::{Release, StateFile, merge_values};
 
 /// Writes values files.
@@ -64,7 +64,7 @@ impl WriteValuesCommand {
     fn merged_values(&self, file: &StateFile, release: &Release, engine: &ShimEngine) -> anyhow::Result<(Value, bool)> {
         let mut merged = Value::Mapping(Default::default());
         let namespace = self.global.namespace_override.as_deref().unwrap_or_default();
-        let cx = ValuesContext { file, namespace, engine, printer: &self.ctx.printer };
+        let cx = ValuesContext { file, namespace, engine, notices: Notices::Say(&self.ctx.printer) };
         let documents = release_documents(&cx, release)?;
         let sensitive = documents.iter().any(|d| matches!(d, ResolvedValues::Text { sensitive: true, .. }));
         let extra = self.values.iter().map(|p| ResolvedValues::File(p.clone()));

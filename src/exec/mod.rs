@@ -9,11 +9,13 @@
 pub use blocking::call_helm;
 pub use dag::{NeverStop, StopSignal, Task, TaskOutcome, run_dag};
 pub use ordered::{Concurrency, run_ordered, run_ordered_until};
+pub use parallel::map_in_order;
 pub use reporter::{NoReporter, Reporter};
 pub use shutdown::{Adopted, GRACE, InFlight, Shutdown, ShutdownHooks, Signal};
 
 mod blocking;
 mod dag;
 mod ordered;
+mod parallel;
 mod reporter;
 mod shutdown;

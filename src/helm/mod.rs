@@ -53,6 +53,10 @@ pub trait HelmBackend: Send + Sync {
     fn version(&self) -> Result<SdkVersion, HelmError>;
     /// Ends the shim's CPU profile (HELMFIRE_SHIM_CPUPROFILE), if one runs.
     fn stop_profile(&self) -> Result<(), HelmError>;
+    /// Sets the Go collector's heap growth (GOGC) for the rest of the
+    /// process, unless the user's GOGC chose one; returns the one in effect
+    /// (-1 for GOGC=off).
+    fn tune_gc(&self, percent: i32) -> Result<i32, HelmError>;
     /// Registers chart repositories and refreshes their indexes.
     fn repos(&self, call: CallId, request: &ReposRequest) -> Result<ReposOutput, HelmError>;
     /// `helm dependency build` of a local chart.

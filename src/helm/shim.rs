@@ -74,6 +74,15 @@ impl HelmBackend for ShimBackend {
         self.invoke::<_, serde_json::Value>(CallId(0), "profile_stop", &serde_json::json!({})).map(|_| ())
     }
 
+    fn tune_gc(&self, percent: i32) -> Result<i32, HelmError> {
+        #[derive(serde::Deserialize)]
+        struct Tuned {
+            percent: i32,
+        }
+        let tuned: Tuned = self.invoke(CallId(0), "gc_tune", &serde_json::json!({ "percent": percent }))?;
+        Ok(tuned.percent)
+    }
+
     fn version(&self) -> Result<SdkVersion, HelmError> {
         self.invoke(CallId(0), "version", &serde_json::json!({}))
     }

@@ -23,7 +23,7 @@ pub(crate) use error::report_failures;
 pub use error::{ReleaseError, ReleaseFailed};
 pub use session::Session;
 pub use values::{
-    Embedded, ReleaseValues, ResolvedValues, ValuesContext, embedded_values, release_documents, release_values,
+    Embedded, Notices, ReleaseValues, ResolvedValues, ValuesContext, embedded_values, release_documents, release_values,
 };
 
 pub(crate) mod apply;

@@ -14,8 +14,8 @@ use super::charts::repos::{PreparedRepositories, Refresh};
 use super::hooks::{Event, trigger};
 use super::selection::Selected;
 use super::session::Session;
-use super::values::{ReleaseValues, ValuesContext, release_values};
-use crate::state::{ChartSource, Fetched, SourceKind, TemplateEngine as _};
+use super::values::{Notices, ReleaseValues, ValuesContext, release_values};
+use crate::state::{ChartSource, Fetched, Release, SourceKind, StateFile, TemplateEngine as _};
 
 /// Whether the network may be used to refresh what is cached.
 #[derive(Debug, Clone, Copy, Default)]
@@ -198,7 +198,12 @@ fn render_patch_templates(
             }
             // helmfile's patch data: the state's values, the release's own
             // `values:` merged over them (not its secrets).
-            let cx = ValuesContext { file: group.file, namespace, engine: &engine, printer: &session.ctx.printer };
+            let cx = ValuesContext {
+                file: group.file,
+                namespace,
+                engine: &engine,
+                notices: Notices::Say(&session.ctx.printer),
+            };
             let mut merged = group.file.environment.values.clone();
             for document in super::values::embedded_values(&cx, release)?.values {
                 crate::state::merge_values(&mut merged, document);
@@ -285,12 +290,26 @@ fn resolve_selected_values(
 ) -> anyhow::Result<HashMap<ReleaseKey, ReleaseValues>> {
     let engine = session.engine();
     let namespace = session.global.namespace_override.as_deref().unwrap_or_default();
+    let releases: Vec<(&StateFile, &Release)> = selected
+        .iter()
+        .flat_map(|group| group.releases.iter().filter(|r| r.installed).map(move |release| (group.file, *release)))
+        .collect();
+    // Each release's `.gotmpl` values render in the shim, which blocks the
+    // calling thread: one thread per CPU instead of one loop. What each
+    // says about skipped files is said afterwards in declaration order,
+    // and the first release (in that order) that fails stops the command,
+    // as in a loop.
+    let resolved = crate::exec::map_in_order(&releases, |(file, release)| {
+        let kept = std::cell::RefCell::new(Vec::new());
+        let cx = ValuesContext { file, namespace, engine: &engine, notices: Notices::Keep(&kept) };
+        (release_values(&cx, release), kept.into_inner())
+    });
     let mut values = HashMap::new();
-    for group in selected {
-        let cx = ValuesContext { file: group.file, namespace, engine: &engine, printer: &session.ctx.printer };
-        for release in group.releases.iter().filter(|r| r.installed) {
-            values.insert(release_key(release), release_values(&cx, release)?);
+    for ((_, release), (result, skipped)) in releases.iter().zip(resolved) {
+        for notice in &skipped {
+            super::session::say_skipped(&session.ctx.printer, notice);
         }
+        values.insert(release_key(release), result?);
     }
     Ok(values)
 }

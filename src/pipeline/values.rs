@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::helm::ValueSource;
 use crate::state::{
-    Fetched, FileRef, MissingFileHandler, Release, ResolvedFiles, SecretRef, SetValue, SourceKind, StateError,
+    Fetched, FileRef, MissingFileHandler, Release, ResolvedFiles, SecretRef, SetValue, Skipped, SourceKind, StateError,
     StateFile, TemplateEngine, ValuesInput, nothing_found, resolve_files,
 };
 
@@ -144,7 +144,25 @@ pub struct ValuesContext<'a> {
     /// Renders templates, decrypts, resolves references.
     pub engine: &'a dyn TemplateEngine,
     /// Where skipped files are reported.
-    pub printer: &'a crate::output::Printer,
+    pub notices: Notices<'a>,
+}
+
+/// Where the notices about files `missingFileHandler` skipped go.
+pub enum Notices<'a> {
+    /// Said at once.
+    Say(&'a crate::output::Printer),
+    /// Kept, to be said later: releases resolved in parallel keep theirs
+    /// so that they are said in declaration order, as one after the other.
+    Keep(&'a std::cell::RefCell<Vec<Skipped>>),
+}
+
+impl Notices<'_> {
+    fn skipped(&self, skipped: Skipped) {
+        match self {
+            Notices::Say(printer) => super::session::say_skipped(printer, &skipped),
+            Notices::Keep(kept) => kept.borrow_mut().push(skipped),
+        }
+    }
 }
 
 /// `release`'s values exactly as helm gets them: values, then secrets, then
@@ -431,7 +449,7 @@ fn one_file(
     };
     match resolved.map_err(invalid)? {
         ResolvedFiles::Skipped(skipped) => {
-            super::session::say_skipped(cx.printer, &skipped);
+            cx.notices.skipped(skipped);
             Ok(None)
         }
         ResolvedFiles::Found(files) => match files.as_slice() {

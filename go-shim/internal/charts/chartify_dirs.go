@@ -91,7 +91,7 @@ func manifestsDir(p *ChartifyParams, chartDir string) error {
 		return fault.Newf(fault.KindIO, "reading %s: %v", chartDir, err)
 	}
 	if len(templates) > 0 {
-		data, err := tmpl.DecodeData(string(p.TemplateData))
+		data, err := tmpl.DecodeData(p.TemplateData)
 		if err != nil {
 			return fault.Newf(fault.KindBadRequest, "release %s: decoding the template data: %v", p.ReleaseName, err)
 		}

@@ -34,7 +34,7 @@ type RenderResult struct {
 
 // Render renders a template as helmfile renders `.gotmpl` files.
 func Render(ctx context.Context, p RenderParams) (RenderResult, error) {
-	data, err := tmpl.DecodeData(string(p.Data))
+	data, err := tmpl.DecodeData(p.Data)
 	if err != nil {
 		return RenderResult{}, fault.Newf(fault.KindValues, "decoding the template data of %s: %v", p.Name, err).With("file", p.Name)
 	}

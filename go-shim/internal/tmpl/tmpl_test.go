@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	yaml "go.yaml.in/yaml/v3"
 )
 
 const fileName = "dir/helmfile.yaml.gotmpl"
@@ -348,25 +350,46 @@ func TestHelperFiles(t *testing.T) {
 	}
 }
 
-func TestDecodeData(t *testing.T) {
-	m, err := DecodeData("Values:\n  n: 1\n  f: 1.5\n  d: 2024-01-01\n  l: [{k: v}]\n")
-	if err != nil {
-		t.Fatal(err)
+// TestDecodeDataTypesAsYamlV3 holds DecodeData to what helmfile's YAML
+// library makes of the same JSON text (decoded into a map, keys cast to
+// strings, as helmfile holds template data).
+func TestDecodeDataTypesAsYamlV3(t *testing.T) {
+	for _, doc := range []string{
+		`{}`,
+		`{"Values":{"n":1,"neg":-7,"zero":0,"f":1.5,"whole":2.0,"exp":1e3,"small":-2.5E-3}}`,
+		`{"big":9223372036854775807,"bigger":9223372036854775808,"huge":18446744073709551616,"min":-9223372036854775808}`,
+		`{"s":"1","t":"true","d":"2024-01-01","null":"null","tilde":"~","e":"","u":"é \u00e9 \n \t \" \\ /"}`,
+		`{"b":true,"nb":false,"nil":null,"l":[1,"a",null,[],{}],"m":{"deep":{"deeper":[{"k":0.1}]}}}`,
+		`{"Environment":{"Name":"prod","KubeContext":"","Values":{"replicas":3}},"Release":{"Name":"a","Labels":{"x":"y"}}}`,
+	} {
+		got, err := DecodeData([]byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		var viaYaml map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &viaYaml); err != nil {
+			t.Fatalf("%s: yaml.v3: %v", doc, err)
+		}
+		want, err := castKeysToStrings(viaYaml)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %#v\nwant %#v", doc, got, want)
+		}
 	}
-	want := map[string]any{"Values": map[string]any{
-		"n": 1, "f": 1.5, "d": time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "l": []any{map[string]any{"k": "v"}},
-	}}
-	if !reflect.DeepEqual(m, want) {
-		t.Errorf("got %#v", m)
+}
+
+func TestDecodeDataEdges(t *testing.T) {
+	for _, empty := range []string{"", "  \n", "null"} {
+		if m, err := DecodeData([]byte(empty)); err != nil || m == nil || len(m) != 0 {
+			t.Errorf("%q: want an empty map, got %#v, %v", empty, m, err)
+		}
 	}
-	if m, err := DecodeData(""); err != nil || len(m) != 0 || m == nil {
-		t.Errorf("empty data: %#v, %v", m, err)
-	}
-	if _, err := DecodeData("Values:\n  1: a\n"); err == nil || !strings.Contains(err.Error(), "unexpected type of key in map: expected string, got int") {
-		t.Errorf("a non-string key: %v", err)
-	}
-	if _, err := DecodeData("- a\n"); err == nil {
-		t.Error("a list is not template data")
+	for _, bad := range []string{`["a"]`, `"a"`, `{"a":`, `{} {}`} {
+		if m, err := DecodeData([]byte(bad)); err == nil {
+			t.Errorf("%q: want an error, got %#v", bad, m)
+		}
 	}
 }
 

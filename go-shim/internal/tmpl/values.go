@@ -38,22 +38,6 @@ func FromYaml(str string) (any, error) {
 	return m, nil
 }
 
-// DecodeData decodes template data given as YAML the way helmfile holds its
-// values: go.yaml.in/yaml/v3 (ints stay ints, unquoted timestamps become
-// time.Time) and
-// string keys everywhere (helmfile's maputil.CastKeysToStrings, which
-// rejects any other key). Empty text is an empty map.
-func DecodeData(text string) (map[string]any, error) {
-	var m map[string]any
-	if err := yaml.Unmarshal([]byte(text), &m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return map[string]any{}, nil
-	}
-	return castKeysToStrings(m)
-}
-
 // stringifyKeys is maputil.RecursivelyStringifyMapKey.
 func stringifyKeys(v any) (any, error) {
 	switch typed := v.(type) {

@@ -8,7 +8,7 @@ use super::ExitStatus;
 
 mod helmfile_order;
 use crate::cli::GlobalSettings;
-use crate::pipeline::{Context, Session, ValuesContext, embedded_values};
+use crate::pipeline::{Context, Notices, Session, ValuesContext, embedded_values};
 use crate::plan::{release_labels, resolved_needs};
 use crate::state::{Release, StateFile, TemplateEngine, ValuesEntry};
 
@@ -116,7 +116,7 @@ impl BuildCommand {
             // As helmfile's --embed-values: values files rendered (and their
             // references resolved), secrets files as they are, encrypted.
             let namespace = self.global.namespace_override.as_deref().unwrap_or_default();
-            let cx = ValuesContext { file, namespace, engine, printer: &self.ctx.printer };
+            let cx = ValuesContext { file, namespace, engine, notices: Notices::Say(&self.ctx.printer) };
             let embedded = embedded_values(&cx, release)?;
             let inline = |documents: Vec<Value>| -> Vec<ValuesEntry> {
                 documents
