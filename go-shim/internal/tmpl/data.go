@@ -35,26 +35,26 @@ func DecodeData(raw []byte) (map[string]any, error) {
 	case nil:
 		return map[string]any{}, nil
 	case map[string]any:
-		typeNumbers(top)
+		mapNumbers(top, yamlNumber)
 		return top, nil
 	default:
 		return nil, fmt.Errorf("template data: a %T, not a mapping", v)
 	}
 }
 
-// typeNumbers replaces, in place, every json.Number under v with yaml.v3's
-// reading of it.
-func typeNumbers(v any) any {
+// mapNumbers replaces, in place, every json.Number under v with what
+// number makes of it, and returns v (or the replacement, for a number).
+func mapNumbers(v any, number func(json.Number) any) any {
 	switch typed := v.(type) {
 	case json.Number:
-		return yamlNumber(string(typed))
+		return number(typed)
 	case map[string]any:
 		for k, item := range typed {
-			typed[k] = typeNumbers(item)
+			typed[k] = mapNumbers(item, number)
 		}
 	case []any:
 		for i, item := range typed {
-			typed[i] = typeNumbers(item)
+			typed[i] = mapNumbers(item, number)
 		}
 	}
 	return v
@@ -63,7 +63,8 @@ func typeNumbers(v any) any {
 // yamlNumber is yaml.v3's resolution of a plain scalar that is a JSON
 // number (its resolve: int when it fits, int64, uint64, then float64; a
 // float out of range stays the string it was).
-func yamlNumber(s string) any {
+func yamlNumber(n json.Number) any {
+	s := string(n)
 	if i, err := strconv.ParseInt(s, 0, 64); err == nil {
 		if i == int64(int(i)) {
 			return int(i)

@@ -71,7 +71,7 @@ func TestYAMLEmitVectorsMatchTheLibrary(t *testing.T) {
 		if err := d.Decode(&v); err != nil {
 			t.Fatal(err)
 		}
-		got, err := ToYaml(typedNumbers(v))
+		got, err := ToYaml(mapNumbers(v, goNumber))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,29 +81,17 @@ func TestYAMLEmitVectorsMatchTheLibrary(t *testing.T) {
 	}
 }
 
-// typedNumbers turns JSON numbers into what Go code holds: int64 for an
-// integer literal, uint64 beyond it, float64 when it has `.` or an exponent.
-func typedNumbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if !strings.ContainsAny(t.String(), ".eE") {
-			if i, err := t.Int64(); err == nil {
-				return i
-			}
-			var u uint64
-			fmt.Sscan(t.String(), &u)
-			return u
+// goNumber is what Go code holds for a JSON number: int64 for an integer
+// literal, uint64 beyond it, float64 when it has `.` or an exponent.
+func goNumber(n json.Number) any {
+	if !strings.ContainsAny(n.String(), ".eE") {
+		if i, err := n.Int64(); err == nil {
+			return i
 		}
-		f, _ := t.Float64()
-		return f
-	case map[string]any:
-		for k, x := range t {
-			t[k] = typedNumbers(x)
-		}
-	case []any:
-		for i, x := range t {
-			t[i] = typedNumbers(x)
-		}
+		var u uint64
+		fmt.Sscan(n.String(), &u)
+		return u
 	}
-	return v
+	f, _ := n.Float64()
+	return f
 }
