@@ -1,5 +1,9 @@
-//! The Helm SDK floor: the template workload rendered by the Helm SDK alone,
-//! in one Go process, by `BenchmarkFloorTemplate` (go-shim/bench_floor_test.go).
+//! The Helm SDK floor: the template workload rendered by the Helm SDK alone
+//! (go-shim/internal/floor), two ways: inside a warm Go benchmark process by
+//! `BenchmarkFloorTemplate` (go-shim/bench_floor_test.go), which leaves out
+//! starting a process, and as a process of its own, go-shim/cmd/helm-floor,
+//! started and timed as helmfire is: what any program that renders with the
+//! SDK pays (start, the SDK's package initialisation), and nothing more.
 //!
 //! The floor gets each release's values already merged and rendered (the
 //! `.gotmpl` file included) by `helmfire write-values`, so it measures chart
@@ -13,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::measure::Sample;
+use super::measure::{self, Sample};
 use super::report::Floor;
 use super::workload;
 
@@ -24,7 +28,12 @@ const GO_SHIM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/go-shim");
 pub fn measure(helmfire: &Path, dir: &Path, runs: usize) -> Floor {
     eprintln!("vs_helmfile: Helm SDK floor (go test -bench BenchmarkFloorTemplate)");
     match prepare(helmfire, dir).and_then(|n| run_go(dir, n, runs)) {
-        Ok(floor) => floor,
+        Ok(mut floor) => {
+            if let Floor::Measured { process, .. } = &mut floor {
+                *process = run_process(dir, runs);
+            }
+            floor
+        }
         Err(why) => {
             eprintln!("vs_helmfile: floor: {why}");
             Floor::NotMeasured(why.lines().next().unwrap_or("").to_string())
@@ -86,9 +95,32 @@ fn run_go(dir: &Path, n: usize, runs: usize) -> Result<Floor, String> {
         .find_map(|l| l.split_whitespace().next()?.strip_prefix("BenchmarkFloorTemplate/parallel"))
         .map_or(1, |suffix| suffix.trim_start_matches('-').parse().unwrap_or(1));
     match (sequential, parallel) {
-        (Some(sequential), Some(parallel)) => Ok(Floor::Measured { n, sequential, parallel, workers }),
+        (Some(sequential), Some(parallel)) => {
+            Ok(Floor::Measured { n, sequential, parallel, workers, process: Err("not run yet".into()) })
+        }
         _ => Err(format!("no BenchmarkFloorTemplate results in the output of go test:\n{stdout}")),
     }
+}
+
+/// Builds go-shim/cmd/helm-floor into the workload directory and runs it
+/// `runs` times on the workload; the medians.
+fn run_process(dir: &Path, runs: usize) -> Result<Sample, String> {
+    eprintln!("vs_helmfile: Helm SDK floor as a process (go-shim/cmd/helm-floor, {runs} runs)");
+    let binary = dir.join("helm-floor");
+    let out = Command::new("go")
+        .args(["build", "-trimpath", "-o"])
+        .arg(&binary)
+        .arg("./cmd/helm-floor")
+        .current_dir(GO_SHIM)
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .map_err(|e| format!("cannot run go: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("go build ./cmd/helm-floor failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let samples =
+        (0..runs).map(|_| measure::run(Command::new(&binary).arg(dir), &[0])).collect::<Result<Vec<_>, _>>()?;
+    Ok(measure::median(&samples))
 }
 
 /// One sub-benchmark's line, e.g.
