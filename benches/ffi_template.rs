@@ -21,6 +21,8 @@ fn main() {
     let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/charts/named-templates");
     let request = TemplateRequest { release_name: "bench".into(), chart: chart.into(), ..TemplateRequest::default() };
     let backend = ShimBackend::new();
+    // As the CLI runs a command (src/main.rs).
+    backend.tune_gc(helmfire::helm::ONE_SHOT_GC_PERCENT).expect("gc_tune");
 
     // Warm up: the first calls load the chart from a cold page cache and
     // initialise the Go runtime's pools.

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use helmfire::helm::ShimBackend;
+use helmfire::helm::{HelmBackend as _, ShimBackend};
 use helmfire::pipeline::ShimEngine;
 use helmfire::plan::{Criteria, NeedsMode, Selectors, plan_with_needs};
 use helmfire::state::{LoadOptions, StateSource, load};
@@ -25,7 +25,10 @@ fn main() {
     let runs = if smoke { 1 } else { 7 };
     let dir = tempfile::tempdir().unwrap();
     let file = generate(dir.path());
-    let engine = ShimEngine::new(Arc::new(ShimBackend::new()));
+    let backend = ShimBackend::new();
+    // As the CLI runs a command (src/main.rs).
+    backend.tune_gc(helmfire::helm::ONE_SHOT_GC_PERCENT).expect("gc_tune");
+    let engine = ShimEngine::new(Arc::new(backend));
     let overrides = serde_yaml_ng::Value::Mapping(Default::default());
 
     let mut samples = Vec::new();

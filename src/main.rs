@@ -23,14 +23,6 @@ use helmfire::helm::{self, HelmBackend, ShimBackend, ShimLogLevel};
 use helmfire::notify::Outbox;
 use helmfire::output::{ColorChoice, Printer, Verbosity, exit_code_for, report};
 
-/// The Go collector's heap growth for a command that runs once and exits:
-/// the heap may triple between collections instead of doubling (GOGC=200),
-/// a few MB more at the peak for a tenth less CPU (go-shim/gc.go).
-const ONE_SHOT_GC_PERCENT: i32 = 200;
-
-/// Go's default, for what runs for days (the daemon, watch mode).
-const LONG_RUNNING_GC_PERCENT: i32 = 100;
-
 /// Whether the command exits when its work is done: not the daemon, not
 /// sync or apply with `--watch`, which keep Go's default for their days.
 fn runs_once(command: &Command) -> bool {
@@ -46,7 +38,9 @@ fn main() -> ExitCode {
     // Started by kustomize as its helm (to inflate `helmCharts:`): that
     // and nothing else.
     if let Some(args) = helmfire::commands::invoked_as_kustomize_helm(std::env::args_os()) {
-        return helmfire::commands::run_as_kustomize_helm(&ShimBackend::new(), args);
+        let backend = ShimBackend::new();
+        let _ = backend.tune_gc(helm::ONE_SHOT_GC_PERCENT);
+        return helmfire::commands::run_as_kustomize_helm(&backend, args);
     }
     // Signals first: from here on, SIGINT and SIGTERM have one owner for the
     // whole run (start-up and state loading included).
@@ -102,7 +96,7 @@ fn main() -> ExitCode {
     }
     // Go starts with a heap growth for starting (go-shim/internal/boot);
     // the command sets its own. A failure here only costs speed.
-    let gc_percent = if runs_once(&cli.command) { ONE_SHOT_GC_PERCENT } else { LONG_RUNNING_GC_PERCENT };
+    let gc_percent = if runs_once(&cli.command) { helm::ONE_SHOT_GC_PERCENT } else { helm::LONG_RUNNING_GC_PERCENT };
     let _ = ctx.backend.tune_gc(gc_percent);
     let profiled = std::env::var_os(env_vars::HELMFIRE_SHIM_CPUPROFILE).map(|_| Arc::clone(&ctx.backend));
     let result = run(cli.command, global, &cwd, ctx);

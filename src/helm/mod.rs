@@ -153,6 +153,16 @@ pub fn set_log_sink(sink: Option<ShimLogSink>, min: ShimLogLevel) {
     ffi::set_log_sink(sink, min as i32);
 }
 
+/// The Go collector's heap growth for a process that runs one command and
+/// exits: the heap may triple between collections instead of doubling
+/// (GOGC=200), a few MB more at the peak for a tenth less CPU
+/// (go-shim/gc.go). Until [`HelmBackend::tune_gc`] is called the collector
+/// is off (go-shim/internal/boot), so every process calls it once.
+pub const ONE_SHOT_GC_PERCENT: i32 = 200;
+
+/// Go's default, for what runs for days (the daemon, watch mode).
+pub const LONG_RUNNING_GC_PERCENT: i32 = 100;
+
 /// Calls `sink` with the signal number each time the process gets SIGINT or
 /// SIGTERM. The Go runtime catches them (see `ffi.rs`); once this is set,
 /// neither signal ends the process by itself.
