@@ -565,6 +565,16 @@ fn cluster_rows(
             });
         }
     }
+    // The cluster keeps making the releases' pods after the installs
+    // return; cells measured meanwhile measured that too (2026-12-07: a
+    // no-op diff took twice its CPU time in wall time, against 1.08 s once
+    // the cluster had settled).
+    let (waited, quiet) = measure::wait_until_quiet(3, std::time::Duration::from_secs(180));
+    eprintln!(
+        "vs_helmfile: waited {:.0} s for the machine to go quiet after installing{}",
+        waited.as_secs_f64(),
+        if quiet { "" } else { " (it did not; measuring anyway)" }
+    );
     let with_diff = |i: usize, tool: Tool| installed[i].clone().and_then(|()| tools.available(tool, true));
     let diff_ok = [with_diff(0, Tool::Helmfire), with_diff(1, Tool::Helmfile)];
 

@@ -141,3 +141,34 @@ pub fn median(samples: &[Sample]) -> Sample {
         rss: mid(samples.iter().map(|s| s.rss).collect()),
     }
 }
+
+/// Waits until the machine is quiet: `quiet` consecutive seconds with at
+/// least 80% of its CPU time idle (`/proc/stat`), or `limit`. Used after
+/// installing releases: the test cluster's controllers and node keep
+/// making their pods for a while, and a cell measured meanwhile measures
+/// them too. Returns how long it waited and whether it got quiet.
+pub fn wait_until_quiet(quiet: u32, limit: Duration) -> (Duration, bool) {
+    /// (idle, total) jiffies of all CPUs so far.
+    fn cpu_times() -> Option<(u64, u64)> {
+        let stat = fs::read_to_string("/proc/stat").ok()?;
+        let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+        let fields: Vec<u64> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+        // user nice system idle iowait irq softirq steal ...
+        let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
+        Some((idle, fields.iter().sum()))
+    }
+    let start = Instant::now();
+    let mut quiet_seconds = 0;
+    let Some(mut before) = cpu_times() else { return (Duration::ZERO, false) };
+    while start.elapsed() < limit {
+        thread::sleep(Duration::from_secs(1));
+        let Some(now) = cpu_times() else { return (start.elapsed(), false) };
+        let (idle, total) = (now.0 - before.0, now.1 - before.1);
+        before = now;
+        quiet_seconds = if total > 0 && idle * 5 >= total * 4 { quiet_seconds + 1 } else { 0 };
+        if quiet_seconds >= quiet {
+            return (start.elapsed(), true);
+        }
+    }
+    (start.elapsed(), false)
+}
