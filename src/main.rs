@@ -94,8 +94,9 @@ fn main() -> ExitCode {
             printer.info(&notice);
         }
     }
-    // Go starts with a heap growth for starting (go-shim/internal/boot);
-    // the command sets its own. A failure here only costs speed.
+    // Go starts with its collector off (go-shim/internal/boot) until
+    // the command sets its own. A failure here only costs speed: past its
+    // start-up memory limit Go collects anyway.
     let gc_percent = if runs_once(&cli.command) { helm::ONE_SHOT_GC_PERCENT } else { helm::LONG_RUNNING_GC_PERCENT };
     let _ = ctx.backend.tune_gc(gc_percent);
     let profiled = std::env::var_os(env_vars::HELMFIRE_SHIM_CPUPROFILE).map(|_| Arc::clone(&ctx.backend));
