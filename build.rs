@@ -138,14 +138,18 @@ fn build_shim(out_dir: &Path) -> Result<(), BuildError> {
 }
 
 /// The Go build tags that select vals' providers from the value of
-/// HELMFIRE_SECRET_PROVIDERS: none for every provider, `custom_providers`
-/// and one tag per listed group otherwise.
-fn secret_provider_tags(value: &str) -> Result<Vec<&str>, BuildError> {
+/// HELMFIRE_SECRET_PROVIDERS: `custom_providers` and one tag per group,
+/// every group when it is unset or `all`. Tags are listed even for every
+/// group because one group is not vals': `yandex` is served by helmfire's
+/// own client (go-shim/internal/secrets/yclockbox), whose tag keeps vals'
+/// provider, and the Yandex Cloud SDK it builds, out of the binary.
+fn secret_provider_tags(value: &str) -> Result<Vec<&'static str>, BuildError> {
     let value = value.trim();
-    if value.is_empty() || value == "all" {
-        return Ok(vec![]);
-    }
     let mut tags = vec!["custom_providers"];
+    if value.is_empty() || value == "all" {
+        tags.extend(SECRET_PROVIDER_GROUPS.iter().map(|group| go_tag(group)));
+        return Ok(tags);
+    }
     if value == "none" {
         return Ok(tags);
     }
@@ -156,9 +160,18 @@ fn secret_provider_tags(value: &str) -> Result<Vec<&str>, BuildError> {
                 SECRET_PROVIDER_GROUPS.join(", ")
             )));
         };
-        tags.push(*known);
+        tags.push(go_tag(known));
     }
     Ok(tags)
+}
+
+/// The build tag of a provider group: vals' register_*.go tag, but
+/// go-shim's own for the group it serves itself.
+fn go_tag(group: &'static str) -> &'static str {
+    match group {
+        "yandex" => "helmfire_yandex",
+        vals_group => vals_group,
+    }
 }
 
 /// Whether the binary links the C library statically

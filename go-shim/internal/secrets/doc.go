@@ -10,6 +10,9 @@
 //     shared by concurrent releases, so a reference is fetched once per
 //     run; relative `ref+file://` and `ref+sops://` paths are taken from
 //     the state file's directory, where helmfile's working directory is;
+//   - providers.go: which backends a build carries (HELMFIRE_SECRET_PROVIDERS);
+//     register_yclockbox.go puts helmfire's own Lockbox client (yclockbox/)
+//     in place of vals' provider;
 //   - methods.go: the shim methods `decrypt` and `vals`.
 //
 // Errors name the file or the reference, never a value.
