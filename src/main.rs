@@ -42,8 +42,9 @@ fn main() -> ExitCode {
         let _ = backend.tune_gc(helm::ONE_SHOT_GC_PERCENT);
         return helmfire::commands::run_as_kustomize_helm(&backend, args);
     }
-    // Signals first: from here on, SIGINT and SIGTERM have one owner for the
-    // whole run (start-up and state loading included).
+    // Signals first: the registration is made as soon as Go has started
+    // (helm::startup), before any call into Go, and from then on SIGINT and
+    // SIGTERM have one owner for the whole run.
     let backend: Arc<dyn HelmBackend> = Arc::new(ShimBackend::new());
     let speaker = Arc::new(OnceLock::new());
     let hooks = ShutdownNotices { backend: Arc::clone(&backend), printer: Arc::clone(&speaker) };
@@ -98,7 +99,10 @@ fn main() -> ExitCode {
     // the command sets its own. A failure here only costs speed: past its
     // start-up memory limit Go collects anyway.
     let gc_percent = if runs_once(&cli.command) { helm::ONE_SHOT_GC_PERCENT } else { helm::LONG_RUNNING_GC_PERCENT };
-    let _ = ctx.backend.tune_gc(gc_percent);
+    let tuned = Arc::clone(&ctx.backend);
+    helm::before_first_call(Box::new(move || {
+        let _ = tuned.tune_gc(gc_percent);
+    }));
     let profiled = std::env::var_os(env_vars::HELMFIRE_SHIM_CPUPROFILE).map(|_| Arc::clone(&ctx.backend));
     let result = run(cli.command, global, &cwd, ctx);
     if let Some(backend) = profiled {

@@ -13,11 +13,15 @@
 //! - SIGINT and SIGTERM are caught by Go (`helmfire_set_signal_sink`): a
 //!   handler installed from Rust without SA_ONSTACK could crash the Go
 //!   runtime.
+//! - The sinks are registered from a thread of their own while Go starts,
+//!   and every other call waits for that (startup.rs).
 
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, CString, c_char};
 use std::sync::RwLock;
+
+use super::startup;
 
 #[allow(non_camel_case_types, non_snake_case, dead_code, missing_docs)]
 mod sys {
@@ -32,6 +36,7 @@ pub struct InteriorNul(pub usize);
 /// Sends one JSON request to the shim and returns its JSON envelope.
 pub(crate) fn call(request: &str, call_id: u64) -> Result<String, InteriorNul> {
     let request = CString::new(request).map_err(|e| InteriorNul(e.nul_position()))?;
+    startup::wait_for_queued();
     // SAFETY: `request` is a valid NUL-terminated string that outlives the
     // call; Go copies it (C.GoString) and keeps no pointer to it. The mutable
     // pointer type is cgo's spelling of `char*`; Go never writes through it.
@@ -42,6 +47,7 @@ pub(crate) fn call(request: &str, call_id: u64) -> Result<String, InteriorNul> {
 
 /// Asks the shim to cancel call `call_id` (a no-op for a finished call).
 pub(crate) fn cancel(call_id: u64) {
+    startup::wait_for_queued();
     // SAFETY: takes a plain integer; safe to call from any thread at any time.
     unsafe { sys::helmfire_cancel(call_id) }
 }
@@ -82,9 +88,12 @@ pub(crate) fn set_log_sink(sink: Option<LogSink>, min_level: i32) {
         *slot = sink;
     }
     let callback: sys::helmfire_log_fn = if enabled { Some(forward_log) } else { None };
-    // SAFETY: `forward_log` has the C signature the shim expects and stays
-    // valid for the life of the process.
-    unsafe { sys::helmfire_set_log_sink(callback, min_level) }
+    // Made once Go has started, before any call (startup.rs).
+    startup::defer(Box::new(move || {
+        // SAFETY: `forward_log` has the C signature the shim expects and
+        // stays valid for the life of the process.
+        unsafe { sys::helmfire_set_log_sink(callback, min_level) }
+    }));
 }
 
 /// Called by Go on its own threads. It must not unwind across the C
@@ -119,9 +128,12 @@ pub(crate) fn set_signal_sink(sink: Option<SignalSink>) {
         *slot = sink;
     }
     let callback: sys::helmfire_signal_fn = if enabled { Some(forward_signal) } else { None };
-    // SAFETY: `forward_signal` has the C signature the shim expects and stays
-    // valid for the life of the process.
-    unsafe { sys::helmfire_set_signal_sink(callback) }
+    // Made once Go has started, before any call (startup.rs).
+    startup::defer(Box::new(move || {
+        // SAFETY: `forward_signal` has the C signature the shim expects and
+        // stays valid for the life of the process.
+        unsafe { sys::helmfire_set_signal_sink(callback) }
+    }));
 }
 
 /// Called by Go on its own threads; must not unwind into Go.

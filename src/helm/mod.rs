@@ -33,6 +33,7 @@ mod error;
 mod ffi;
 mod flags;
 mod shim;
+mod startup;
 mod wire;
 
 /// Identifies one call so that it can be cancelled from another thread.
@@ -148,6 +149,7 @@ impl ShimLogLevel {
 pub type ShimLogSink = Box<dyn Fn(ShimLogLevel, &str) + Send + Sync>;
 
 /// Sends the SDK's log lines at or above `min` to `sink` (None silences them).
+/// Returns at once: Go gets the setting once it has started, before any call.
 pub fn set_log_sink(sink: Option<ShimLogSink>, min: ShimLogLevel) {
     let sink = sink.map(|f| -> ffi::LogSink { Box::new(move |level, text| f(ShimLogLevel::from_slog(level), text)) });
     ffi::set_log_sink(sink, min as i32);
@@ -164,8 +166,25 @@ pub const ONE_SHOT_GC_PERCENT: i32 = 200;
 pub const LONG_RUNNING_GC_PERCENT: i32 = 100;
 
 /// Calls `sink` with the signal number each time the process gets SIGINT or
-/// SIGTERM. The Go runtime catches them (see `ffi.rs`); once this is set,
-/// neither signal ends the process by itself.
+/// SIGTERM. The Go runtime catches them (see `ffi.rs`); once Go has started
+/// and taken the registration, which happens before any call into it,
+/// neither signal ends the process by itself. Returns at once.
 pub fn on_termination_signal(sink: Box<dyn Fn(i32) + Send + Sync>) {
     ffi::set_signal_sink(Some(sink));
+}
+
+/// Runs `job` (a setting for Go that needs no answer, like
+/// [`HelmBackend::tune_gc`]) once Go has started, after the sinks and
+/// before any other call; returns at once, so the caller goes on while Go
+/// initialises its packages.
+pub fn before_first_call(job: Box<dyn FnOnce() + Send>) {
+    startup::defer(job);
+}
+
+/// Blocks until the registrations made so far (the signal and log sinks,
+/// [`before_first_call`] jobs) have reached Go. Every call into Go waits
+/// for them by itself; this is for what Rust starts on its own that a
+/// signal must reach, like a hook's command.
+pub fn wait_for_registrations() {
+    startup::wait_for_queued();
 }

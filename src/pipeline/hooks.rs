@@ -192,6 +192,9 @@ fn run_command(
     let args = hook.args.iter().map(|a| render(a)).collect::<Result<Vec<_>, _>>()?;
     let dir = if file.base_dir.as_os_str().is_empty() { std::path::Path::new(".") } else { file.base_dir.as_path() };
     let start_failed = |source| HookError::Start { name: name.to_string(), command: command.clone(), source };
+    // A hook is the first thing helmfire starts that a signal must reach
+    // through Shutdown: its registration with Go has to be in place.
+    crate::helm::wait_for_registrations();
     let child = Command::new(&command)
         .args(&args)
         .current_dir(dir)
