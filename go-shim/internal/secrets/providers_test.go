@@ -29,22 +29,25 @@ func TestALeftOutSchemeIsNamedWithItsGroup(t *testing.T) {
 	}
 }
 
-// A build with HELMFIRE_SECRET_PROVIDERS=aws (the tags build.rs derives
-// from it) carries the aws group and says so for any other: the same
-// package compiled again with those tags runs the checks of
-// providers_custom_test.go.
+// A build with HELMFIRE_SECRET_PROVIDERS=aws, or =yandex (the tags build.rs
+// derives from them: the yandex group is helmfire's own Lockbox client,
+// tag helmfire_yandex) carries the listed group and says so for any
+// other: the same package compiled again with those tags runs the checks
+// of providers_custom_test.go.
 func TestABuildWithListedProvidersLeavesTheRestOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles the package once more with other build tags")
 	}
-	cmd := exec.Command("go", "test", "-count=1", "-tags", "custom_providers,aws", "-run", "^TestOnlyTheListedProviders$", ".")
-	cmd.Env = append(os.Environ(), "HELMFIRE_TEST_EXPECT_PROVIDERS=aws")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "ok") {
-		t.Fatalf("go test -tags custom_providers,aws failed: %v\n%s", err, out)
-	}
-	// The run must not pass by running nothing.
-	if strings.Contains(string(out), "no tests to run") {
-		t.Fatalf("the tagged run found no test:\n%s", out)
+	for group, tags := range map[string]string{"aws": "custom_providers,aws", "yandex": "custom_providers,helmfire_yandex"} {
+		cmd := exec.Command("go", "test", "-count=1", "-tags", tags, "-run", "^TestOnlyTheListedProviders$", ".")
+		cmd.Env = append(os.Environ(), "HELMFIRE_TEST_EXPECT_PROVIDERS="+group)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "ok") {
+			t.Fatalf("go test -tags %s failed: %v\n%s", tags, err, out)
+		}
+		// The run must not pass by running nothing.
+		if strings.Contains(string(out), "no tests to run") {
+			t.Fatalf("the run tagged %s found no test:\n%s", tags, out)
+		}
 	}
 }
