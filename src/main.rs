@@ -34,6 +34,17 @@ fn runs_once(command: &Command) -> bool {
     }
 }
 
+/// Commands that change nothing before their first call into Go (they
+/// read, print, or write only what Go rendered), and so may load the state
+/// while Go starts (helm::startup). Every other command waits for the
+/// signal handling to be in place before it runs: `daemon run` writes its
+/// pid and token files, `init` and `chart`/`image` write or delete files,
+/// `write-values` may write without Go, and a signal then must reach
+/// Shutdown, not end the process half-way.
+fn changes_nothing_before_go(command: &Command) -> bool {
+    matches!(command, Command::List(_) | Command::Build(_) | Command::Template(_) | Command::Lint(_) | Command::Diff(_))
+}
+
 fn main() -> ExitCode {
     // Started by kustomize as its helm (to inflate `helmCharts:`): that
     // and nothing else.
@@ -103,6 +114,9 @@ fn main() -> ExitCode {
     helm::before_first_call(Box::new(move || {
         let _ = tuned.tune_gc(gc_percent);
     }));
+    if !changes_nothing_before_go(&cli.command) {
+        helm::wait_for_registrations();
+    }
     let profiled = std::env::var_os(env_vars::HELMFIRE_SHIM_CPUPROFILE).map(|_| Arc::clone(&ctx.backend));
     let result = run(cli.command, global, &cwd, ctx);
     if let Some(backend) = profiled {

@@ -11,9 +11,11 @@
 //! needs no Go at all (`list` of a state without templates) never waits
 //! for it.
 //!
-//! Signals are not left unowned by this: until Go has initialised, neither
-//! the old order (the main thread blocked in the registration) nor this
-//! one had a handler in place, and nothing has been changed by then.
+//! Until Go has initialised, SIGINT and SIGTERM have no handler, as when
+//! the main thread blocked in the registration. What may run in that
+//! window is main's own reading: commands that would change something
+//! before their first call into Go (write a file, start a hook) wait for
+//! the queue first (`main.rs`, `changes_nothing_before_go`; hooks.rs).
 
 use std::cell::Cell;
 use std::sync::mpsc::{self, Sender};
@@ -54,8 +56,17 @@ pub(crate) fn defer(job: Job) {
     };
     drop(starter);
     if let Some(job) = undelivered {
-        run(job);
+        run_in_place_of_starter(job);
     }
+}
+
+/// Runs a queued job on this thread (no starter thread could take it):
+/// the thread stands in for the starter while it does, or the job's own
+/// call into Go would wait for the queue the job is counted in.
+fn run_in_place_of_starter(job: Job) {
+    let was_starter = ON_STARTER.replace(true);
+    run(job);
+    ON_STARTER.set(was_starter);
 }
 
 fn spawn_starter() -> Option<Sender<Job>> {
@@ -131,6 +142,20 @@ mod tests {
         waiter.join().unwrap();
         assert_eq!(*order.lock().unwrap(), ["first", "second"]);
         assert!(waited_inside.load(Ordering::SeqCst));
+        assert_eq!(*lock(&PENDING), 0);
+
+        // A job no starter thread could take runs where it was queued, and
+        // its own call into Go must not wait for itself.
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            *lock(&PENDING) += 1;
+            run_in_place_of_starter(Box::new(wait_for_queued));
+            done.send(ON_STARTER.get()).unwrap();
+        });
+        let still_starter = finished
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a job run in place of the starter waited for itself");
+        assert!(!still_starter, "the thread must stop standing in for the starter with the job");
         assert_eq!(*lock(&PENDING), 0);
     }
 }

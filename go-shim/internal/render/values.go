@@ -45,7 +45,7 @@ func MergeValues(sources []ValueSource, overrides ValueOverrides) (map[string]an
 		if err != nil {
 			return nil, err
 		}
-		current, err := parseValues(raw, src.Sensitive)
+		current, err := parseValues(raw, src.File != "")
 		if err != nil && src.Sensitive {
 			return nil, fault.Newf(fault.KindValues, "failed to parse the secret values of %s; check that it decrypts to a YAML mapping", name).With("file", name)
 		}

@@ -14,7 +14,7 @@ func cachedDocuments() int {
 func TestADocumentIsParsedOnceAndEveryCallerGetsItsOwnCopy(t *testing.T) {
 	raw := []byte("image:\n  tag: \"1.2\"\nports: [80, 443]\nreplicas: 3\n# values-cache-test-a\n")
 	before := cachedDocuments()
-	first, err := parseValues(raw, false)
+	first, err := parseValues(raw, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestADocumentIsParsedOnceAndEveryCallerGetsItsOwnCopy(t *testing.T) {
 	first["ports"].([]any)[0] = 8080
 	first["added"] = true
 
-	second, err := parseValues(raw, false)
+	second, err := parseValues(raw, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,24 +38,25 @@ func TestADocumentIsParsedOnceAndEveryCallerGetsItsOwnCopy(t *testing.T) {
 		t.Fatal("the same bytes were parsed into a second entry")
 	}
 
-	changed, err := parseValues([]byte("replicas: 5\n# values-cache-test-a\n"), false)
+	changed, err := parseValues([]byte("replicas: 5\n# values-cache-test-a\n"), true)
 	if err != nil || changed["replicas"] != float64(5) || changed["image"] != nil {
 		t.Fatalf("changed bytes are another document: %#v, %v", changed, err)
 	}
 }
 
-func TestSecretsAndErrorsAreNotKept(t *testing.T) {
+func TestProducedDocumentsAndErrorsAreNotKept(t *testing.T) {
 	before := cachedDocuments()
-	secret, err := parseValues([]byte("password: s3cret\n# values-cache-test-b\n"), true)
+	// A rendered template or a resolved secret: not a file on disk.
+	secret, err := parseValues([]byte("password: s3cret\n# values-cache-test-b\n"), false)
 	if err != nil || secret["password"] != "s3cret" {
 		t.Fatalf("%#v, %v", secret, err)
 	}
 	for range 2 {
-		if _, err := parseValues([]byte("a: [unclosed\n# values-cache-test-b\n"), false); err == nil {
+		if _, err := parseValues([]byte("a: [unclosed\n# values-cache-test-b\n"), true); err == nil {
 			t.Fatal("a document that does not parse should fail every time")
 		}
 	}
 	if got := cachedDocuments(); got != before {
-		t.Fatalf("a secret or a failure was kept: %d entries, %d before", got, before)
+		t.Fatalf("a produced document or a failure was kept: %d entries, %d before", got, before)
 	}
 }

@@ -40,9 +40,8 @@ type client struct {
 	creds       credentials
 	now         func() time.Time
 
-	endpointsOnce sync.Once
-	endpoints     map[string]string // service id to address
-	endpointsErr  error
+	endpointsMu sync.Mutex
+	endpoints   map[string]string // service id to address, once looked up
 
 	tokenMu      sync.Mutex
 	token        string
@@ -85,28 +84,27 @@ func (c *client) payload(secretID, versionID string) (*lockbox.Payload, error) {
 	return payload, nil
 }
 
-// serviceAddress looks the endpoints up once, as the SDK does when first
-// asked for a service.
+// serviceAddress looks the endpoints up on first use, as the SDK does, and
+// keeps them once the lookup succeeded: a failed lookup is tried again by
+// the next call (vals serves every reference of a run with one provider).
 func (c *client) serviceAddress(ctx context.Context, serviceID string) (string, error) {
-	c.endpointsOnce.Do(func() {
+	c.endpointsMu.Lock()
+	defer c.endpointsMu.Unlock()
+	if c.endpoints == nil {
 		conn, err := connection(c.apiEndpoint)
 		if err != nil {
-			c.endpointsErr = fmt.Errorf("%w (%s)", err, EndpointEnv)
-			return
+			return "", fmt.Errorf("%w (%s)", err, EndpointEnv)
 		}
 		list, err := endpoint.NewApiEndpointServiceClient(conn).List(ctx, &endpoint.ListApiEndpointsRequest{PageSize: 100})
 		if err != nil {
-			c.endpointsErr = fmt.Errorf("looking up the Yandex Cloud service endpoints at %s failed (%s to change it): %s",
+			return "", fmt.Errorf("looking up the Yandex Cloud service endpoints at %s failed (%s to change it): %s",
 				c.apiEndpoint, EndpointEnv, describe(err))
-			return
 		}
-		c.endpoints = make(map[string]string, len(list.GetEndpoints()))
+		endpoints := make(map[string]string, len(list.GetEndpoints()))
 		for _, e := range list.GetEndpoints() {
-			c.endpoints[e.GetId()] = e.GetAddress()
+			endpoints[e.GetId()] = e.GetAddress()
 		}
-	})
-	if c.endpointsErr != nil {
-		return "", c.endpointsErr
+		c.endpoints = endpoints
 	}
 	address, ok := c.endpoints[serviceID]
 	if !ok {

@@ -167,6 +167,20 @@ func TestTheEndpointsComeFromTheAPIEndpoint(t *testing.T) {
 		t.Fatalf("an endpoint without Lockbox should be named, got %v", err)
 	}
 
+	// A lookup that failed is tried again by the next reference.
+	flaky := yclockboxtest.Start(t, yclockboxtest.Cloud{IAMToken: staticToken, Secrets: secrets, FailedLookups: 1})
+	t.Setenv(EndpointEnv, flaky.Address)
+	p := provider(t, map[string]any{})
+	if _, err := p.GetString("e6qsecret"); err == nil || !strings.Contains(err.Error(), "Unavailable") {
+		t.Fatalf("the first lookup should fail, got %v", err)
+	}
+	if got, err := p.GetString("e6qsecret"); err != nil || !strings.Contains(got, "s3cret") {
+		t.Fatalf("the second reference should look the endpoints up again, got %q, %v", got, err)
+	}
+	if lookups := flaky.Lookups.Load(); lookups != 2 {
+		t.Fatalf("want 2 lookups, got %d", lookups)
+	}
+
 	t.Setenv(EndpointEnv, "127.0.0.1:1")
 	_, err = provider(t, map[string]any{}).GetString("e6qsecret")
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || !strings.Contains(err.Error(), EndpointEnv) {

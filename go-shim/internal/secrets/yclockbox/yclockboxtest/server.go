@@ -1,10 +1,12 @@
 // Package yclockboxtest runs the three Yandex Cloud services a Lockbox
 // reference needs (endpoint lookup, IAM token exchange, Lockbox payloads)
-// as a real gRPC server over TLS on loopback, for tests of the client in
-// internal/secrets/yclockbox and of references resolved through vals. It
-// checks what Yandex Cloud checks: the authorization header of payload
-// reads and the JWT of a key exchange (PS256 with a salt as long as the
-// hash, the key id, issuer, audience, an hour of validity).
+// as real gRPC servers over TLS on loopback, for tests of the client in
+// internal/secrets/yclockbox and of references resolved through vals. As
+// in Yandex Cloud, the API endpoint serves the lookup only and names
+// another address for the other two, so a client that skips the lookup
+// fails. It checks what Yandex Cloud checks: the authorization header of
+// payload reads and the JWT of a key exchange (PS256 with a salt as long
+// as the hash, the key id, issuer, audience, an hour of validity).
 package yclockboxtest
 
 import (
@@ -62,16 +64,22 @@ type Cloud struct {
 	Secrets map[string]map[string][]Entry
 	// OmitPayloadService leaves lockbox-payload out of the endpoint list.
 	OmitPayloadService bool
+	// FailedLookups is how many endpoint lookups fail (Unavailable) before
+	// they succeed.
+	FailedLookups int64
 }
 
 // Server is a running Cloud.
 type Server struct {
-	// Address is host:port, for YC_LOCKBOX_ENDPOINT.
+	// Address is the API endpoint's host:port, for YC_LOCKBOX_ENDPOINT.
 	Address string
-	cloud   Cloud
-	issued  sync.Map // IAM token -> true
-	// Exchanges counts IAM token exchanges; Reads counts payload reads.
-	Exchanges, Reads atomic.Int64
+	// ServicesAddress is where the lookup sends IAM and Lockbox calls.
+	ServicesAddress string
+	cloud           Cloud
+	issued          sync.Map // IAM token -> true
+	// Lookups counts endpoint lookups, Exchanges IAM token exchanges,
+	// Reads payload reads.
+	Lookups, Exchanges, Reads atomic.Int64
 }
 
 // TrustFile writes the certificate every Server presents to dir and
@@ -121,8 +129,21 @@ func certificate() (tls.Certificate, error) {
 	return cert, certErr
 }
 
-// Start serves cloud on a loopback port until the test ends.
+// Start serves cloud on two loopback ports until the test ends: the API
+// endpoint and the services it names.
 func Start(t testing.TB, cloud Cloud) *Server {
+	t.Helper()
+	s := &Server{cloud: cloud}
+	s.Address = serve(t, func(g *grpc.Server) { endpoint.RegisterApiEndpointServiceServer(g, endpoints{Server: s}) })
+	s.ServicesAddress = serve(t, func(g *grpc.Server) {
+		iam.RegisterIamTokenServiceServer(g, tokens{Server: s})
+		lockbox.RegisterPayloadServiceServer(g, payloads{Server: s})
+	})
+	return s
+}
+
+// serve starts a gRPC server over TLS with what register adds to it.
+func serve(t testing.TB, register func(*grpc.Server)) string {
 	t.Helper()
 	certificate, err := certificate()
 	if err != nil {
@@ -132,14 +153,11 @@ func Start(t testing.TB, cloud Cloud) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Address: listener.Addr().String(), cloud: cloud}
 	grpcServer := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{certificate}})))
-	endpoint.RegisterApiEndpointServiceServer(grpcServer, endpoints{Server: s})
-	iam.RegisterIamTokenServiceServer(grpcServer, tokens{Server: s})
-	lockbox.RegisterPayloadServiceServer(grpcServer, payloads{Server: s})
+	register(grpcServer)
 	go func() { _ = grpcServer.Serve(listener) }()
 	t.Cleanup(grpcServer.Stop)
-	return s
+	return listener.Addr().String()
 }
 
 type endpoints struct {
@@ -148,9 +166,12 @@ type endpoints struct {
 }
 
 func (e endpoints) List(context.Context, *endpoint.ListApiEndpointsRequest) (*endpoint.ListApiEndpointsResponse, error) {
-	list := []*endpoint.ApiEndpoint{{Id: "iam", Address: e.Address}, {Id: "lockbox", Address: e.Address}}
+	if e.Lookups.Add(1) <= e.cloud.FailedLookups {
+		return nil, status.Error(codes.Unavailable, "the endpoint service is restarting")
+	}
+	list := []*endpoint.ApiEndpoint{{Id: "iam", Address: e.ServicesAddress}, {Id: "lockbox", Address: e.ServicesAddress}}
 	if !e.cloud.OmitPayloadService {
-		list = append(list, &endpoint.ApiEndpoint{Id: "lockbox-payload", Address: e.Address})
+		list = append(list, &endpoint.ApiEndpoint{Id: "lockbox-payload", Address: e.ServicesAddress})
 	}
 	return &endpoint.ListApiEndpointsResponse{Endpoints: list}, nil
 }
