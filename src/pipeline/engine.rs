@@ -7,7 +7,7 @@ use crate::env_vars;
 use crate::helm::{
     DecryptRequest, HclValuesRequest, HelmBackend, RemoteFetchRequest, RenderTemplateRequest, ValsRequest,
 };
-use crate::state::{Fetched, RenderRequest, SourceKind, TemplateEngine};
+use crate::state::{Fetched, RenderRequest, SourceKind, TemplateEngine, TextSource};
 
 /// Renders helmfile's Go templates in the shim.
 pub struct ShimEngine {
@@ -60,6 +60,7 @@ impl TemplateEngine for ShimEngine {
             base_dir: request.base_dir.display().to_string(),
             disable_insecure: self.disable_insecure,
             run: self.run.0,
+            file_content: request.source == TextSource::File,
         };
         self.backend.render_template(&wire).map(|out| out.text).map_err(|e| e.to_string())
     }

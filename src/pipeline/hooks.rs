@@ -13,7 +13,7 @@ use serde_yaml_ng::{Mapping, Value};
 use super::Context;
 use super::engine::ShimEngine;
 use crate::helm::{KubeTarget, KubectlApplyRequest};
-use crate::state::{HookSpec, Release, RenderRequest, StateFile, TemplateEngine};
+use crate::state::{HookSpec, Release, RenderRequest, StateFile, TemplateEngine, TextSource};
 
 /// A hook that could not run or failed.
 #[derive(Debug, thiserror::Error)]
@@ -140,7 +140,13 @@ pub(crate) fn trigger(
         let name = hook_name(hook);
         let render = |text: &str| {
             engine
-                .render(RenderRequest { name: &file.path, text, data: &data, base_dir: &file.base_dir })
+                .render(RenderRequest {
+                    name: &file.path,
+                    text,
+                    data: &data,
+                    base_dir: &file.base_dir,
+                    source: TextSource::Derived,
+                })
                 .map_err(|message| HookError::Render { name: name.to_string(), message })
         };
         ctx.printer.debug(&format!("hook[{name}]: triggered by event \"{}\"", event.name()));

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::state::{Release, RenderRequest, StateFile, TemplateEngine};
+use crate::state::{Release, RenderRequest, StateFile, TemplateEngine, TextSource};
 
 /// helmfile's default `--output-dir-template` (`template --output-dir`).
 pub(crate) const DEFAULT_OUTPUT_DIR_TEMPLATE: &str =
@@ -57,6 +57,7 @@ fn render_with(engine: &dyn TemplateEngine, template: &str, data: Value, file: &
         text: template,
         data: &data,
         base_dir: &file.base_dir,
+        source: TextSource::Derived,
     })?;
     Ok(PathBuf::from(rendered))
 }

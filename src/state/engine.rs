@@ -19,6 +19,22 @@ pub struct RenderRequest<'a> {
     pub data: &'a serde_yaml_ng::Value,
     /// Relative paths in `readFile` and friends resolve against this.
     pub base_dir: &'a Path,
+    /// Where `text` comes from, which decides whether the engine may keep
+    /// it.
+    pub source: TextSource,
+}
+
+/// Where a template's text comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextSource {
+    /// The content (or a `---` part) of the file `name` as read from disk,
+    /// never decrypted nor rendered before: the engine
+    /// may keep its parsed form for the next render of the same text (many
+    /// releases list one `.gotmpl` values file).
+    File,
+    /// Decrypted, rendered before, or a field of a state file: it may hold
+    /// a secret, so the engine keeps nothing of it.
+    Derived,
 }
 
 /// What the state layer needs done in Go, the way helmfile does it: Go

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_yaml_ng::{Mapping, Value};
 
-use super::engine::{RenderRequest, TemplateEngine};
+use super::engine::{RenderRequest, TemplateEngine, TextSource};
 use super::error::{Location, StateError};
 use super::missing_files::{MissingFileHandler, ResolvedFiles, Skipped, resolve_files};
 use super::remote::{Fetched, SourceKind, is_remote};
@@ -292,12 +292,13 @@ pub(crate) fn load_entry(
     if file.to_string_lossy().ends_with(".gotmpl") {
         let data = env_so_far.template_data(inputs.namespace);
         let dir = file.parent().unwrap_or(inputs.base_dir);
-        text = inputs.engine.render(RenderRequest { name: &file, text: &text, data: &data, base_dir: dir }).map_err(
-            |message| StateError::Template {
+        text = inputs
+            .engine
+            .render(RenderRequest { name: &file, text: &text, data: &data, base_dir: dir, source: TextSource::File })
+            .map_err(|message| StateError::Template {
                 location: Location { path: file.clone(), line: None, column: None },
                 message,
-            },
-        )?;
+            })?;
     }
     let value: Value = crate::yaml::from_str(&text).map_err(|e| StateError::Yaml {
         location: Location { path: file.clone(), line: e.line, column: e.column },

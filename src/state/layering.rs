@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_yaml_ng::Value;
 
-use super::engine::{RenderRequest, TemplateEngine};
+use super::engine::{RenderRequest, TemplateEngine, TextSource};
 use super::environment::{DEFAULT_ENVIRONMENT, Environment, EnvironmentInputs, gather};
 use super::error::{Location, StateError};
 use super::parse::{PartOrigin, parse_part};
@@ -116,7 +116,7 @@ fn load_file_layers(
             let data = start.template_data(opts.namespace);
             for part in text.split("\n---\n") {
                 opts.engine
-                    .render(RenderRequest { name: path, text: part, data: &data, base_dir })
+                    .render(RenderRequest { name: path, text: part, data: &data, base_dir, source: TextSource::File })
                     .map_err(|message| StateError::Template { location: at_file(), message })?;
             }
         }
@@ -144,7 +144,7 @@ fn load_file_layers(
         let rendered = if render {
             let data = environment.template_data(opts.namespace);
             opts.engine
-                .render(RenderRequest { name: path, text: part, data: &data, base_dir })
+                .render(RenderRequest { name: path, text: part, data: &data, base_dir, source: TextSource::File })
                 .map_err(|message| StateError::Template { location: at_file(), message })?
         } else {
             part.to_string()

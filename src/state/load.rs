@@ -99,7 +99,7 @@ impl StateFile {
             location: release.location.clone(),
             message: format!("release `{}`: {e}", release.name),
         })?;
-        templating.render_file_with(file, &text, &data)
+        templating.render_file_with(file, &text, &data, super::engine::TextSource::File)
     }
 
     /// The data `release`'s templates see, as JSON for the engine.
@@ -562,6 +562,81 @@ mod tests {
         ) -> Result<crate::state::Fetched, String> {
             Err(format!("no remote sources in unit tests ({source})"))
         }
+    }
+
+    /// FakeEngine that records where each rendered text came from.
+    #[derive(Default)]
+    struct RecordingEngine(std::sync::Mutex<Vec<(String, crate::state::TextSource)>>);
+
+    impl TemplateEngine for RecordingEngine {
+        fn render(&self, r: RenderRequest<'_>) -> Result<String, String> {
+            self.0.lock().unwrap().push((r.text.to_string(), r.source));
+            FakeEngine.render(r)
+        }
+        fn evaluate_hcl(&self, files: &[&Path], secrets: &[&Path], base_dir: &Path) -> Result<String, String> {
+            FakeEngine.evaluate_hcl(files, secrets, base_dir)
+        }
+        fn decrypt(&self, file: &Path) -> Result<String, String> {
+            FakeEngine.decrypt(file)
+        }
+        fn decrypt_inline(&self, origin: &Path, document: &str) -> Result<String, String> {
+            FakeEngine.decrypt_inline(origin, document)
+        }
+        fn resolve_refs(&self, values: &serde_json::Value, base_dir: &Path) -> Result<serde_json::Value, String> {
+            FakeEngine.resolve_refs(values, base_dir)
+        }
+        fn fetch_source(
+            &self,
+            source: &str,
+            kind: crate::state::SourceKind,
+            ignore: bool,
+        ) -> Result<crate::state::Fetched, String> {
+            FakeEngine.fetch_source(source, kind, ignore)
+        }
+    }
+
+    /// Only texts read from disk as they are may be kept by the engine:
+    /// decrypted secrets and templated fields of a rendered state may hold
+    /// a secret.
+    #[test]
+    fn only_texts_read_from_disk_are_marked_reusable() {
+        use crate::state::TextSource::{Derived, File};
+        let dir = tempfile::tempdir().unwrap();
+        let values = dir.path().join("v.yaml.gotmpl");
+        std::fs::write(&values, "name: {{ .Release.Name }}\n").unwrap();
+        let engine = RecordingEngine::default();
+        let overrides = values::empty();
+        let opts = LoadOptions {
+            environment: "default",
+            overrides: &overrides,
+            namespace: "",
+            chart: "",
+            engine: &engine,
+            render_yaml: false,
+            selectors_conflict: &|_| false,
+            inherited: None,
+        };
+        let rendered_state = "releases:\n- name: {{ .Environment.Name }}\n  chart: ./c\n";
+        parse_state(&dir.path().join("helmfile.yaml.gotmpl"), dir.path(), rendered_state, &opts).unwrap();
+        // A plain helmfile.yaml is not rendered as a whole; its templated
+        // fields are.
+        let state_text = "releases:\n- name: a\n  chart: ./c\n  installedTemplate: '{{ .Release.Name }}'\n";
+        let state = parse_state(&dir.path().join("helmfile.yaml"), dir.path(), state_text, &opts).unwrap();
+        let release = &state.releases[0];
+        state.render_values_template(release, &values, "", &engine).unwrap();
+        state.render_values_text(release, &values, "decrypted: {{ .Release.Name }}", "", &engine).unwrap();
+
+        let seen = engine.0.lock().unwrap().clone();
+        let source_of = |needle: &str| {
+            seen.iter().find(|(text, _)| text.contains(needle)).map(|(_, source)| *source).unwrap_or_else(|| {
+                panic!("no render of a text with {needle:?} in {seen:?}");
+            })
+        };
+        assert_eq!(source_of("releases:"), File, "the state file as read");
+        assert_eq!(source_of("name: {{"), File, "a values file as read");
+        assert_eq!(source_of("decrypted:"), Derived, "a decrypted secrets file");
+        let field = seen.iter().find(|(text, _)| text == "{{ .Release.Name }}").map(|(_, source)| *source);
+        assert_eq!(field, Some(Derived), "a templated field of the rendered state: {seen:?}");
     }
 
     fn parse_as(name: &str, env: &str, text: &str) -> Result<StateFile, StateError> {

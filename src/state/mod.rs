@@ -6,7 +6,7 @@
 //! not import `exec`, `helm`, `output` or `commands`.
 
 pub use chart_options::ChartOptions;
-pub use engine::{RenderRequest, TemplateEngine};
+pub use engine::{RenderRequest, TemplateEngine, TextSource};
 pub use environment::{DEFAULT_ENVIRONMENT, Environment};
 pub use error::{Location, StateError};
 pub use helmfire_section::{DriftIgnoreRule, DriftSpec, HelmfireSection, WebhookSpec};

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_yaml_ng::{Mapping, Value};
 
-use super::engine::{RenderRequest, TemplateEngine};
+use super::engine::{RenderRequest, TemplateEngine, TextSource};
 use super::environment::Environment;
 use super::error::{Location, StateError};
 use super::schema::{ReleaseSpec, ValuesEntry};
@@ -120,19 +120,26 @@ impl ReleaseTemplating<'_> {
             location: location.clone(),
             message: format!("release `{}`: {e}", spec.name),
         })?;
-        self.render_values_text(spec, file, &text)
+        self.render_file_with(file, &text, &self.data(spec), TextSource::File)
     }
 
     /// Renders `text`, the content of the `.gotmpl` values file `file`
     /// (already read, or decrypted), with the release's data.
     pub(crate) fn render_values_text(&self, spec: &ReleaseSpec, file: &Path, text: &str) -> Result<String, StateError> {
-        self.render_file_with(file, text, &self.data(spec))
+        self.render_file_with(file, text, &self.data(spec), TextSource::Derived)
     }
 
-    /// Renders `text`, the content of `file`, with `data`.
-    pub(crate) fn render_file_with(&self, file: &Path, text: &str, data: &Value) -> Result<String, StateError> {
+    /// Renders `text`, the content of `file` (read or decrypted, as
+    /// `source` says), with `data`.
+    pub(crate) fn render_file_with(
+        &self,
+        file: &Path,
+        text: &str,
+        data: &Value,
+        source: TextSource,
+    ) -> Result<String, StateError> {
         let dir = file.parent().unwrap_or(self.base_dir);
-        self.engine.render(RenderRequest { name: file, text, data, base_dir: dir }).map_err(|message| {
+        self.engine.render(RenderRequest { name: file, text, data, base_dir: dir, source }).map_err(|message| {
             StateError::Template { location: Location { path: file.to_path_buf(), line: None, column: None }, message }
         })
     }
@@ -163,7 +170,13 @@ impl ReleaseTemplating<'_> {
         }
         let rendered = self
             .engine
-            .render(RenderRequest { name: self.state_path, text, data, base_dir: self.base_dir })
+            .render(RenderRequest {
+                name: self.state_path,
+                text,
+                data,
+                base_dir: self.base_dir,
+                source: TextSource::Derived,
+            })
             .map_err(|message| StateError::Template {
                 location: location.clone(),
                 message: format!("in field `{field}` of a release: {message}"),

@@ -25,6 +25,10 @@ type RenderParams struct {
 	DisableInsecure bool   `json:"disable_insecure"`
 	// Run numbers the caller's run (see secrets.Eval).
 	Run uint64 `json:"run"`
+	// FileContent says Text is the file Name as it is on disk, never
+	// decrypted nor rendered: its parsed form may be kept (tmpl.Options
+	// Reusable).
+	FileContent bool `json:"file_content"`
 }
 
 // RenderResult is the rendered text.
@@ -50,6 +54,7 @@ func Render(ctx context.Context, p RenderParams) (RenderResult, error) {
 		Helpers:         helpers,
 		Context:         ctx,
 		Run:             p.Run,
+		Reusable:        p.FileContent,
 	})
 	if ctx.Err() != nil {
 		return RenderResult{}, fault.Classify(ctx.Err(), fault.KindCancelled)

@@ -57,6 +57,11 @@ type Options struct {
 	// Run numbers the caller's run: fetchSecretValue and expandSecretRefs
 	// fetch each reference once per run.
 	Run uint64
+	// Reusable says the text is the content of the file name as it is on
+	// disk: its parsed form may be kept for later renders of the same
+	// text (compiledSets). Never set it for a text that was decrypted or
+	// rendered: it may hold secrets.
+	Reusable bool
 }
 
 // HelperError is a helper file that could not be read or parsed.
@@ -118,55 +123,81 @@ func Render(name, text string, data any, opts Options) (string, error) {
 		}
 		e.helpers = append(e.helpers, helper{path: full, content: string(content)})
 	}
+	if opts.Reusable {
+		return e.renderReusable(name, text, data)
+	}
 	return e.render(name, text, data)
 }
 
 // render parses text under name together with the helpers and executes it.
 func (e *engine) render(name, text string, data any) (string, error) {
-	t, err := e.newTemplate(name)
+	set, err := compile(name, text, e.helpers, e.opts.DisableInsecure)
 	if err != nil {
 		return "", err
 	}
-	if _, err := t.Parse(text); err != nil {
-		return "", err
-	}
-	var out bytes.Buffer
-	if err := t.Execute(&out, data); err != nil {
-		return "", err
-	}
-	return out.String(), nil
+	return set.execute(e, data)
 }
 
-// newTemplate builds the template set helmfile's Context.newTemplate builds:
-// the functions, missingkey=error, include bound to this set, and the
-// helpers' defines.
-func (e *engine) newTemplate(name string) (*template.Template, error) {
+// compiledSet is one text parsed with the helpers into the template set
+// helmfile's Context.newTemplate builds: the functions, missingkey=error,
+// include bound to this set, and the helpers' defines. The functions that
+// depend on a render (base directory, context, `tpl` depth, include's
+// recursion count) reach it through bind, so one set serves many renders,
+// one at a time.
+type compiledSet struct {
+	root *template.Template
+	bind *binding
+}
+
+// binding is the render a compiled set is executing for.
+type binding struct {
+	e        *engine
+	included map[string]int
+}
+
+// compile parses text under name, after the helpers' defines (so a define
+// in the text wins).
+func compile(name, text string, helpers []helper, disableInsecure bool) (*compiledSet, error) {
 	set, err := staticFuncs().Clone()
 	if err != nil {
 		return nil, err
 	}
 	t := set.New(name) // shares the set's functions and missingkey=error
-	funcs := e.boundFuncs()
-
-	included := map[string]int{}
+	b := &binding{}
+	funcs := boundFuncs(b, disableInsecure)
 	funcs["include"] = func(name string, data any) (string, error) {
-		if included[name] > maxIncludeDepth {
+		if b.included[name] > maxIncludeDepth {
 			return "", fmt.Errorf("rendering template has a nested reference name: %s: unable to execute template", name)
 		}
-		included[name]++
-		defer func() { included[name]-- }()
+		b.included[name]++
+		defer func() { b.included[name]-- }()
 		var buf strings.Builder
 		err := t.ExecuteTemplate(&buf, name, data)
 		return buf.String(), err
 	}
 	t.Funcs(funcs)
 
-	for _, h := range e.helpers {
+	for _, h := range helpers {
 		if _, err := t.New(h.path).Parse(h.content); err != nil {
 			return nil, &HelperError{Path: h.path, Err: err}
 		}
 	}
-	return t, nil
+	if _, err := t.Parse(text); err != nil {
+		return nil, err
+	}
+	return &compiledSet{root: t, bind: b}, nil
+}
+
+// execute runs the set with data for the render e. The caller holds the
+// set alone until it returns.
+func (c *compiledSet) execute(e *engine, data any) (string, error) {
+	c.bind.e, c.bind.included = e, map[string]int{}
+	defer func() { c.bind.e, c.bind.included = nil, nil }()
+	var out bytes.Buffer
+	if err := c.root.Execute(&out, data); err != nil {
+		return "", err
+	}
+	return out.String(), nil
 }
 
 // tpl renders text with data in a fresh template set that has the helpers

@@ -30,7 +30,7 @@ var DisabledError = errors.New("HELMFILE_DISABLE_INSECURE_FEATURES or HELMFILE_D
 // Context.CreateFuncMap), in a template set of its own: text/template
 // checks and wraps each function (reflect) when it is added, about 230 of
 // them, which was most of the cost of a small `.gotmpl` values file. Every
-// render clones it (newTemplate) and adds boundFuncs.
+// set compiled clones it (compile) and adds boundFuncs.
 var staticFuncs = sync.OnceValue(func() *template.Template {
 	funcs := sprig.TxtFuncMap()
 	funcs["sprigGet"] = funcs["get"]
@@ -48,23 +48,28 @@ var staticFuncs = sync.OnceValue(func() *template.Template {
 	return template.New("").Option("missingkey=error").Funcs(funcs)
 })
 
-// boundFuncs are helmfile's functions that depend on this render: its base
-// directory, context, run and whether insecure functions are disabled.
-// include is added by newTemplate because it closes over the template set.
-func (e *engine) boundFuncs() template.FuncMap {
+// boundFuncs are helmfile's functions that depend on the render: its base
+// directory, context, run and `tpl` depth, reached through b when they are
+// called; and whether insecure functions are disabled, fixed per set.
+// include is added by compile because it closes over the template set.
+func boundFuncs(b *binding, disableInsecure bool) template.FuncMap {
 	funcs := template.FuncMap{
-		"envExec":          e.envExec,
-		"exec":             e.exec,
-		"isFile":           e.isFile,
-		"isDir":            e.isDir,
-		"readFile":         e.readFile,
-		"readDir":          e.readDir,
-		"readDirEntries":   e.readDirEntries,
-		"tpl":              e.tpl,
-		"fetchSecretValue": e.fetchSecretValue,
-		"expandSecretRefs": e.expandSecretRefs,
+		"envExec": func(envs map[string]any, command string, args []any, inputs ...string) (string, error) {
+			return b.e.envExec(envs, command, args, inputs...)
+		},
+		"exec": func(command string, args []any, inputs ...string) (string, error) {
+			return b.e.exec(command, args, inputs...)
+		},
+		"isFile":           func(name string) (bool, error) { return b.e.isFile(name) },
+		"isDir":            func(name string) (bool, error) { return b.e.isDir(name) },
+		"readFile":         func(name string) (string, error) { return b.e.readFile(name) },
+		"readDir":          func(dir string) ([]string, error) { return b.e.readDir(dir) },
+		"readDirEntries":   func(dir string) ([]fs.DirEntry, error) { return b.e.readDirEntries(dir) },
+		"tpl":              func(text string, data any) (string, error) { return b.e.tpl(text, data) },
+		"fetchSecretValue": func(ref string) (string, error) { return b.e.fetchSecretValue(ref) },
+		"expandSecretRefs": func(values map[string]any) (map[string]any, error) { return b.e.expandSecretRefs(values) },
 	}
-	if e.opts.DisableInsecure {
+	if disableInsecure {
 		// Same signatures as the real functions, so a call with wrong
 		// arguments fails the same way whether or not they are disabled.
 		funcs["exec"] = func(string, []any, ...string) (string, error) { return "", DisabledError }
