@@ -145,6 +145,9 @@ fn smoke(temp: &Path) {
         }
         Err(e) => panic!("vs_helmfile smoke run failed: {e}"),
     }
+    if let Err(e) = measure::check_tree_sampling() {
+        panic!("vs_helmfile smoke: the memory sampler does not see a process tree: {e}");
+    }
 }
 
 /// target/ (or CARGO_TARGET_DIR): two levels above the helmfire binary.
