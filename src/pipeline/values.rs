@@ -215,7 +215,7 @@ pub fn embedded_values(cx: &ValuesContext<'_>, release: &Release) -> Result<Embe
             continue;
         };
         let document = if path.to_string_lossy().ends_with(".gotmpl") {
-            let text = cx.file.render_values_template(release, &path, cx.namespace, cx.engine)?;
+            let text = cx.file.render_secrets_template(release, &path, cx.namespace, cx.engine)?;
             ResolvedValues::Text { text, origin: path.display().to_string(), sensitive: false }
         } else {
             ResolvedValues::File(path)

@@ -105,6 +105,10 @@ fn load_file_layers(
     };
     let text = text.replace("\r\n", "\n");
     let render = opts.render_yaml || path.to_string_lossy().ends_with(".gotmpl");
+    // A state read from stdin (`-f -`) may have been decrypted on its way
+    // (`sops -d helmfile.yaml | helmfire -f -`): the engine keeps nothing
+    // of it.
+    let source = if path == Path::new("-") { TextSource::Derived } else { TextSource::File };
     if let Err(violation) = policy::check(&text) {
         // A template that fails (`{{ fail "..." }}`) says why it failed
         // rather than what its unrendered text lacks.
@@ -116,7 +120,7 @@ fn load_file_layers(
             let data = start.template_data(opts.namespace);
             for part in text.split("\n---\n") {
                 opts.engine
-                    .render(RenderRequest { name: path, text: part, data: &data, base_dir, source: TextSource::File })
+                    .render(RenderRequest { name: path, text: part, data: &data, base_dir, source })
                     .map_err(|message| StateError::Template { location: at_file(), message })?;
             }
         }
@@ -144,7 +148,7 @@ fn load_file_layers(
         let rendered = if render {
             let data = environment.template_data(opts.namespace);
             opts.engine
-                .render(RenderRequest { name: path, text: part, data: &data, base_dir, source: TextSource::File })
+                .render(RenderRequest { name: path, text: part, data: &data, base_dir, source })
                 .map_err(|message| StateError::Template { location: at_file(), message })?
         } else {
             part.to_string()

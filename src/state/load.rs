@@ -74,7 +74,22 @@ impl StateFile {
         namespace: &str,
         engine: &dyn super::engine::TemplateEngine,
     ) -> Result<String, StateError> {
-        self.templating(namespace, engine).render_values_file(&release.spec, file, &release.location)
+        let source = super::engine::TextSource::File;
+        self.templating(namespace, engine).render_values_file(&release.spec, file, &release.location, source)
+    }
+
+    /// Renders a release's `.gotmpl` secrets file as it is on disk (what
+    /// `build --embed-values` shows), like a values file; the engine keeps
+    /// nothing of it, should it be plaintext.
+    pub fn render_secrets_template(
+        &self,
+        release: &Release,
+        file: &Path,
+        namespace: &str,
+        engine: &dyn super::engine::TemplateEngine,
+    ) -> Result<String, StateError> {
+        let source = super::engine::TextSource::Derived;
+        self.templating(namespace, engine).render_values_file(&release.spec, file, &release.location, source)
     }
 
     /// Renders a release's `.gotmpl` patch file (`strategicMergePatches`,
@@ -603,7 +618,7 @@ mod tests {
         use crate::state::TextSource::{Derived, File};
         let dir = tempfile::tempdir().unwrap();
         let values = dir.path().join("v.yaml.gotmpl");
-        std::fs::write(&values, "name: {{ .Release.Name }}\n").unwrap();
+        std::fs::write(&values, "valuesfile: {{ .Release.Name }}\n").unwrap();
         let engine = RecordingEngine::default();
         let overrides = values::empty();
         let opts = LoadOptions {
@@ -625,6 +640,12 @@ mod tests {
         let release = &state.releases[0];
         state.render_values_template(release, &values, "", &engine).unwrap();
         state.render_values_text(release, &values, "decrypted: {{ .Release.Name }}", "", &engine).unwrap();
+        let secrets = dir.path().join("s.yaml.gotmpl");
+        std::fs::write(&secrets, "secretsfile: {{ .Release.Name }}\n").unwrap();
+        state.render_secrets_template(release, &secrets, "", &engine).unwrap();
+        // A state read from stdin may have been decrypted on its way.
+        let stdin_opts = LoadOptions { render_yaml: true, ..opts };
+        parse_state(Path::new("-"), dir.path(), "releases:\n- name: fromstdin\n  chart: ./c\n", &stdin_opts).unwrap();
 
         let seen = engine.0.lock().unwrap().clone();
         let source_of = |needle: &str| {
@@ -633,8 +654,10 @@ mod tests {
             })
         };
         assert_eq!(source_of("releases:"), File, "the state file as read");
-        assert_eq!(source_of("name: {{"), File, "a values file as read");
+        assert_eq!(source_of("valuesfile:"), File, "a values file as read");
         assert_eq!(source_of("decrypted:"), Derived, "a decrypted secrets file");
+        assert_eq!(source_of("secretsfile:"), Derived, "a secrets file as it is on disk");
+        assert_eq!(source_of("fromstdin"), Derived, "a state from stdin");
         let field = seen.iter().find(|(text, _)| text == "{{ .Release.Name }}").map(|(_, source)| *source);
         assert_eq!(field, Some(Derived), "a templated field of the rendered state: {seen:?}");
     }

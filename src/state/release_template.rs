@@ -109,22 +109,24 @@ impl ReleaseTemplating<'_> {
         Ok(spec)
     }
 
-    /// Renders one `.gotmpl` values file with the release's data.
+    /// Renders one `.gotmpl` values (or, as they are on disk, secrets) file
+    /// with the release's data.
     pub(crate) fn render_values_file(
         &self,
         spec: &ReleaseSpec,
         file: &Path,
         location: &Location,
+        source: TextSource,
     ) -> Result<String, StateError> {
         let text = super::input::read_input(file).map_err(|e| StateError::Invalid {
             location: location.clone(),
             message: format!("release `{}`: {e}", spec.name),
         })?;
-        self.render_file_with(file, &text, &self.data(spec), TextSource::File)
+        self.render_file_with(file, &text, &self.data(spec), source)
     }
 
-    /// Renders `text`, the content of the `.gotmpl` values file `file`
-    /// (already read, or decrypted), with the release's data.
+    /// Renders `text`, the decrypted content of the `.gotmpl` secrets file
+    /// `file`, with the release's data.
     pub(crate) fn render_values_text(&self, spec: &ReleaseSpec, file: &Path, text: &str) -> Result<String, StateError> {
         self.render_file_with(file, text, &self.data(spec), TextSource::Derived)
     }

@@ -25,9 +25,9 @@ type RenderParams struct {
 	DisableInsecure bool   `json:"disable_insecure"`
 	// Run numbers the caller's run (see secrets.Eval).
 	Run uint64 `json:"run"`
-	// FileContent says Text is the file Name as it is on disk, never
-	// decrypted nor rendered: its parsed form may be kept (tmpl.Options
-	// Reusable).
+	// FileContent says Text is the content of the file Name as read from
+	// disk (or one `---` part of it), never decrypted nor rendered: its
+	// parsed form may be kept (tmpl.Options Reusable).
 	FileContent bool `json:"file_content"`
 }
 

@@ -25,20 +25,27 @@ import (
 // them for days.
 var compiledSets = setCache{idle: map[[sha256.Size]byte][]*compiledSet{}}
 
-// A text larger than maxCachedText is compiled every time; the cache starts
-// over when its texts would exceed maxCachedTexts bytes in all (a parsed set
-// takes several times its text), and keeps at most maxIdlePerText idle sets
-// of one text (one per rendering thread is all a run uses).
+// A text larger than maxCachedText is compiled every time. The idle sets
+// are bounded by an estimate of the memory they hold, maxIdleCost: a set
+// costs setOverhead (the copies of the function maps every set has: about
+// 41 KB measured) plus a few times its text (parse trees); past the bound
+// the cache starts over. At most maxIdlePerText idle sets of one text are
+// kept (one per rendering thread is all a run uses).
 const (
 	maxCachedText  = 256 << 10
-	maxCachedTexts = 4 << 20
+	maxIdleCost    = 16 << 20
+	setOverhead    = 48 << 10
 	maxIdlePerText = 8
 )
 
+// setCost estimates the memory of a set built from size bytes of text.
+func setCost(size int) int { return setOverhead + 4*size }
+
 type setCache struct {
-	mu    sync.Mutex
-	idle  map[[sha256.Size]byte][]*compiledSet
-	bytes int
+	mu   sync.Mutex
+	idle map[[sha256.Size]byte][]*compiledSet
+	// cost is the estimated memory of the idle sets (setCost).
+	cost int
 }
 
 // setKey digests what a compiled set is built from.
@@ -76,25 +83,30 @@ func (c *setCache) take(key [sha256.Size]byte) *compiledSet {
 		return nil
 	}
 	set := sets[len(sets)-1]
-	c.idle[key] = sets[:len(sets)-1]
+	if len(sets) == 1 {
+		delete(c.idle, key)
+	} else {
+		c.idle[key] = sets[:len(sets)-1]
+	}
+	c.cost -= set.cost
 	return set
 }
 
-// put makes set, built from a text of size bytes, idle again.
-func (c *setCache) put(key [sha256.Size]byte, set *compiledSet, size int) {
+// put makes set idle again, or drops it when its text has enough idle sets.
+func (c *setCache) put(key [sha256.Size]byte, set *compiledSet) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sets, known := c.idle[key]
-	if !known {
-		if c.bytes+size > maxCachedTexts {
-			clear(c.idle)
-			c.bytes = 0
-		}
-		c.bytes += size
+	sets := c.idle[key]
+	if len(sets) >= maxIdlePerText {
+		return
 	}
-	if len(sets) < maxIdlePerText {
-		c.idle[key] = append(sets, set)
+	if c.cost+set.cost > maxIdleCost {
+		clear(c.idle)
+		c.cost = 0
+		sets = nil
 	}
+	c.idle[key] = append(sets, set)
+	c.cost += set.cost
 }
 
 // renderReusable renders text through a kept set when there is one idle.
@@ -113,8 +125,9 @@ func (e *engine) renderReusable(name, text string, data any) (string, error) {
 		if set, err = compile(name, text, e.helpers, e.opts.DisableInsecure); err != nil {
 			return "", err
 		}
+		set.cost = setCost(size)
 	}
 	out, err := set.execute(e, data)
-	compiledSets.put(key, set, size)
+	compiledSets.put(key, set)
 	return out, err
 }

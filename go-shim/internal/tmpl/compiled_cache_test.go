@@ -16,7 +16,7 @@ func freshCompiledSets(t *testing.T) {
 	reset := func() {
 		compiledSets.mu.Lock()
 		clear(compiledSets.idle)
-		compiledSets.bytes = 0
+		compiledSets.cost = 0
 		compiledSets.mu.Unlock()
 	}
 	reset()
@@ -41,8 +41,9 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// Many renders of one file at once each see their own data, base directory
-// (readFile), include count and tpl, though they share parsed sets.
+// Many renders of one file at once, from different directories, share its
+// parsed sets, and each sees its own data, base directory (readFile),
+// include count and tpl.
 func TestReusedSetsServeEachRenderItsOwnFunctions(t *testing.T) {
 	freshCompiledSets(t)
 	const renders = 64
@@ -50,51 +51,51 @@ func TestReusedSetsServeEachRenderItsOwnFunctions(t *testing.T) {
 	for i := range dirs {
 		dirs[i] = t.TempDir()
 		writeFile(t, filepath.Join(dirs[i], "id.txt"), strings.Repeat("x", i))
-		writeFile(t, filepath.Join(dirs[i], "_helpers.tpl"), `{{ define "twice" }}{{ . }}{{ . }}{{ end }}`)
 	}
 	text := `{{ define "mine" }}{{ . }}{{ end }}{{ readFile "id.txt" | len }}-{{ include "mine" .n }}-` +
-		`{{ tpl "{{ .n }}" . }}-{{ include "twice" "a" }}`
+		`{{ tpl "{{ .n }}" . }}`
 	outs := make([]string, renders)
 	errs := make([]error, renders)
 	var wg sync.WaitGroup
-	for round := range 2 {
+	for round := range 3 {
 		for i := range renders {
 			wg.Go(func() {
-				opts := Options{BaseDir: dirs[i], Helpers: []string{"_helpers.tpl"}, Reusable: true}
-				outs[i], errs[i] = Render(fileName, text, map[string]any{"n": i}, opts)
+				// Each round renders directory i with another directory's
+				// data, so a set bound to an earlier render shows.
+				n := (i + round) % renders
+				opts := Options{BaseDir: dirs[i], Reusable: true}
+				outs[i], errs[i] = Render(fileName, text, map[string]any{"n": n}, opts)
 			})
 		}
 		wg.Wait()
 		for i := range renders {
-			n := strconv.Itoa(i)
-			if want := n + "-" + n + "-" + n + "-aa"; errs[i] != nil || outs[i] != want {
+			n := strconv.Itoa((i + round) % renders)
+			if want := strconv.Itoa(i) + "-" + n + "-" + n; errs[i] != nil || outs[i] != want {
 				t.Errorf("round %d, render %d: %q, %v; want %q", round, i, outs[i], errs[i], want)
 			}
 		}
 	}
-	// The helpers have the same text in every directory but a different
-	// path, so each directory is a text of its own; the tpl texts are kept
-	// by none.
-	if texts, sets := keptSets(); texts != renders || sets < renders {
-		t.Errorf("the cache holds %d texts in %d sets; want %d texts", texts, sets, renders)
+	// The base directory is not part of the key: one text, and the tpl
+	// texts are kept by none.
+	if texts, sets := keptSets(); texts != 1 || sets < 1 || sets > maxIdlePerText {
+		t.Errorf("the cache holds %d texts in %d sets; want 1 text in 1 to %d sets", texts, sets, maxIdlePerText)
 	}
 }
 
-// A render that fails (here in include's recursion bound) leaves the set
-// usable: the next render counts from zero again.
+// A render that fails leaves its set usable, bound to the next render:
+// one text rendered from two directories in turn reads each directory's
+// file, and fails where the file is missing.
 func TestAFailedRenderLeavesItsSetUsable(t *testing.T) {
 	freshCompiledSets(t)
-	dir := fixture(t)
-	opts := defaultOpts(dir)
-	opts.Reusable = true
-	text := `{{ if .loop }}{{ include "loop" . }}{{ else }}{{ include "greet" . }}{{ end }}`
-	for range 2 {
-		if _, err := Render(fileName, text, map[string]any{"loop": true}, opts); err == nil ||
-			!strings.Contains(err.Error(), "nested reference name: loop") {
-			t.Fatalf("want the recursion error, got %v", err)
+	withFile, without := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(withFile, "f.txt"), "here")
+	text := `{{ readFile "f.txt" }}`
+	for range 3 {
+		if _, err := Render(fileName, text, nil, Options{BaseDir: without, Reusable: true}); err == nil {
+			t.Fatal("readFile of a missing file rendered")
 		}
-		got, err := Render(fileName, text, map[string]any{"loop": false, "name": "x"}, opts)
-		if err != nil || got != "hello x" {
+		got, err := Render(fileName, text, nil, Options{BaseDir: withFile, Reusable: true})
+		if err != nil || got != "here" {
 			t.Fatalf("after a failed render: %q, %v", got, err)
 		}
 	}
@@ -157,20 +158,25 @@ func TestChangedInputsAreNewSets(t *testing.T) {
 	}
 }
 
-// The cache starts over rather than grow past its bound.
+// The cache starts over rather than grow past its bound, counted by set
+// (each holds its own copies of the function maps), not only by text.
 func TestCacheStaysWithinItsBound(t *testing.T) {
 	freshCompiledSets(t)
 	dir := t.TempDir()
-	text := strings.Repeat("x", maxCachedText/2)
-	for i := range 3 * maxCachedTexts / len(text) {
-		if _, err := Render(fileName, text+strconv.Itoa(i), nil, Options{BaseDir: dir, Reusable: true}); err != nil {
-			t.Fatal(err)
-		}
-		compiledSets.mu.Lock()
-		bytes := compiledSets.bytes
-		compiledSets.mu.Unlock()
-		if bytes > maxCachedTexts {
-			t.Fatalf("after %d texts the cache holds %d bytes, over %d", i+1, bytes, maxCachedTexts)
+	for _, size := range []int{10, maxCachedText / 2} {
+		text := strings.Repeat("x", size)
+		for i := range 3 * maxIdleCost / setCost(size) {
+			if _, err := Render(fileName, text+strconv.Itoa(i), nil, Options{BaseDir: dir, Reusable: true}); err != nil {
+				t.Fatal(err)
+			}
+			_, sets := keptSets()
+			compiledSets.mu.Lock()
+			cost := compiledSets.cost
+			compiledSets.mu.Unlock()
+			if cost > maxIdleCost || sets*setOverhead > maxIdleCost {
+				t.Fatalf("texts of %d bytes: after %d of them the cache holds %d sets, %d bytes by estimate, over %d",
+					size, i+1, sets, cost, maxIdleCost)
+			}
 		}
 	}
 }

@@ -147,6 +147,8 @@ func (e *engine) render(name, text string, data any) (string, error) {
 type compiledSet struct {
 	root *template.Template
 	bind *binding
+	// cost is its estimated memory, once compiledSets holds it (setCost).
+	cost int
 }
 
 // binding is the render a compiled set is executing for.
