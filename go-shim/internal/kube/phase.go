@@ -53,8 +53,9 @@ type serverFacts struct {
 	capsMu sync.Mutex
 	caps   *common.Capabilities
 
-	listsMu sync.Mutex
-	lists   map[listKey]*corev1.SecretList
+	listsMu   sync.Mutex
+	lists     map[listKey]*corev1.SecretList
+	histories map[string]*namespaceHistory // by namespace (phase_histories.go)
 
 	pathsMu sync.Mutex
 	paths   map[string]openapi.GroupVersion
@@ -82,7 +83,7 @@ func (p *phaseFacts) server(id, server string) *serverFacts {
 	}
 	facts := p.servers[server]
 	if facts == nil {
-		facts = &serverFacts{lists: map[listKey]*corev1.SecretList{}}
+		facts = &serverFacts{lists: map[listKey]*corev1.SecretList{}, histories: map[string]*namespaceHistory{}}
 		p.servers[server] = facts
 	}
 	return facts
@@ -173,8 +174,9 @@ func (c *phaseOpenAPI) Paths() (map[string]openapi.GroupVersion, error) {
 }
 
 // phaseSecrets answers the storage driver's label queries (Last, History,
-// Deployed) from the phase's first answer to the same query; every other
-// call goes to the API server.
+// Deployed) from the namespace's release storage read once
+// (phase_histories.go) or from the phase's first answer to the same query;
+// every other call goes to the API server.
 type phaseSecrets struct {
 	corev1client.SecretInterface
 	namespace string
@@ -184,6 +186,12 @@ type phaseSecrets struct {
 func (c *phaseSecrets) List(ctx context.Context, opts metav1.ListOptions) (*corev1.SecretList, error) {
 	if opts.Watch || opts.Limit != 0 || opts.Continue != "" || opts.ResourceVersion != "" {
 		return c.SecretInterface.List(ctx, opts)
+	}
+	if release, sel, ok := releaseQueried(opts.LabelSelector); ok && opts.FieldSelector == "" {
+		list, answered, err := c.facts.history(c.namespace).releaseList(ctx, c.SecretInterface, release, sel)
+		if answered || err != nil {
+			return list, err
+		}
 	}
 	key := listKey{c.namespace, opts.LabelSelector, opts.FieldSelector}
 	c.facts.listsMu.Lock()
