@@ -139,6 +139,10 @@ pub struct UpgradeRequest {
     pub kube: KubeTarget,
     /// How.
     pub options: UpgradeOptions,
+    /// helmfire's cache, where the shim keeps what the validator learns of
+    /// the server's OpenAPI schemas for later runs (empty: nothing kept).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cache_home: String,
 }
 
 /// What the upgrade did.

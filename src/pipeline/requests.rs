@@ -90,6 +90,9 @@ pub(crate) fn upgrade_request(
         render,
         kube: kube_target(&session.global, release),
         options: upgrade_options(settings, release, &defaults),
+        cache_home: std::path::absolute(&session.global.cache_dir)
+            .map(|dir| dir.display().to_string())
+            .unwrap_or_default(),
     }
 }
 

@@ -18,3 +18,14 @@ func OpenAPIEntryURL(server string, gv schema.GroupVersion) string {
 	defer e.mu.Unlock()
 	return e.url
 }
+
+// OpenAPIStoreHits is the number of verdicts read from disk so far.
+func OpenAPIStoreHits() int64 { return openAPIStoreHits.Load() }
+
+// ForgetOpenAPIVerdicts empties the process-wide cache, as a new process
+// starts.
+func ForgetOpenAPIVerdicts() {
+	openAPIVerdicts.mu.Lock()
+	clear(openAPIVerdicts.entries)
+	openAPIVerdicts.mu.Unlock()
+}

@@ -31,7 +31,9 @@ package kube
 // kubectl's Validator would give. Failures (fetch errors, undecodable
 // documents) are not cached, and neither are answers that depend on more
 // than the document (a CRD whose GroupVersion the server does not publish
-// yet is answered from the CRD list, as kubectl does, each time).
+// yet is answered from the CRD list, as kubectl does, each time). The
+// verdicts are also kept on disk for later processes
+// (openapi_verdict_store.go).
 
 import (
 	"errors"
@@ -125,12 +127,21 @@ func (c *verdictCache) hasSupport(server, path string, gvDoc openapi.GroupVersio
 	if err, ok := e.verdicts[gvk.Kind]; ok {
 		return err
 	}
+	if supported, known := storedVerdict(url, gvk.Kind); known {
+		var err error
+		if !supported {
+			err = resource.NewParamUnsupportedError(gvk, resource.QueryParamFieldValidation)
+		}
+		e.verdicts[gvk.Kind] = err
+		return err
+	}
 	openAPIParses.Add(1)
 	// cli-runtime's verifier, on a client that lists only this document
 	// (so its CRD fallback, which needs the dynamic client, is unreachable).
 	err := resource.NewQueryParamVerifierV3(nil, singleGVClient{path: path, gv: gvDoc}, resource.QueryParamFieldValidation).HasSupport(gvk)
 	if err == nil || resource.IsParamUnsupportedError(err) {
 		e.verdicts[gvk.Kind] = err
+		storeVerdict(url, gvk.Kind, err == nil)
 	}
 	return err
 }

@@ -256,3 +256,40 @@ spec:
 		})
 	}
 }
+
+// Verdicts kept on disk spare a later process the parse: with the
+// process-wide cache emptied (as a new process starts), an upgrade reads
+// them instead of parsing the documents, and validates as before.
+func TestClusterOpenAPIVerdictsOutliveTheProcess(t *testing.T) {
+	kubeconfig := shimtest.ClusterKubeconfig(t)
+	ns := shimtest.Namespace(t, kubeconfig, "oapi-disk")
+	kube.KeepOpenAPIVerdictsIn(t.TempDir())
+	t.Cleanup(func() { kube.KeepOpenAPIVerdictsIn("") })
+	chart := shimtest.WriteChart(t, "disk", map[string]string{
+		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {size: \"{{ .Values.size }}\"}\n",
+		"templates/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n" +
+			"  selector: {matchLabels: {app: d}}\n  template:\n    metadata: {labels: {app: d}}\n" +
+			"    spec: {containers: [{name: c, image: busybox, {{ .Values.field }}: x}]}\n",
+		"values.yaml": "size: 1\nfield: name2\n",
+	})
+
+	kube.ForgetOpenAPIVerdicts()
+	parses, hits := kube.OpenAPIParses(), kube.OpenAPIStoreHits()
+	// The server validates Deployments strictly: an unknown field fails.
+	shimtest.MustFail(t, shimtest.Call(t, release.Upgrade, upgradeRequest(kubeconfig, ns, "r", chart, nil)), fault.KindRelease, "name2")
+	install(t, upgradeRequest(kubeconfig, ns, "r", chart, []string{"field=workingDir"}))
+	if n := kube.OpenAPIParses() - parses; n == 0 {
+		t.Fatal("the first process parsed no OpenAPI document")
+	}
+
+	kube.ForgetOpenAPIVerdicts()
+	parses, hits = kube.OpenAPIParses(), kube.OpenAPIStoreHits()
+	shimtest.MustFail(t, shimtest.Call(t, release.Upgrade, upgradeRequest(kubeconfig, ns, "r", chart, []string{"size=2"})), fault.KindRelease, "name2")
+	install(t, upgradeRequest(kubeconfig, ns, "r", chart, []string{"size=3", "field=workingDir"}))
+	if n := kube.OpenAPIParses() - parses; n != 0 {
+		t.Errorf("the later process parsed %d OpenAPI documents, want 0", n)
+	}
+	if n := kube.OpenAPIStoreHits() - hits; n == 0 {
+		t.Error("the later process read no verdict from disk")
+	}
+}

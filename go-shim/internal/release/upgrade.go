@@ -20,6 +20,10 @@ type UpgradeParams struct {
 	render.TemplateParams
 	Kube    kube.Settings  `json:"kube"`
 	Options UpgradeOptions `json:"options"`
+	// CacheHome is helmfire's cache, where what the validator learns of
+	// the server's OpenAPI schemas is kept for later runs
+	// (kube/openapi_verdict_store.go); empty keeps nothing.
+	CacheHome string `json:"cache_home,omitempty"`
 }
 
 // UpgradeOptions are the flags of `helm upgrade --install` helmfire passes.
@@ -204,6 +208,9 @@ func (p *UpgradeParams) OpenSession(ctx context.Context) (*kube.Session, error) 
 	kubeParams := p.Kube
 	if kubeParams.Namespace == "" {
 		kubeParams.Namespace = p.Namespace
+	}
+	if p.CacheHome != "" {
+		kube.KeepOpenAPIVerdictsIn(p.CacheHome)
 	}
 	s, err := kube.Open(ctx, kubeParams)
 	if err != nil {
