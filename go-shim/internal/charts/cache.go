@@ -7,6 +7,7 @@ import (
 	"github.com/helmfire/helmfire/go-shim/internal/chartcache"
 
 	"github.com/helmfire/helmfire/go-shim/internal/fault"
+	"github.com/helmfire/helmfire/go-shim/internal/kube"
 	"github.com/helmfire/helmfire/go-shim/internal/proofstore"
 	"github.com/helmfire/helmfire/go-shim/internal/remote"
 )
@@ -72,6 +73,10 @@ func CleanupCache(ctx context.Context, p CacheParams) (CacheCleanupResult, error
 	// the rest: without them the next diff only runs every dry run.
 	if _, err := proofstore.Cleanup(p.CacheDir, cutoff); err != nil {
 		return CacheCleanupResult{}, fault.Newf(fault.KindIO, "cleaning the diff proofs of %s: %v", p.CacheDir, err)
+	}
+	// So are the OpenAPI verdicts: the next run parses the documents.
+	if _, err := kube.CleanupOpenAPIVerdicts(p.CacheDir, cutoff); err != nil {
+		return CacheCleanupResult{}, fault.Newf(fault.KindIO, "cleaning the OpenAPI verdicts of %s: %v", p.CacheDir, err)
 	}
 	return CacheCleanupResult{RemovedArchives: removed, RemovedBytes: bytes, RemovedSources: sources}, nil
 }

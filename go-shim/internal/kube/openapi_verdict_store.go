@@ -25,6 +25,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
+
+	"github.com/helmfire/helmfire/go-shim/internal/proofstore"
 )
 
 // verdictSubdir is the store's directory under helmfire's cache.
@@ -35,6 +38,12 @@ var verdictStoreDir atomic.Pointer[string]
 
 // openAPIStoreHits counts the verdicts read from disk, for tests.
 var openAPIStoreHits atomic.Int64
+
+// CleanupOpenAPIVerdicts removes the verdicts under cacheDir written before
+// cutoff (all of them when cutoff is zero): `helmfire cache cleanup`.
+func CleanupOpenAPIVerdicts(cacheDir string, cutoff time.Time) (int, error) {
+	return proofstore.RemoveOlder(filepath.Join(cacheDir, verdictSubdir), cutoff)
+}
 
 // KeepOpenAPIVerdictsIn makes this process read and keep OpenAPI verdicts
 // under cacheDir, helmfire's cache; "" or a relative path keeps none.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestVerdictStoreKeepsVerdictsByDocumentURL(t *testing.T) {
@@ -48,5 +49,15 @@ func TestVerdictStoreKeepsVerdictsByDocumentURL(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join(cache, verdictSubdir))
 	if err != nil || len(entries) != 1 {
 		t.Errorf("the store holds %d files (%v), want the one document's", len(entries), err)
+	}
+
+	// `cache cleanup` removes them.
+	KeepOpenAPIVerdictsIn(cache)
+	storeVerdict(url, "Pod", true)
+	if removed, err := CleanupOpenAPIVerdicts(cache, time.Time{}); err != nil || removed != 1 {
+		t.Errorf("cleanup removed %d files (%v), want 1", removed, err)
+	}
+	if _, known := storedVerdict(url, "Pod"); known {
+		t.Error("a verdict outlived the cleanup")
 	}
 }

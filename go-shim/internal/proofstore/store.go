@@ -120,7 +120,13 @@ func CurrentSince(cacheDir, subject, condition string) time.Time {
 // Cleanup removes the sets under cacheDir written before cutoff (all of
 // them when cutoff is zero) and returns how many it removed.
 func Cleanup(cacheDir string, cutoff time.Time) (int, error) {
-	dir := filepath.Join(cacheDir, Subdir)
+	return RemoveOlder(filepath.Join(cacheDir, Subdir), cutoff)
+}
+
+// RemoveOlder removes the files of dir written before cutoff (all of them
+// when cutoff is zero) and returns how many it removed; a missing dir is
+// empty. Other stores of small files in helmfire's cache use it too.
+func RemoveOlder(dir string, cutoff time.Time) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
 		return 0, nil
