@@ -21,6 +21,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,10 +56,16 @@ func KeepOpenAPIVerdictsIn(cacheDir string) {
 	verdictStoreDir.Store(&dir)
 }
 
-// verdictFile is the file of the document at url, "" when none is kept.
+// verdictFile is the file of the document at url, "" when none is kept:
+// also when the URL carries no digest (an aggregated API server may publish
+// its documents without one), as the URL alone then says nothing of the
+// document.
 func verdictFile(url string) string {
 	dir := verdictStoreDir.Load()
 	if dir == nil || *dir == "" {
+		return ""
+	}
+	if u, err := neturl.Parse(url); err != nil || u.Query().Get("hash") == "" {
 		return ""
 	}
 	sum := sha256.Sum256([]byte(url))
@@ -80,6 +87,9 @@ func readVerdicts(file string) map[string]bool {
 			return map[string]bool{} // not ours, or torn: trust none of it
 		}
 		verdicts[kind] = verdict == "supported"
+	}
+	if lines.Err() != nil {
+		return map[string]bool{}
 	}
 	return verdicts
 }

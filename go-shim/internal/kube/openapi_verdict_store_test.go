@@ -22,6 +22,11 @@ func TestVerdictStoreKeepsVerdictsByDocumentURL(t *testing.T) {
 	if _, known := storedVerdict(url, "Service"); known {
 		t.Error("a kind never stored is known")
 	}
+	// A URL without a digest says nothing of its document: never kept.
+	storeVerdict("/openapi/v3/apis/metrics.k8s.io/v1beta1", "PodMetrics", true)
+	if _, known := storedVerdict("/openapi/v3/apis/metrics.k8s.io/v1beta1", "PodMetrics"); known {
+		t.Error("a verdict of a URL without hash= was kept")
+	}
 	// A new schema is a new URL: nothing of the old one applies.
 	if _, known := storedVerdict("/openapi/v3/api/v1?hash=DEF", "Pod"); known {
 		t.Error("a verdict of another document URL is known")

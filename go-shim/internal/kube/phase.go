@@ -187,10 +187,10 @@ func (c *phaseSecrets) List(ctx context.Context, opts metav1.ListOptions) (*core
 	if opts.Watch || opts.Limit != 0 || opts.Continue != "" || opts.ResourceVersion != "" {
 		return c.SecretInterface.List(ctx, opts)
 	}
-	if release, sel, ok := releaseQueried(opts.LabelSelector); ok && opts.FieldSelector == "" {
-		list, answered, err := c.facts.history(c.namespace).releaseList(ctx, c.SecretInterface, release, sel)
-		if answered || err != nil {
-			return list, err
+	release, sel, isRelease := releaseQueried(opts.LabelSelector)
+	if isRelease && opts.FieldSelector == "" {
+		if list, answered := c.facts.history(c.namespace).releaseList(ctx, c.SecretInterface, release, sel); answered {
+			return list, nil
 		}
 	}
 	key := listKey{c.namespace, opts.LabelSelector, opts.FieldSelector}
@@ -201,6 +201,9 @@ func (c *phaseSecrets) List(ctx context.Context, opts metav1.ListOptions) (*core
 		PhaseReads.Add(1)
 		// A copy: the driver hands the labels map to the release it decodes.
 		return known.DeepCopy(), nil
+	}
+	if isRelease {
+		ReleaseHistoryLists.Add(1)
 	}
 	list, err := c.SecretInterface.List(ctx, opts)
 	if err != nil {

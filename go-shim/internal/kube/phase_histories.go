@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 
@@ -15,26 +16,37 @@ import (
 // time (`name=<release>,owner=helm`), and the API server answers each such
 // list by going through every Secret of the namespace: for N releases of a
 // namespace, N lists of N histories, a tenth of the API server's time in a
-// no-op diff of 100 releases. Once a phase has asked about a second release
-// of a namespace, one list of every Helm release Secret of the namespace
-// (`owner=helm`) answers the rest, each query filtered by its own selector,
-// so the answers are what the API server would have given.
+// no-op diff of 100 releases. Once a phase has asked about
+// namespaceHistoryAfter releases of a namespace, one list of every Helm
+// release Secret of the namespace (`owner=helm`) answers the rest, each
+// query filtered by its own selector, so the answers are what the API
+// server would have given. A diff of a few releases keeps Helm's reads, so
+// it never downloads a namespace's histories to answer two releases.
 //
 // A namespace with more release Secrets than namespaceHistoryLimit (a
-// thousand releases with their histories can be hundreds of megabytes) is
-// not read whole: the list asks for at most that many, and when the server
-// says there are more, the phase goes on asking release by release.
+// release Secret can be near a megabyte) is not read whole: the list asks
+// for at most that many, and when the server says there are more, the
+// phase goes on asking release by release, as it does after a failed read
+// (tried once per phase: a read that times out must not cost every
+// release its timeout). What was read lives as long as the phase: until
+// the next diff run starts a new one.
 
-// namespaceHistoryLimit bounds the Secrets a namespace-wide read may hold.
-// A variable for tests.
-var namespaceHistoryLimit int64 = 2000
+// namespaceHistoryAfter is how many releases of a namespace a phase asks
+// about before it reads the namespace whole, and namespaceHistoryLimit
+// bounds the Secrets such a read may hold. Variables for tests.
+var (
+	namespaceHistoryAfter       = 4
+	namespaceHistoryLimit int64 = 500
+)
 
 // NamespaceHistoryLists counts the namespace-wide reads of release storage
-// made, and NamespaceHistoryTooLarge the ones abandoned over the limit, for
-// tests.
+// made, NamespaceHistoryTooLarge the ones abandoned over the limit, and
+// ReleaseHistoryLists the lists of one release's history a phase sent to
+// the API server, for tests.
 var (
 	NamespaceHistoryLists    atomic.Int64
 	NamespaceHistoryTooLarge atomic.Int64
+	ReleaseHistoryLists      atomic.Int64
 )
 
 // namespaceHistory is what one phase knows of one namespace's releases.
@@ -42,7 +54,7 @@ type namespaceHistory struct {
 	mu      sync.Mutex
 	queried map[string]bool    // releases whose history was asked for
 	all     *corev1.SecretList // every `owner=helm` Secret; nil until read
-	tooMany bool               // more Secrets than namespaceHistoryLimit
+	givenUp bool               // over namespaceHistoryLimit, or the read failed
 	// byRelease indexes all by each Secret's `name` label, in list order.
 	byRelease map[string][]int
 }
@@ -61,15 +73,15 @@ func (f *serverFacts) history(namespace string) *namespaceHistory {
 
 // releaseList answers a query about release's history (selector sel) from
 // the namespace's whole release storage, once the phase has asked about
-// two releases of it. ok is false when the caller is to ask the API
-// server for this release alone.
-func (h *namespaceHistory) releaseList(ctx context.Context, client secretLister, release string, sel labels.Selector) (*corev1.SecretList, bool, error) {
+// namespaceHistoryAfter releases of it. ok is false when the caller is to
+// ask the API server for this release alone.
+func (h *namespaceHistory) releaseList(ctx context.Context, client secretLister, release string, sel labels.Selector) (*corev1.SecretList, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.queried[release] = true
 	if h.all == nil {
-		if h.tooMany || len(h.queried) < 2 {
-			return nil, false, nil
+		if h.givenUp || len(h.queried) < namespaceHistoryAfter {
+			return nil, false
 		}
 		// Later queries of the namespace wait for this read instead of
 		// making their own.
@@ -78,15 +90,16 @@ func (h *namespaceHistory) releaseList(ctx context.Context, client secretLister,
 			Limit:         namespaceHistoryLimit,
 		})
 		if err != nil {
-			// Not kept: the next query tries again, release by release
-			// meanwhile.
-			return nil, false, nil
+			// Each release's own read says what is wrong, if it is.
+			slog.Debug("reading the namespace's release storage whole failed; reading it release by release", "error", err)
+			h.givenUp = true
+			return nil, false
 		}
 		NamespaceHistoryLists.Add(1)
 		if list.Continue != "" {
 			NamespaceHistoryTooLarge.Add(1)
-			h.tooMany = true
-			return nil, false, nil
+			h.givenUp = true
+			return nil, false
 		}
 		h.all, h.byRelease = list, map[string][]int{}
 		for i := range list.Items {
@@ -103,7 +116,7 @@ func (h *namespaceHistory) releaseList(ctx context.Context, client secretLister,
 			out.Items = append(out.Items, *h.all.Items[i].DeepCopy())
 		}
 	}
-	return out, true, nil
+	return out, true
 }
 
 // secretLister is the part of a Secrets client a namespace-wide read uses.

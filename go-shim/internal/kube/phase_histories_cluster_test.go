@@ -85,14 +85,23 @@ func TestClusterPhaseReadsANamespacesReleaseStorageOnce(t *testing.T) {
 	store(ns, "a", 2, rcommon.StatusDeployed)
 	store(ns, "b", 1, rcommon.StatusDeployed)
 	store(ns, "c", 1, rcommon.StatusFailed)
+	store(ns, "d", 1, rcommon.StatusFailed)
+	store(ns, "d", 2, rcommon.StatusDeployed)
+	store(ns, "d", 3, rcommon.StatusPendingUpgrade)
 	store(other, "a", 1, rcommon.StatusPendingInstall)
-	// A Secret of the namespace that is not Helm's is never an answer.
+	// A Secret with a release's labels but not Helm's owner label is never
+	// an answer.
 	notHelm := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "x", Labels: map[string]string{"name": "a", "status": "deployed"}}}
 	if _, err := shimtest.AdminClient(t, kubeconfig).CoreV1().Secrets(ns).Create(context.Background(), notHelm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
-	releases := []string{"a", "b", "c", "missing"}
+	// b first: it is answered by its own reads, a (the first with several
+	// revisions) by the namespace-wide one.
+	saved := namespaceHistoryAfter
+	namespaceHistoryAfter = 2
+	t.Cleanup(func() { namespaceHistoryAfter = saved })
+	releases := []string{"b", "a", "c", "d", "missing"}
 	want := storageAnswers(t, open(ns, ""), releases)
 	wantOther := storageAnswers(t, open(other, ""), releases)
 	if !strings.Contains(want, "a last: a v2 deployed") || !strings.Contains(wantOther, "a last: a v1 pending-install") {
@@ -108,8 +117,9 @@ func TestClusterPhaseReadsANamespacesReleaseStorageOnce(t *testing.T) {
 		otherAnswers = storageAnswers(t, open(other, name), releases)
 		return answers, otherAnswers
 	}
-	lists, tooLarge := NamespaceHistoryLists.Load(), NamespaceHistoryTooLarge.Load()
+	lists, tooLarge, own := NamespaceHistoryLists.Load(), NamespaceHistoryTooLarge.Load(), ReleaseHistoryLists.Load()
 	got, gotOther := phase(t.Name() + "/whole")
+	ownWhole := ReleaseHistoryLists.Load() - own
 	if got != want || gotOther != wantOther {
 		t.Fatalf("a phase answered\n%s\n%s\nwhere the API server answers\n%s\n%s", got, gotOther, want, wantOther)
 	}
@@ -119,12 +129,20 @@ func TestClusterPhaseReadsANamespacesReleaseStorageOnce(t *testing.T) {
 	if n := NamespaceHistoryTooLarge.Load() - tooLarge; n != 0 {
 		t.Errorf("%d namespace-wide reads abandoned, want none", n)
 	}
+	// Only b's two queries (its history; its deployed revision) in each
+	// namespace went to the server on their own.
+	if ownWhole != 4 {
+		t.Errorf("%d lists of one release's history, want 4", ownWhole)
+	}
 
-	saved := namespaceHistoryLimit
-	namespaceHistoryLimit = 2 // ns holds 4 release Secrets
-	t.Cleanup(func() { namespaceHistoryLimit = saved })
-	lists, tooLarge = NamespaceHistoryLists.Load(), NamespaceHistoryTooLarge.Load()
+	savedLimit := namespaceHistoryLimit
+	namespaceHistoryLimit = 2 // ns holds 7 release Secrets
+	t.Cleanup(func() { namespaceHistoryLimit = savedLimit })
+	lists, tooLarge, own = NamespaceHistoryLists.Load(), NamespaceHistoryTooLarge.Load(), ReleaseHistoryLists.Load()
 	got, _ = phase(t.Name() + "/limited")
+	if n := ReleaseHistoryLists.Load() - own; n <= ownWhole {
+		t.Errorf("over the limit, %d lists of one release's history, want more than %d", n, ownWhole)
+	}
 	if got != want {
 		t.Fatalf("a phase over the limit answered\n%s\nwhere the API server answers\n%s", got, want)
 	}
