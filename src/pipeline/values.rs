@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::helm::ValueSource;
 use crate::state::{
     Fetched, FileRef, MissingFileHandler, Release, ResolvedFiles, SecretRef, SetValue, Skipped, SourceKind, StateError,
-    StateFile, TemplateEngine, ValuesInput, nothing_found, resolve_files,
+    StateFile, TemplateEngine, TextSource, ValuesInput, nothing_found, resolve_files,
 };
 
 /// One resolved values entry.
@@ -215,7 +215,8 @@ pub fn embedded_values(cx: &ValuesContext<'_>, release: &Release) -> Result<Embe
             continue;
         };
         let document = if path.to_string_lossy().ends_with(".gotmpl") {
-            let text = cx.file.render_secrets_template(release, &path, cx.namespace, cx.engine)?;
+            // As it is on disk, not decrypted, but a secrets file still.
+            let text = cx.file.render_values_template(release, &path, cx.namespace, cx.engine, TextSource::Derived)?;
             ResolvedValues::Text { text, origin: path.display().to_string(), sensitive: false }
         } else {
             ResolvedValues::File(path)
@@ -245,7 +246,13 @@ pub fn resolve_values(cx: &ValuesContext<'_>, release: &Release) -> Result<Vec<R
                 // A template is a `.gotmpl` file, fetched ones included.
                 resolved.push(if path.to_string_lossy().ends_with(".gotmpl") {
                     ResolvedValues::Text {
-                        text: cx.file.render_values_template(release, &path, cx.namespace, cx.engine)?,
+                        text: cx.file.render_values_template(
+                            release,
+                            &path,
+                            cx.namespace,
+                            cx.engine,
+                            TextSource::File,
+                        )?,
                         origin: path.display().to_string(),
                         sensitive: false,
                     }

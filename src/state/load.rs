@@ -67,28 +67,17 @@ impl StateFile {
     /// before handing it to helm. `namespace` is the command line's `-n`
     /// (`.Namespace`). Relative paths in the template resolve from the
     /// values file's directory, and its `_*.tpl` helpers are the ones there.
+    /// A secrets file rendered as it is on disk (what `build
+    /// --embed-values` shows) is `TextSource::Derived`: the engine keeps
+    /// nothing of it, should it be plaintext.
     pub fn render_values_template(
         &self,
         release: &Release,
         file: &Path,
         namespace: &str,
         engine: &dyn super::engine::TemplateEngine,
+        source: super::engine::TextSource,
     ) -> Result<String, StateError> {
-        let source = super::engine::TextSource::File;
-        self.templating(namespace, engine).render_values_file(&release.spec, file, &release.location, source)
-    }
-
-    /// Renders a release's `.gotmpl` secrets file as it is on disk (what
-    /// `build --embed-values` shows), like a values file; the engine keeps
-    /// nothing of it, should it be plaintext.
-    pub fn render_secrets_template(
-        &self,
-        release: &Release,
-        file: &Path,
-        namespace: &str,
-        engine: &dyn super::engine::TemplateEngine,
-    ) -> Result<String, StateError> {
-        let source = super::engine::TextSource::Derived;
         self.templating(namespace, engine).render_values_file(&release.spec, file, &release.location, source)
     }
 
@@ -621,16 +610,7 @@ mod tests {
         std::fs::write(&values, "valuesfile: {{ .Release.Name }}\n").unwrap();
         let engine = RecordingEngine::default();
         let overrides = values::empty();
-        let opts = LoadOptions {
-            environment: "default",
-            overrides: &overrides,
-            namespace: "",
-            chart: "",
-            engine: &engine,
-            render_yaml: false,
-            selectors_conflict: &|_| false,
-            inherited: None,
-        };
+        let opts = options("default", &overrides, &engine);
         let rendered_state = "releases:\n- name: {{ .Environment.Name }}\n  chart: ./c\n";
         parse_state(&dir.path().join("helmfile.yaml.gotmpl"), dir.path(), rendered_state, &opts).unwrap();
         // A plain helmfile.yaml is not rendered as a whole; its templated
@@ -638,11 +618,11 @@ mod tests {
         let state_text = "releases:\n- name: a\n  chart: ./c\n  installedTemplate: '{{ .Release.Name }}'\n";
         let state = parse_state(&dir.path().join("helmfile.yaml"), dir.path(), state_text, &opts).unwrap();
         let release = &state.releases[0];
-        state.render_values_template(release, &values, "", &engine).unwrap();
+        state.render_values_template(release, &values, "", &engine, File).unwrap();
         state.render_values_text(release, &values, "decrypted: {{ .Release.Name }}", "", &engine).unwrap();
         let secrets = dir.path().join("s.yaml.gotmpl");
         std::fs::write(&secrets, "secretsfile: {{ .Release.Name }}\n").unwrap();
-        state.render_secrets_template(release, &secrets, "", &engine).unwrap();
+        state.render_values_template(release, &secrets, "", &engine, Derived).unwrap();
         // A state read from stdin may have been decrypted on its way.
         let stdin_opts = LoadOptions { render_yaml: true, ..opts };
         parse_state(Path::new("-"), dir.path(), "releases:\n- name: fromstdin\n  chart: ./c\n", &stdin_opts).unwrap();
@@ -662,19 +642,27 @@ mod tests {
         assert_eq!(field, Some(Derived), "a templated field of the rendered state: {seen:?}");
     }
 
-    fn parse_as(name: &str, env: &str, text: &str) -> Result<StateFile, StateError> {
-        let overrides = values::empty();
-        let opts = LoadOptions {
+    /// The options of a unit test's load: environment `env`, no overrides.
+    fn options<'a>(
+        env: &'a str,
+        overrides: &'a serde_yaml_ng::Value,
+        engine: &'a dyn TemplateEngine,
+    ) -> LoadOptions<'a> {
+        LoadOptions {
             environment: env,
-            overrides: &overrides,
+            overrides,
             namespace: "",
             chart: "",
-            engine: &FakeEngine,
+            engine,
             render_yaml: false,
             selectors_conflict: &|_| false,
             inherited: None,
-        };
-        parse_state(Path::new(name), Path::new("/base"), text, &opts)
+        }
+    }
+
+    fn parse_as(name: &str, env: &str, text: &str) -> Result<StateFile, StateError> {
+        let overrides = values::empty();
+        parse_state(Path::new(name), Path::new("/base"), text, &options(env, &overrides, &FakeEngine))
     }
 
     fn parse(text: &str) -> Result<StateFile, StateError> {
