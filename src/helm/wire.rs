@@ -274,9 +274,10 @@ pub struct RenderTemplateRequest {
     /// The run this render belongs to: `fetchSecretValue` fetches each
     /// reference once per run.
     pub run: u64,
-    /// The text is the content of the file `name` as it is on disk, so the
-    /// shim may keep its parsed form for the next render of the same text.
-    /// Never set for a text that was decrypted or rendered.
+    /// The text is the content (or a `---` part) of the file `name` as it
+    /// is on disk, so the shim may keep its parsed form for the next render
+    /// of the same text. Never set for a text that was decrypted or
+    /// rendered (`state::TextSource`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub file_content: bool,
 }

@@ -28,9 +28,9 @@ pub struct RenderRequest<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextSource {
     /// The content (or a `---` part) of the file `name` as read from disk,
-    /// never decrypted nor rendered before: the engine
-    /// may keep its parsed form for the next render of the same text (many
-    /// releases list one `.gotmpl` values file).
+    /// never decrypted nor rendered before: the engine may keep its parsed
+    /// form for the next render of the same text (many releases list one
+    /// `.gotmpl` values file).
     File,
     /// Decrypted, rendered before, or a field of a state file: it may hold
     /// a secret, so the engine keeps nothing of it.
